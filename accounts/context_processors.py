@@ -1,0 +1,18 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .scope import Role, scope_for_user
+
+
+def navigation(request) -> dict:
+    """The menu a user sees depends only on their roles."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "nav_roles": frozenset()}
+    scope = scope_for_user(user)
+    items = [(reverse("home"), _("Home"))]
+    if scope.is_city or Role.DIRECTOR in scope.roles or Role.TEACHER in scope.roles:
+        items.append((reverse("schools:school-list"), _("Schools")))
+    if user.is_superuser:
+        items.append((reverse("admin:index"), _("Administration")))
+    return {"nav_items": items, "nav_roles": scope.roles}

@@ -1,0 +1,149 @@
+"""Who may see what. Every view and selector asks this module; nothing else decides scope.
+
+- city staff (`User.Kind.CITY`): every school;
+- a school director: the schools they direct (their `StaffAssignment.is_director`);
+- a teacher: the classes they teach (`StaffClass`);
+- a person can be director and teacher at once: the union applies;
+- pupils, guardians, inactive users and staff who left the feed see nothing here.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from schools.models import (
+    Guardian,
+    Pupil,
+    PupilClass,
+    School,
+    SchoolClass,
+    Staff,
+    StaffAssignment,
+    StaffClass,
+)
+
+_CACHE_ATTR = "_entaix_scope"
+
+
+class Role(StrEnum):
+    CITY = "city"
+    DIRECTOR = "director"
+    TEACHER = "teacher"
+
+
+@dataclass(frozen=True)
+class Scope:
+    roles: frozenset[Role]
+    school_ids: frozenset[int]  # directed schools
+    class_ids: frozenset[int]  # taught classes
+
+    @property
+    def is_city(self) -> bool:
+        return Role.CITY in self.roles
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.roles
+
+
+_EMPTY = Scope(roles=frozenset(), school_ids=frozenset(), class_ids=frozenset())
+
+
+def scope_for_user(user) -> Scope:
+    """The user's scope, computed once per request object (two small queries at most)."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    scope = _compute_scope(user)
+    setattr(user, _CACHE_ATTR, scope)
+    return scope
+
+
+def _compute_scope(user) -> Scope:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return _EMPTY
+    if user.kind == user.Kind.CITY:
+        return Scope(roles=frozenset({Role.CITY}), school_ids=frozenset(), class_ids=frozenset())
+    if user.kind != user.Kind.STAFF:
+        return _EMPTY
+    staff = Staff.objects.filter(account=user, left_at__isnull=True).only("id").first()
+    if staff is None:
+        return _EMPTY
+    school_ids = frozenset(
+        StaffAssignment.objects.filter(
+            staff=staff, is_director=True, school__ent_open=True, school__left_at__isnull=True
+        ).values_list("school_id", flat=True)
+    )
+    class_ids = frozenset(
+        StaffClass.objects.filter(
+            staff=staff,
+            school_class__left_at__isnull=True,
+            school_class__school__ent_open=True,
+        ).values_list("school_class_id", flat=True)
+    )
+    roles = set()
+    if school_ids:
+        roles.add(Role.DIRECTOR)
+    if class_ids:
+        roles.add(Role.TEACHER)
+    return Scope(roles=frozenset(roles), school_ids=school_ids, class_ids=class_ids)
+
+
+def forget_scope(user) -> None:
+    """Drop the cached scope (after a change of assignments within one request)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def schools_for_user(user) -> QuerySet[School]:
+    scope = scope_for_user(user)
+    if scope.is_city:
+        return School.objects.all()
+    return School.objects.filter(
+        Q(id__in=scope.school_ids)
+        | Q(id__in=SchoolClass.objects.filter(id__in=scope.class_ids).values("school_id"))
+    )
+
+
+def classes_for_user(user) -> QuerySet[SchoolClass]:
+    scope = scope_for_user(user)
+    if scope.is_city:
+        return SchoolClass.objects.all()
+    return SchoolClass.objects.filter(Q(school_id__in=scope.school_ids) | Q(id__in=scope.class_ids))
+
+
+def pupils_for_user(user) -> QuerySet[Pupil]:
+    scope = scope_for_user(user)
+    if scope.is_city:
+        return Pupil.objects.all()
+    taught = PupilClass.objects.filter(school_class_id__in=scope.class_ids).values("pupil_id")
+    return Pupil.objects.filter(Q(school_id__in=scope.school_ids) | Q(id__in=taught))
+
+
+def guardians_for_user(user) -> QuerySet[Guardian]:
+    scope = scope_for_user(user)
+    if scope.is_city:
+        return Guardian.objects.all()
+    pupils = pupils_for_user(user).values("id")
+    return Guardian.objects.filter(
+        id__in=Guardian.pupils.through.objects.filter(pupil_id__in=pupils).values("guardian_id")
+    )
+
+
+def staff_for_user(user) -> QuerySet[Staff]:
+    scope = scope_for_user(user)
+    if scope.is_city:
+        return Staff.objects.all()
+    in_directed = StaffAssignment.objects.filter(school_id__in=scope.school_ids).values("staff_id")
+    in_taught = StaffClass.objects.filter(school_class_id__in=scope.class_ids).values("staff_id")
+    return Staff.objects.filter(Q(id__in=in_directed) | Q(id__in=in_taught))
+
+
+def get_in_scope_or_404(queryset: QuerySet, **lookup):
+    """Fetch one object from a scoped queryset; out of scope and missing look the same (404)."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404 from exc

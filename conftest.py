@@ -1,0 +1,81 @@
+import pytest
+
+from accounts.models import User
+from schools.tests import factories
+
+# The real OpenSSH sshd fixture for the SFTP tests.
+pytest_plugins = ["imports.tests.sshd"]
+
+
+@pytest.fixture
+def city_user(db):
+    return factories.UserFactory(login="agent.ville", kind=User.Kind.CITY)
+
+
+@pytest.fixture
+def two_schools(db):
+    """Two open schools, each with two classes, a director, a teacher per class and pupils."""
+    world = {}
+    for tag in ("a", "b"):
+        school = factories.SchoolFactory(name=f"École {tag.upper()}")
+        classes = [factories.SchoolClassFactory(school=school) for _ in range(2)]
+        pupils = []
+        for school_class in classes:
+            for _ in range(2):
+                pupil = factories.PupilFactory(school=school)
+                factories.enrol(pupil, school_class)
+                guardian = factories.GuardianFactory()
+                factories.link(pupil, guardian)
+                pupils.append(pupil)
+        director = factories.make_director(school, account__login=f"dir.{tag}")
+        teachers = [
+            factories.make_teacher(c, account__login=f"ens.{tag}{i}") for i, c in enumerate(classes)
+        ]
+        world[tag] = {
+            "school": school,
+            "classes": classes,
+            "pupils": pupils,
+            "director": director,
+            "teachers": teachers,
+        }
+    return world
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; no browser download, ever."""
+    import os
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if not path:
+        pytest.fail("Chromium is missing: install Debian's `chromium` (make test does).")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,24 @@
+"""Production settings: refuse to start without the variables that make it safe."""
+
+from entaix.env import boolean, database, env, hosts, integer, mailers, required
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = required("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = hosts("DJANGO_ALLOWED_HOSTS")
+DATABASES = {"default": database()}
+DATABASES["default"]["CONN_MAX_AGE"] = integer("DATABASE_CONN_MAX_AGE", 60)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# TLS ends at the reverse proxy in front of gunicorn.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = boolean("DJANGO_SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = integer("DJANGO_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+
+# Mail leaves through an SMTP relay; without EMAIL_URL, the host's own MTA on port 25.
+MAILERS = mailers("EMAIL_URL", default="smtp://localhost:25")

@@ -1,0 +1,31 @@
+"""Test settings: real PostgreSQL and Redis (DATABASE_URL, REDIS_URL), mail kept in memory."""
+
+import secrets
+
+from entaix.env import database, env
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = secrets.token_urlsafe(50)
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+DATABASES = {"default": database(default="postgres://postgres@127.0.0.1:5432/entaix")}
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"entaix-test-{secrets.token_hex(4)}",
+    }
+}
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = True
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Hashing strength is not under test; a fast hasher keeps the suite quick.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Serve static files from the app folders directly; no collectstatic needed here.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,19 @@
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+READ = re.compile(
+    r"""(?:env\.(?:str|bool|int|list|path)|required|integer|boolean|hosts|database|mailers)"""
+    r"""\(\s*"([A-Z][A-Z0-9_]+)\""""
+)
+
+
+def test_readme_documents_every_environment_variable_the_code_reads():
+    names = set()
+    for path in ROOT.glob("*/**/*.py"):
+        if ".venv" in path.parts or "tests" in path.parts:
+            continue
+        names.update(READ.findall(path.read_text()))
+    readme = (ROOT / "README.md").read_text()
+    assert "DJANGO_SECRET_KEY" in names
+    assert sorted(n for n in names if f"| `{n}` |" not in readme) == []

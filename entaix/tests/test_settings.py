@@ -1,0 +1,60 @@
+"""Production settings refuse to start unsafely; each failure names the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {
+    "DJANGO_SETTINGS_MODULE": "entaix.settings.production",
+    "DJANGO_SECRET_KEY": "k" * 20 + "-Zq8#vL2!pW6@xR4$tN0^bY9&mJ3*cF7",
+    "DJANGO_ALLOWED_HOSTS": "ent.example.fr",
+    "DATABASE_URL": "postgres://entaix@127.0.0.1:5432/entaix",
+}
+
+
+def run(args: list[str], env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    for key, value in {**GOOD, **env_overrides}.items():
+        if value is not None:
+            env[key] = value
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
+def test_production_refuses_to_start_without(missing):
+    result = run(["check"], {missing: None})
+    assert result.returncode == 1
+    assert f"The environment variable {missing} is required and is not set." in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DATABASE_URL", "mysql//oops", "The environment variable DATABASE_URL is malformed"),
+        ("LOGIN_FAILURE_LIMIT", "five", "The environment variable LOGIN_FAILURE_LIMIT must be"),
+        ("DJANGO_SECURE_SSL_REDIRECT", "maybe", "DJANGO_SECURE_SSL_REDIRECT must be true or false"),
+    ],
+)
+def test_malformed_variable_stops_start_up_naming_it(name, value, message):
+    result = run(["check"], {name: value})
+    assert result.returncode == 1
+    assert message in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = run(["check", "--deploy", "--fail-level", "WARNING"], {})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "System check identified no issues (1 silenced)."
+    assert "WARNING" not in result.stderr

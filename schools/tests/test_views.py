@@ -1,0 +1,65 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_sends_staff_to_the_school_list(client, two_schools):
+    client.force_login(two_schools["a"]["director"].account)
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url == reverse("schools:school-list")
+
+
+def test_director_lists_only_their_school(client, two_schools):
+    client.force_login(two_schools["a"]["director"].account)
+    response = client.get(reverse("schools:school-list"))
+    assert response.status_code == 200
+    assert [s.uai for s in response.context["schools"]] == [two_schools["a"]["school"].uai]
+    assert two_schools["b"]["school"].name not in response.content.decode()
+
+
+def test_director_cannot_open_another_school(client, two_schools):
+    client.force_login(two_schools["a"]["director"].account)
+    other = two_schools["b"]["school"]
+    response = client.get(reverse("schools:school-detail", args=[other.uai]))
+    assert response.status_code == 404
+    assert other.name not in response.content.decode()
+
+
+def test_teacher_sees_only_their_class_on_the_school_page(client, two_schools):
+    teacher = two_schools["a"]["teachers"][0]
+    client.force_login(teacher.account)
+    school = two_schools["a"]["school"]
+    response = client.get(reverse("schools:school-detail", args=[school.uai]))
+    assert response.status_code == 200
+    assert [c.id for c in response.context["classes"]] == [two_schools["a"]["classes"][0].id]
+    assert response.context["classes"][0].pupil_count == 2
+
+
+def test_guardian_account_is_refused_staff_pages(client, two_schools):
+    from schools.tests.factories import UserFactory
+
+    client.force_login(UserFactory(kind="guardian"))
+    assert client.get(reverse("schools:school-list")).status_code == 403
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_anonymous_is_sent_to_login(client, two_schools):
+    response = client.get(reverse("schools:school-list"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_city_school_list_query_count_does_not_grow_with_schools(
+    client, city_user, two_schools, django_assert_num_queries
+):
+    from schools.tests.factories import SchoolFactory
+
+    client.force_login(city_user)
+    with django_assert_num_queries(4):  # session, user, count, page
+        client.get(reverse("schools:school-list"))
+    SchoolFactory.create_batch(5)
+    with django_assert_num_queries(4):
+        response = client.get(reverse("schools:school-list"))
+    assert len(response.context["schools"]) == 7

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Command 2: everything the suite needs on a fresh machine, then ruff and the whole pytest suite
+# against real PostgreSQL and Redis. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages: Chromium for the browser tests, OpenSSH's sshd for the SFTP tests,
+# gettext for the translation catalogues.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v msgfmt >/dev/null || missing+=(gettext)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing ${missing[*]}…"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# PostgreSQL and Redis: start them if a fresh machine has them stopped.
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "Starting PostgreSQL…"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "Starting Redis…"
+  as_root mkdir -p /var/lib/redis /var/log/redis
+  as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+
+scripts/venv.sh requirements-dev.txt
+
+export DJANGO_SETTINGS_MODULE=entaix.settings.test
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/entaix}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python manage.py compilemessages --ignore=.venv -v 0
+.venv/bin/python manage.py makemigrations --check --dry-run -v 0
+exec .venv/bin/pytest "$@"
