@@ -183,6 +183,8 @@ class GuardianLink(models.Model):
     legal = models.PositiveSmallIntegerField(_("legal authority"), default=0)
     financial = models.BooleanField(_("financial"), default=False)
     contact = models.BooleanField(_("contact"), default=False)
+    # A link the feed no longer states ends here; the row stays (imports never hard-delete).
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("guardian link")

@@ -166,3 +166,9 @@ LOGGING = {
 }
 
 ENT_SITE_URL = env.str("ENT_SITE_URL", default="http://localhost:8000")
+
+# --- AAF import guards: a run beyond these is held for a human -------------------------------
+IMPORT_MAX_LEAVE_RATIO = env.float("IMPORT_MAX_LEAVE_RATIO", default=0.10)
+IMPORT_MAX_AGE_DAYS = integer("IMPORT_MAX_AGE_DAYS", 7)
+IMPORT_MAX_COUNT_DROP = env.float("IMPORT_MAX_COUNT_DROP", default=0.20)
+IMPORT_MAX_DANGLING_RATIO = env.float("IMPORT_MAX_DANGLING_RATIO", default=0.01)

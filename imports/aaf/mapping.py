@@ -1,0 +1,182 @@
+"""Which AAF attribute fills which record field (docs: /work/shared/docs/AAF1D.md).
+
+Converters: text = first non-empty value; lines = values joined with "\\n"; list = distinct
+non-empty values; date = dd/mm/yyyy or None; bool = O/N, oui/non, true/false, 1/0 or None;
+classes = 5-part "$" values → ClassRef; functions = 5-part "$" values → StaffFunction;
+authority/relations = the two sources of PupilRecord.guardian_links.
+When two attributes feed one field (aliases), the first one carrying a non-empty value wins.
+
+| kind         | attribute(s), aliases first-wins           | field                | converter |
+|--------------|--------------------------------------------|----------------------|-----------|
+| EtabEducNat  | ENTStructureJointure (= identifier/id)     | key                  |           |
+|              | ENTStructureUAI                            | uai                  | text      |
+|              | ENTStructureSIREN                          | siren                | text      |
+|              | ENTStructureNomCourant                     | name                 | text      |
+|              | ENTStructureTypeStruct                     | structure_type       | text      |
+|              | ENTEcoleMinistereTutelle                   | ministry             | text      |
+|              | ENTEcoleSecteur                            | sector               | text      |
+|              | ENTEcoleCirconscription                    | circonscription      | text      |
+|              | ENTEcoleCommune                            | commune              | text      |
+|              | ENTEcoleRPI                                | rpi                  | text      |
+|              | ENTSprAcademie, ENTServAcAcademie          | academie             | text      |
+|              | ENTPcAdresse, ENTStructureAdresse          | address              | lines     |
+|              | ENTStructureBoitePostale                   | po_box               | text      |
+|              | ENTStructureCodePostal                     | postal_code          | text      |
+|              | ENTStructureVille                          | city                 | text      |
+|              | ENTStructureTelephone                      | phone                | text      |
+|              | ENTStructureFax                            | fax                  | text      |
+|              | ENTStructureEmail                          | email                | text      |
+| all persons  | ENTPersonJointure (= identifier/id)        | key                  |           |
+|              | ENTPersonNomPatro                          | birth_name           | text      |
+|              | ENTPersonNom                               | last_name            | text      |
+|              | ENTPersonPrenom                            | first_name           | text      |
+|              | ENTPersonAutresPrenoms                     | other_first_names    | list      |
+|              | ENTPersonCivilite                          | civility             | text      |
+| Eleve        | ENTPersonDateNaissance                     | birth_date           | date      |
+|              | ENTPersonStructRattach                     | school_keys          | list      |
+|              | ENTEleveAutoriteParentale                  | guardian_links       | authority |
+|              | ENTElevePersRelEleve                       | guardian_links       | relations |
+|              | ENTEleveRestaurantScolaire                 | canteen              | bool      |
+|              | ENTEleveTransport                          | transport            | bool      |
+|              | ENTEleveGarderieMatin                      | morning_care         | bool      |
+|              | ENTEleveGarderieSoir                       | evening_care         | bool      |
+|              | ENTEleveEtudesSurveillees                  | supervised_study     | bool      |
+|              | ENTEleveNiveau                             | level                | text      |
+|              | ENTEleveCycle                              | cycle                | text      |
+|              | ENTEleveTypeClasse                         | class_type           | text      |
+|              | ENTPersonClasses                           | classes              | classes   |
+|              | ENTPersonGroupes                           | groups               | classes   |
+|              | ENTEleveINE                                | ine                  | text      |
+| PersRelEleve | ENTPersonNom, sn                           | last_name            | text      |
+|              | ENTPersonPrenom, givenName                 | first_name           | text      |
+|              | ENTPersonCivilite, personalTitle           | civility             | text      |
+|              | ENTPersonAdresse, street                   | address              | lines     |
+|              | ENTPersonCodePostal, postalCode            | postal_code          | text      |
+|              | ENTPersonVille, l                          | city                 | text      |
+|              | ENTPersonPays                              | country              | text      |
+|              | ENTPersonTelPerso, homePhone               | home_phone           | text      |
+|              | ENTPersRelEleveTelMobile, mobile           | mobile_phone         | text      |
+|              | ENTPersRelEleveTelPro, telephoneNumber     | work_phone           | text      |
+|              | ENTPersonMail, mail                        | email                | text      |
+| PersEducNat  | ENTPersonDateNaissance                     | birth_date           | date      |
+|              | ENTPersonMail                              | email                | text      |
+|              | ENTPersonStructRattach                     | school_keys          | list      |
+|              | ENTPersonFonctions                         | functions            | functions |
+|              | ENTEnsFonctionDir                          | directed_school_keys | list      |
+|              | ENTEnsSpecialites                          | specialities         | list      |
+|              | ENTPersonCategorieEnseignant               | is_teacher           | bool      |
+|              | ENTPersonClasses                           | classes              | classes   |
+
+Attributes named in AAF1D.md that entaix does not keep (IGNORED) are skipped silently; any other
+attribute is an "unknown-attribute" warning.
+"""
+
+from __future__ import annotations
+
+from .records import Kind
+
+Target = tuple[str, str]  # (field, converter)
+
+_PERSON: dict[str, Target] = {
+    "ENTPersonNomPatro": ("birth_name", "text"),
+    "ENTPersonNom": ("last_name", "text"),
+    "ENTPersonPrenom": ("first_name", "text"),
+    "ENTPersonAutresPrenoms": ("other_first_names", "list"),
+    "ENTPersonCivilite": ("civility", "text"),
+}
+
+MAPPING: dict[Kind, dict[str, Target]] = {
+    Kind.SCHOOL: {
+        "ENTStructureUAI": ("uai", "text"),
+        "ENTStructureSIREN": ("siren", "text"),
+        "ENTStructureNomCourant": ("name", "text"),
+        "ENTStructureTypeStruct": ("structure_type", "text"),
+        "ENTEcoleMinistereTutelle": ("ministry", "text"),
+        "ENTEcoleSecteur": ("sector", "text"),
+        "ENTEcoleCirconscription": ("circonscription", "text"),
+        "ENTEcoleCommune": ("commune", "text"),
+        "ENTEcoleRPI": ("rpi", "text"),
+        "ENTSprAcademie": ("academie", "text"),
+        "ENTServAcAcademie": ("academie", "text"),
+        "ENTPcAdresse": ("address", "lines"),
+        "ENTStructureAdresse": ("address", "lines"),
+        "ENTStructureBoitePostale": ("po_box", "text"),
+        "ENTStructureCodePostal": ("postal_code", "text"),
+        "ENTStructureVille": ("city", "text"),
+        "ENTStructureTelephone": ("phone", "text"),
+        "ENTStructureFax": ("fax", "text"),
+        "ENTStructureEmail": ("email", "text"),
+    },
+    Kind.PUPIL: {
+        "ENTPersonDateNaissance": ("birth_date", "date"),
+        **_PERSON,
+        "ENTPersonStructRattach": ("school_keys", "list"),
+        "ENTEleveAutoriteParentale": ("guardian_links", "authority"),
+        "ENTElevePersRelEleve": ("guardian_links", "relations"),
+        "ENTEleveRestaurantScolaire": ("canteen", "bool"),
+        "ENTEleveTransport": ("transport", "bool"),
+        "ENTEleveGarderieMatin": ("morning_care", "bool"),
+        "ENTEleveGarderieSoir": ("evening_care", "bool"),
+        "ENTEleveEtudesSurveillees": ("supervised_study", "bool"),
+        "ENTEleveNiveau": ("level", "text"),
+        "ENTEleveCycle": ("cycle", "text"),
+        "ENTEleveTypeClasse": ("class_type", "text"),
+        "ENTPersonClasses": ("classes", "classes"),
+        "ENTPersonGroupes": ("groups", "classes"),
+        "ENTEleveINE": ("ine", "text"),
+    },
+    Kind.GUARDIAN: {
+        **_PERSON,
+        "sn": ("last_name", "text"),
+        "givenName": ("first_name", "text"),
+        "personalTitle": ("civility", "text"),
+        "ENTPersonAdresse": ("address", "lines"),
+        "street": ("address", "lines"),
+        "ENTPersonCodePostal": ("postal_code", "text"),
+        "postalCode": ("postal_code", "text"),
+        "ENTPersonVille": ("city", "text"),
+        "l": ("city", "text"),
+        "ENTPersonPays": ("country", "text"),
+        "ENTPersonTelPerso": ("home_phone", "text"),
+        "homePhone": ("home_phone", "text"),
+        "ENTPersRelEleveTelMobile": ("mobile_phone", "text"),
+        "mobile": ("mobile_phone", "text"),
+        "ENTPersRelEleveTelPro": ("work_phone", "text"),
+        "telephoneNumber": ("work_phone", "text"),
+        "ENTPersonMail": ("email", "text"),
+        "mail": ("email", "text"),
+    },
+    Kind.STAFF: {
+        "ENTPersonDateNaissance": ("birth_date", "date"),
+        **_PERSON,
+        "ENTPersonMail": ("email", "text"),
+        "ENTPersonStructRattach": ("school_keys", "list"),
+        "ENTPersonFonctions": ("functions", "functions"),
+        "ENTEnsFonctionDir": ("directed_school_keys", "list"),
+        "ENTEnsSpecialites": ("specialities", "list"),
+        "ENTPersonCategorieEnseignant": ("is_teacher", "bool"),
+        "ENTPersonClasses": ("classes", "classes"),
+    },
+}
+
+JOIN_ATTRIBUTE: dict[Kind, str] = {
+    Kind.SCHOOL: "ENTStructureJointure",
+    Kind.STAFF: "ENTPersonJointure",
+    Kind.GUARDIAN: "ENTPersonJointure",
+    Kind.PUPIL: "ENTPersonJointure",
+}
+
+# Named in AAF1D.md, not kept by entaix: skipped without a warning.
+IGNORED: dict[Kind, frozenset[str]] = {
+    Kind.SCHOOL: frozenset(),
+    Kind.STAFF: frozenset(),
+    Kind.GUARDIAN: frozenset({"ENTPersonDateNaissance"}),
+    Kind.PUPIL: frozenset(
+        {
+            "ENTEleveDateEntreeClasses",
+            "ENTEleveDateSortieClasses",
+            "ENTEleveQualitePersRelEleve1",
+            "ENTEleveQualitePersRelEleve2",
+        }
+    ),
+}

@@ -1,0 +1,379 @@
+"""``FeedReader``: stream one AAF file into records, collecting record-level problems."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from . import values as conv
+from .mapping import IGNORED, JOIN_ATTRIBUTE, MAPPING
+from .records import (
+    DATA_FIELDS,
+    ERROR,
+    RECORD_CLASS,
+    WARNING,
+    FeedFile,
+    FeedFileError,
+    Kind,
+    Mode,
+    Op,
+    Problem,
+    Record,
+    feed_file_from_name,
+)
+from .stream import ROOT, FeedStream
+
+_OPS = {"addRequest": Op.ADD, "modifyRequest": Op.MODIFY, "deleteRequest": Op.DELETE}
+_CATEGORY_ATTRIBUTES = ("categoriePersonne", "categorieStructure")
+_ENCODING_CODES = frozenset(
+    {
+        etree.ErrorTypes.ERR_INVALID_ENCODING,
+        etree.ErrorTypes.ERR_UNKNOWN_ENCODING,
+        etree.ErrorTypes.ERR_UNSUPPORTED_ENCODING,
+        etree.ErrorTypes.ERR_ENCODING_NAME,
+    }
+)
+_POSITION_RE = re.compile(r",? line \d+, column \d+$")
+_TAIL_RE = re.compile(rb"</" + ROOT + rb"\s*>(?:\s|<!--.*?-->|<\?.*?\?>)*\Z", re.DOTALL)
+_MAX_UNKNOWN_NAMES = 100
+_KIND_ORDER = (Kind.SCHOOL, Kind.STAFF, Kind.GUARDIAN, Kind.PUPIL)
+_MODE_ORDER = (Mode.COMPLET, Mode.DELTA)
+
+Convert = Callable[[Sequence[str], conv.Warn], Any]
+_CONVERTERS: dict[str, Convert] = {
+    "text": lambda values, warn: conv.first(values),
+    "lines": lambda values, warn: conv.lines(values),
+    "list": lambda values, warn: conv.distinct(values),
+    "date": lambda values, warn: conv.parse_date(conv.first(values)),
+    "bool": lambda values, warn: conv.parse_bool(conv.first(values)),
+    "classes": conv.class_refs,
+    "functions": conv.staff_functions,
+}
+
+
+@dataclass
+class _Source:
+    attribute: str
+    values: list[str]
+    line: int | None
+
+
+@dataclass
+class _FileState:
+    seen: set[str] = field(default_factory=set)
+    unknown: dict[str, list[int]] = field(default_factory=dict)  # name -> [count, first line]
+    requests: int = 0
+    wrong_category: int = 0
+
+
+class FeedReader:
+    """Streams one file. Usage::
+
+        reader = FeedReader(path)               # kind/mode from the file name when it matches
+        reader = FeedReader(path, kind=Kind.PUPIL)   # forced kind (wins over the name)
+        for record in reader: ...               # lazily; FeedFileError on a file-level fault
+        reader.problems                         # record-level problems found while iterating
+        reader.counts                           # {"add", "modify", "delete", "dropped"}
+
+    Problems found at the end of the file (aggregated "unknown-attribute" warnings, the
+    "modification-closed-by-attr" repair) are appended once iteration is complete. Iterating
+    again re-reads the file and resets ``problems`` and ``counts``.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, kind: Kind | None = None, mode: Mode | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.file = self.path.name
+        self.feed_file: FeedFile | None = feed_file_from_name(self.file)
+        if kind is None:
+            if self.feed_file is None:
+                raise FeedFileError(
+                    file=self.file,
+                    code="bad-name",
+                    message="file name is not ENT1D_<Mode>_<YYYYMMDD>_<Kind>_<NNNN>.xml; "
+                    "pass kind= explicitly",
+                )
+            kind = self.feed_file.kind
+        self.kind: Kind = kind
+        self.mode: Mode | None = mode or (self.feed_file.mode if self.feed_file else None)
+        self.problems: list[Problem] = []
+        self.counts: dict[str, int] = _zero_counts()
+
+    def __repr__(self) -> str:
+        return f"<FeedReader {self.file} kind={self.kind} mode={self.mode}>"
+
+    def __iter__(self) -> Iterator[Record]:
+        self.problems = []
+        self.counts = _zero_counts()
+        return self._records()
+
+    # -- file level ----------------------------------------------------------------------
+
+    def _records(self) -> Iterator[Record]:
+        state = _FileState()
+        with self.path.open("rb") as raw:
+            stream = FeedStream(raw, self.file)
+            events = etree.iterparse(
+                stream,
+                events=("end",),
+                tag=tuple(_OPS),
+                resolve_entities=False,
+                no_network=True,
+                load_dtd=False,
+                huge_tree=False,
+                dtd_validation=False,
+                remove_comments=True,
+                remove_pis=True,
+                collect_ids=False,
+            )
+            try:
+                for _event, element in events:
+                    try:
+                        record = self._record(element, state, stream)
+                    finally:
+                        _release(element)
+                    if record is None:
+                        self.counts["dropped"] += 1
+                    else:
+                        self.counts[record.op.value] += 1
+                        yield record
+            except etree.XMLSyntaxError as error:
+                raise self._syntax_error(error) from None
+        if state.requests and state.wrong_category == state.requests:
+            raise FeedFileError(
+                file=self.file,
+                code="wrong-kind",
+                message=f"none of the {state.requests} records has category {self.kind.value}",
+            )
+        self._end_problems(stream, state)
+
+    def _syntax_error(self, error: etree.XMLSyntaxError) -> FeedFileError:
+        message = _POSITION_RE.sub("", str(error.msg or "syntax error"))[:200]
+        line = error.lineno or None
+        lowered = message.lower()
+        if not _ends_with_root_close(self.path):
+            code = "truncated"
+            message = f"the file does not end with </ficAlimMENESR> ({message})"
+        elif error.code in _ENCODING_CODES or "encoding" in lowered or "utf-8" in lowered:
+            code = "encoding"
+        else:
+            code = "not-well-formed"
+        return FeedFileError(file=self.file, code=code, message=message, line=line)
+
+    def _end_problems(self, stream: FeedStream, state: _FileState) -> None:
+        if stream.repairs:
+            self._problem(
+                WARNING,
+                "modification-closed-by-attr",
+                stream.first_repair_line,
+                None,
+                f"{stream.repairs} <modification> element(s) closed by </attr> were repaired",
+            )
+        for name, (count, line) in sorted(state.unknown.items(), key=lambda item: item[1][1]):
+            shown = name or "(other names)"
+            self._problem(
+                WARNING,
+                "unknown-attribute",
+                line,
+                None,
+                f"unknown attribute {shown!r} ignored in {count} record(s)",
+            )
+
+    # -- record level --------------------------------------------------------------------
+
+    def _problem(
+        self, level: str, code: str, line: int | None, identifier: str | None, message: str
+    ) -> None:
+        self.problems.append(Problem(level, code, self.file, line, identifier, message))
+
+    def _record(
+        self, element: etree._Element, state: _FileState, stream: FeedStream
+    ) -> Record | None:
+        state.requests += 1
+        op = _OPS[str(element.tag)]
+        line = stream.record_line(element.sourceline)
+        identifier = _text(element.find("identifier/id"))
+
+        category = next(
+            (
+                conv.first(_values(attr))
+                for attr in element.iterfind("operationalAttributes/attr")
+                if attr.get("name") in _CATEGORY_ATTRIBUTES
+            ),
+            None,
+        )
+        if category != self.kind.value:
+            state.wrong_category += 1
+            shown = "none" if category is None else repr(category[:40])
+            self._problem(
+                ERROR,
+                "wrong-category",
+                line,
+                identifier or None,
+                f"record category {shown} does not match file kind {self.kind.value}",
+            )
+            return None
+
+        sources, join, unknown = self._collect(element, op, identifier)
+        key = identifier or join
+        if not key:
+            self._problem(ERROR, "missing-key", line, None, "record has no identifier/id")
+            return None
+        if identifier and join and identifier != join:
+            self._problem(
+                ERROR,
+                "key-mismatch",
+                line,
+                identifier,
+                f"identifier/id differs from {JOIN_ATTRIBUTE[self.kind]} ({join!r})",
+            )
+            return None
+        if key in state.seen:
+            self._problem(
+                ERROR, "duplicate-key", line, key, "join key already seen in this file; dropped"
+            )
+            return None
+        state.seen.add(key)
+        for name, name_line in unknown:
+            _count_unknown(state, name, name_line)
+
+        values, present = self._convert(sources, key)
+        if op is Op.ADD:
+            present = set(DATA_FIELDS[self.kind])
+        return RECORD_CLASS[self.kind](
+            op=op, key=key, line=line, present=frozenset(present), **values
+        )
+
+    def _collect(
+        self, element: etree._Element, op: Op, identifier: str
+    ) -> tuple[dict[tuple[str, str], _Source], str, list[tuple[str, int | None]]]:
+        """Raw values per (field, converter), the join attribute and the unknown names."""
+        sources: dict[tuple[str, str], _Source] = {}
+        unknown: list[tuple[str, int | None]] = []
+        join = ""
+        if op is Op.ADD:
+            children = element.iterfind("attributes/attr")
+        elif op is Op.MODIFY:
+            children = element.iterfind("modifications/modification")
+        else:
+            return sources, join, unknown
+        mapping = MAPPING[self.kind]
+        for child in children:
+            name = (child.get("name") or "").strip()
+            operation = child.get("operation", "replace")
+            if op is Op.MODIFY and operation != "replace":
+                self._problem(
+                    WARNING,
+                    "bad-operation",
+                    child.sourceline,
+                    identifier or None,
+                    f"{name[:64]}: modification operation {operation[:20]!r} is not "
+                    "'replace'; skipped",
+                )
+                continue
+            values = _values(child)
+            if name == JOIN_ATTRIBUTE[self.kind]:
+                join = join or conv.first(values)
+                continue
+            target = mapping.get(name)
+            if target is None:
+                if name not in IGNORED[self.kind]:
+                    unknown.append((name, child.sourceline))
+                continue
+            known = sources.get(target)
+            if known is None or not any(known.values):
+                sources[target] = _Source(name, values, child.sourceline)
+        return sources, join, unknown
+
+    def _convert(
+        self, sources: dict[tuple[str, str], _Source], key: str
+    ) -> tuple[dict[str, Any], set[str]]:
+        values: dict[str, Any] = {}
+        present: set[str] = set()
+        for (name, converter), source in sources.items():
+            if converter in {"authority", "relations"}:
+                continue
+            warn = self._warner(source, key)
+            try:
+                values[name] = _CONVERTERS[converter](source.values, warn)
+            except conv.BadValue as bad:
+                warn(bad.code, bad.message)
+                continue
+            present.add(name)
+        authority = sources.get(("guardian_links", "authority"))
+        relations = sources.get(("guardian_links", "relations"))
+        if authority or relations:
+            source = relations or authority
+            assert source is not None
+            values["guardian_links"] = conv.guardian_links(
+                authority.values if authority else None,
+                relations.values if relations else None,
+                self._warner(source, key),
+            )
+            present.add("guardian_links")
+        return values, present
+
+    def _warner(self, source: _Source, key: str) -> conv.Warn:
+        def warn(code: str, message: str) -> None:
+            self._problem(WARNING, code, source.line, key, f"{source.attribute}: {message}")
+
+        return warn
+
+
+def _zero_counts() -> dict[str, int]:
+    return {"add": 0, "modify": 0, "delete": 0, "dropped": 0}
+
+
+def _text(element: etree._Element | None) -> str:
+    return "" if element is None else (element.text or "").strip()
+
+
+def _values(attr: etree._Element) -> list[str]:
+    return [(child.text or "").strip() for child in attr if child.tag == "value"]
+
+
+def _count_unknown(state: _FileState, name: str, line: int | None) -> None:
+    name = name[:64]
+    if name not in state.unknown and len(state.unknown) >= _MAX_UNKNOWN_NAMES:
+        name = ""
+    entry = state.unknown.setdefault(name, [0, line or 0])
+    entry[0] += 1
+
+
+def _release(element: etree._Element) -> None:
+    """Free what lxml has built so far: memory stays flat on a 200k-record file."""
+    element.clear(keep_tail=True)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def _ends_with_root_close(path: Path) -> bool:
+    with path.open("rb") as raw:
+        size = raw.seek(0, os.SEEK_END)
+        raw.seek(max(0, size - 4096))
+        return _TAIL_RE.search(raw.read()) is not None
+
+
+def read_feed(paths: Iterable[str | os.PathLike[str]]) -> list[FeedReader]:
+    """Readers for a delivery, in the order to apply them.
+
+    Order: date, Complet before Delta, schools → staff → guardians → pupils, part number.
+    A name that is not ``ENT1D_<Mode>_<YYYYMMDD>_<Kind>_<NNNN>.xml`` → FeedFileError("bad-name").
+    """
+    readers = [FeedReader(path) for path in paths]
+
+    def order(reader: FeedReader) -> tuple[Any, ...]:
+        feed = reader.feed_file
+        assert feed is not None
+        return (feed.date, _MODE_ORDER.index(feed.mode), _KIND_ORDER.index(feed.kind), feed.part)
+
+    return sorted(readers, key=order)

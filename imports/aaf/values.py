@@ -1,0 +1,185 @@
+"""Conversion of attribute values (already stripped strings) to record field values.
+
+Each converter returns the value, or raises ``BadValue`` (code + safe message) when the value is
+dropped. Multi-valued converters report bad items through ``warn`` and keep the good ones.
+Messages never quote a value that may be personal (dates, names); codes and part counts only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Sequence
+
+from .records import ClassRef, GuardianLink, StaffFunction
+
+Warn = Callable[[str, str], None]  # warn(code, message)
+
+
+class BadValue(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_DATE_RE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
+_TRUE = frozenset({"o", "oui", "true", "1"})
+_FALSE = frozenset({"n", "non", "false", "0"})
+
+# Relation codes of ENTElevePersRelEleve (part 2). Old set 1..7; national (ONDE/SIECLE) set
+# 10 mother, 20 father, 30-39 family, 41 educator, 42 foster carer, 50 tutor, 51 child-welfare
+# service, 70 the pupil, 80 childminder, 90 other link.
+RELATIONS: dict[int, str] = {
+    1: "father",
+    2: "mother",
+    3: "tutor",
+    4: "family",
+    5: "welfare",
+    6: "other",
+    7: "pupil",
+    10: "mother",
+    20: "father",
+    30: "family",
+    35: "family",
+    37: "family",
+    38: "family",
+    39: "family",
+    41: "other",
+    42: "other",
+    50: "tutor",
+    51: "welfare",
+    70: "pupil",
+    80: "other",
+    90: "other",
+}
+
+
+def first(values: Sequence[str]) -> str:
+    """Single-valued text: the first non-empty value, "" when none."""
+    return next((value for value in values if value), "")
+
+
+def lines(values: Sequence[str]) -> str:
+    """Multi-line text (addresses): non-empty values joined with a newline."""
+    return "\n".join(value for value in values if value)
+
+
+def distinct(values: Sequence[str]) -> tuple[str, ...]:
+    """Multi-valued text: non-empty values, first occurrence kept, order kept."""
+    return tuple(dict.fromkeys(value for value in values if value))
+
+
+def parse_date(value: str) -> datetime.date | None:
+    if not value:
+        return None
+    match = _DATE_RE.fullmatch(value)
+    try:
+        if match is None:
+            raise ValueError
+        day, month, year = (int(part) for part in match.groups())
+        return datetime.date(year, month, day)
+    except ValueError:
+        raise BadValue("bad-date", "date is not a valid dd/mm/yyyy") from None
+
+
+def parse_bool(value: str) -> bool | None:
+    lowered = value.lower()
+    if not lowered:
+        return None
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise BadValue("bad-boolean", "value is not one of O/N, oui/non, true/false, 1/0")
+
+
+def relation(code: str, warn: Warn) -> str:
+    """Normalise a relation code to father/mother/tutor/family/welfare/other/pupil or ""."""
+    if not code:
+        return ""
+    known = RELATIONS.get(int(code)) if code.isdecimal() and len(code) <= 3 else None
+    if known is None:
+        shown = code[:10].encode("ascii", "backslashreplace").decode("ascii")
+        warn("unknown-relation", f"relation code {shown!r} unknown, read as 'other'")
+        return "other"
+    return known
+
+
+def class_refs(values: Sequence[str], warn: Warn) -> tuple[ClassRef, ...]:
+    refs: dict[ClassRef, None] = {}
+    for value in values:
+        if not value:
+            continue
+        parts = [part.strip() for part in value.split("$")]
+        if len(parts) != 5 or not parts[0] or not parts[3]:
+            warn("bad-class-value", f"class/group value has {len(parts)} '$' parts, expected 5")
+            continue
+        refs[ClassRef(school_key=parts[0], code=parts[3], name=parts[4])] = None
+    return tuple(refs)
+
+
+def staff_functions(values: Sequence[str], warn: Warn) -> tuple[StaffFunction, ...]:
+    result: dict[StaffFunction, None] = {}
+    for value in values:
+        if not value or value == "-":
+            continue
+        parts = ["" if part.strip() == "-" else part.strip() for part in value.split("$")]
+        if len(parts) != 5:
+            warn("bad-function-value", f"function value has {len(parts)} '$' parts, expected 5")
+            continue
+        if any(parts):
+            result[StaffFunction(*parts)] = None
+    return tuple(result)
+
+
+def _flag(value: str) -> bool:
+    parsed = parse_bool(value.strip())
+    return bool(parsed)
+
+
+def guardian_links(
+    authority: Sequence[str] | None, relations: Sequence[str] | None, warn: Warn
+) -> tuple[GuardianLink, ...]:
+    """Links from ``ENTElevePersRelEleve`` (when carried) and ``ENTEleveAutoriteParentale``.
+
+    - ``ENTElevePersRelEleve`` values ``key$relation$financial$legal$contact[$payment]`` give the
+      relation and the flags as they are (contacts without authority have legal=0).
+    - An authority holder without such a value gets relation "", financial=False, contact=True
+      and legal=1 if no link has legal=1 yet, else legal=2. With authority values only, this
+      means legal=1 for the first holder and 2 for every other one: test ``legal > 0``.
+    """
+    links: dict[str, GuardianLink] = {}
+    for value in relations or ():
+        if not value:
+            continue
+        parts = [part.strip() for part in value.split("$")]
+        try:
+            if len(parts) < 5 or not parts[0]:
+                raise BadValue("bad-guardian-link", "")
+            if parts[3] not in {"0", "1", "2"}:
+                raise BadValue("bad-guardian-link", "")
+            link = GuardianLink(
+                guardian_key=parts[0],
+                relation=relation(parts[1], warn),
+                financial=_flag(parts[2]),
+                legal=int(parts[3]),
+                contact=_flag(parts[4]),
+            )
+        except BadValue:
+            warn(
+                "bad-guardian-link",
+                f"value with {len(parts)} '$' parts is not "
+                "key$relation$financial$legal(0/1/2)$contact",
+            )
+            continue
+        links.setdefault(link.guardian_key, link)
+    for value in authority or ():
+        key = value.split("$", 1)[0].strip()
+        if not key or key in links:
+            continue
+        legal = 2 if any(link.legal == 1 for link in links.values()) else 1
+        links[key] = GuardianLink(
+            guardian_key=key, relation="", financial=False, legal=legal, contact=True
+        )
+    return tuple(links.values())

@@ -1,0 +1,212 @@
+"""Applying a stored plan: bulk writes in dependency order, inside the caller's transaction."""
+
+import datetime
+from collections import defaultdict
+
+from imports import state
+from schools.models import (
+    Guardian,
+    GuardianLink,
+    Pupil,
+    PupilClass,
+    School,
+    SchoolClass,
+    Staff,
+    StaffAssignment,
+    StaffClass,
+)
+
+BATCH = 2000
+_PERSON_MODELS = {"pupils": Pupil, "guardians": Guardian, "staff": Staff}
+
+
+def _as_date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _model_values(kind: str, data: dict) -> dict:
+    values = {name: data[name] for name in state.MODEL_FIELDS[kind] if name in data}
+    if "birth_date" in values:
+        values["birth_date"] = _as_date(values["birth_date"])
+    return values
+
+
+class Applier:
+    def __init__(self, *, run_id: int, now: datetime.datetime) -> None:
+        self.run_id = run_id
+        self.now = now
+        self.school_ids: dict[str, int] = {}
+        self.class_ids: dict[str, int] = {}
+
+    def apply(self, items) -> None:
+        by_kind = defaultdict(list)
+        for item in items:
+            by_kind[item.kind].append(item)
+        self._feed_owned("schools", School, by_kind["schools"])
+        self.school_ids = dict(School.objects.values_list("join_key", "id"))
+        self._classes(by_kind["classes"])
+        self.class_ids = {
+            state.class_key(key, kind, code): pk
+            for pk, key, kind, code in SchoolClass.objects.values_list(
+                "id", "school__join_key", "kind", "code"
+            )
+        }
+        self._feed_owned("guardians", Guardian, by_kind["guardians"])
+        self._feed_owned("staff", Staff, by_kind["staff"])
+        self._feed_owned("pupils", Pupil, by_kind["pupils"])
+        self._links(by_kind["links"])
+
+    # -- feed-owned rows (schools and persons) ------------------------------------------------
+    def _feed_owned(self, kind: str, model, items) -> None:
+        if not items:
+            return
+        stamp = {"last_seen_at": self.now, "last_changed_run": self.run_id}
+        creates = [i for i in items if i.action == "create"]
+        changes = [i for i in items if i.action in ("update", "return")]
+        leaves = [i.key for i in items if i.action == "leave"]
+
+        new_rows = []
+        for item in creates:
+            values = _model_values(kind, item.data)
+            if kind == "pupils":
+                values["school_id"] = self.school_ids[item.data["school"]]
+            new_rows.append(model(join_key=item.key, first_seen_at=self.now, **stamp, **values))
+        model.objects.bulk_create(new_rows, batch_size=BATCH)
+
+        if changes:
+            rows = model.objects.in_bulk([i.key for i in changes], field_name="join_key")
+            fields = {"last_seen_at", "last_changed_run"}
+            for item in changes:
+                row = rows[item.key]
+                for name, value in _model_values(kind, item.data).items():
+                    setattr(row, name, value)
+                    fields.add(name)
+                if kind == "pupils" and "school" in item.data:
+                    row.school_id = self.school_ids[item.data["school"]]
+                    fields.add("school_id")
+                if item.action == "return":
+                    row.left_at = None
+                    fields.add("left_at")
+                row.last_seen_at = self.now
+                row.last_changed_run = self.run_id
+            model.objects.bulk_update(rows.values(), sorted(fields), batch_size=BATCH)
+
+        if leaves:
+            for start in range(0, len(leaves), BATCH):
+                model.objects.filter(join_key__in=leaves[start : start + BATCH]).update(
+                    left_at=self.now, last_changed_run=self.run_id
+                )
+        if kind in ("pupils", "staff"):
+            self._memberships(kind, model, creates + changes)
+
+    def _memberships(self, kind, model, items) -> None:
+        touched = [i for i in items if "classes" in i.data or "assignments" in i.data]
+        if not touched:
+            return
+        ids = dict(
+            model.objects.filter(join_key__in=[i.key for i in touched]).values_list(
+                "join_key", "id"
+            )
+        )
+        through, owner = (PupilClass, "pupil_id") if kind == "pupils" else (StaffClass, "staff_id")
+        with_classes = [i for i in touched if "classes" in i.data]
+        through.objects.filter(**{f"{owner}__in": [ids[i.key] for i in with_classes]}).delete()
+        through.objects.bulk_create(
+            [
+                through(**{owner: ids[i.key]}, school_class_id=self.class_ids[key])
+                for i in with_classes
+                for key in i.data["classes"]
+            ],
+            batch_size=BATCH,
+        )
+        if kind == "staff":
+            with_assignments = [i for i in touched if "assignments" in i.data]
+            StaffAssignment.objects.filter(
+                staff_id__in=[ids[i.key] for i in with_assignments]
+            ).delete()
+            StaffAssignment.objects.bulk_create(
+                [
+                    StaffAssignment(
+                        staff_id=ids[i.key],
+                        school_id=self.school_ids[school_key],
+                        is_director=is_director,
+                        functions=functions,
+                    )
+                    for i in with_assignments
+                    for school_key, is_director, functions in i.data["assignments"]
+                ],
+                batch_size=BATCH,
+            )
+
+    # -- classes and links ----------------------------------------------------------------
+    def _classes(self, items) -> None:
+        existing = {
+            state.class_key(key, kind, code): row
+            for row, key, kind, code in (
+                (row, row.school.join_key, row.kind, row.code)
+                for row in SchoolClass.objects.select_related("school").filter(
+                    school__join_key__in={i.key.split("|")[0] for i in items}
+                )
+            )
+        }
+        new_rows, changed, left = [], [], []
+        for item in items:
+            if item.action == "create":
+                new_rows.append(
+                    SchoolClass(
+                        school_id=self.school_ids[item.data["school"]],
+                        kind=item.data["kind"],
+                        code=item.data["code"],
+                        name=item.data["name"],
+                        first_seen_at=self.now,
+                        last_seen_at=self.now,
+                    )
+                )
+            elif item.action == "leave":
+                left.append(existing[item.key].pk)
+            else:
+                row = existing[item.key]
+                row.name = item.data.get("name", row.name)
+                row.left_at = None
+                row.last_seen_at = self.now
+                changed.append(row)
+        SchoolClass.objects.bulk_create(new_rows, batch_size=BATCH)
+        SchoolClass.objects.bulk_update(changed, ["name", "left_at", "last_seen_at"], BATCH)
+        SchoolClass.objects.filter(pk__in=left).update(left_at=self.now)
+
+    def _links(self, items) -> None:
+        if not items:
+            return
+        pupil_ids = dict(Pupil.objects.values_list("join_key", "id"))
+        guardian_ids = dict(Guardian.objects.values_list("join_key", "id"))
+        new_rows = []
+        existing = {}
+        others = [i for i in items if i.action != "create"]
+        if others:
+            pairs = {tuple(i.key.split("|")) for i in others}
+            pupils = {pupil_ids[p] for p, _ in pairs}
+            for row in GuardianLink.objects.filter(pupil_id__in=pupils).select_related(
+                "pupil", "guardian"
+            ):
+                existing[state.link_key(row.pupil.join_key, row.guardian.join_key)] = row
+        changed = []
+        for item in items:
+            if item.action == "create":
+                new_rows.append(
+                    GuardianLink(
+                        pupil_id=pupil_ids[item.data["pupil"]],
+                        guardian_id=guardian_ids[item.data["guardian"]],
+                        **_model_values("links", item.data),
+                    )
+                )
+                continue
+            row = existing[item.key]
+            if item.action == "leave":
+                row.left_at = self.now
+            else:
+                for name, value in _model_values("links", item.data).items():
+                    setattr(row, name, value)
+                row.left_at = None
+            changed.append(row)
+        GuardianLink.objects.bulk_create(new_rows, batch_size=BATCH)
+        GuardianLink.objects.bulk_update(changed, [*state.LINK_FIELDS, "left_at"], BATCH)

@@ -1,0 +1,73 @@
+"""Guards: a plan that trips one is held until city staff approve or discard it."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from imports.aaf import Mode
+from imports.plan import Plan
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    max_leave_ratio: float
+    max_age_days: int
+    max_count_drop: float
+    max_dangling_ratio: float
+
+    @classmethod
+    def from_settings(cls) -> "GuardSettings":
+        return cls(
+            max_leave_ratio=settings.IMPORT_MAX_LEAVE_RATIO,
+            max_age_days=settings.IMPORT_MAX_AGE_DAYS,
+            max_count_drop=settings.IMPORT_MAX_COUNT_DROP,
+            max_dangling_ratio=settings.IMPORT_MAX_DANGLING_RATIO,
+        )
+
+
+def held_reasons(
+    plan: Plan,
+    *,
+    today: datetime.date,
+    last_applied_date: datetime.date | None,
+    last_record_counts: dict | None,
+    first_import: bool,
+    reconcile: bool = False,
+    limits: GuardSettings | None = None,
+) -> list[str]:
+    """Codes of the guards this plan trips, in a stable order."""
+    limits = limits or GuardSettings.from_settings()
+    reasons = []
+    if plan.mode == Mode.COMPLET and plan.missing_kinds:
+        reasons.append("incomplete-set")
+    if first_import or reconcile:
+        return reasons
+    if last_applied_date is not None and plan.feed_date <= last_applied_date:
+        reasons.append("not-newer")
+    if (today - plan.feed_date).days > limits.max_age_days:
+        reasons.append("too-old")
+    persons_before = sum(plan.active_before.get(k, 0) for k in ("pupils", "guardians", "staff"))
+    persons_leaving = sum(
+        plan.counts.get(k, {}).get("left", 0) for k in ("pupils", "guardians", "staff")
+    )
+    if persons_before and persons_leaving / persons_before > limits.max_leave_ratio:
+        reasons.append("mass-leave-city")
+    for school, active in plan.active_by_school.items():
+        leaving = plan.leaving_by_school.get(school, 0)
+        if active and leaving / active > limits.max_leave_ratio:
+            reasons.append("mass-leave-school")
+            break
+    for school, pupils in plan.pupils_by_school.items():
+        if pupils and plan.pupils_leaving_by_school.get(school, 0) >= pupils:
+            reasons.append("school-emptied")
+            break
+    if plan.mode == Mode.COMPLET and last_record_counts:
+        for kind, before in last_record_counts.items():
+            now = plan.record_counts.get(kind, 0)
+            if before and (before - now) / before > limits.max_count_drop:
+                reasons.append("count-drop")
+                break
+    if plan.references and plan.dangling / plan.references > limits.max_dangling_ratio:
+        reasons.append("dangling-references")
+    return reasons

@@ -1,0 +1,90 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from entaix.common.exceptions import ApplicationError
+from imports import services
+from imports.models import ImportRun
+from imports.plan import FileSetError, plan_files
+
+KINDS = ("schools", "classes", "pupils", "guardians", "staff", "links")
+
+
+class Command(BaseCommand):
+    help = "Import AAF 1D files (or directories of them): plan, guard, apply."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="*", type=Path)
+        parser.add_argument("--dry-run", action="store_true", help="Plan only; write nothing.")
+        parser.add_argument("--approve", type=int, metavar="RUN_ID", help="Apply a held run.")
+        parser.add_argument("--discard", type=int, metavar="RUN_ID", help="Discard a held run.")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+
+    def handle(self, *args, paths, dry_run, approve, discard, json: bool, **options):
+        chosen = sum(bool(x) for x in (paths, approve, discard))
+        if chosen != 1:
+            raise CommandError("Give PATH…, --approve RUN_ID or --discard RUN_ID (one of them).")
+        try:
+            if approve:
+                run = services.import_run_approve(run_id=approve)
+                run = services.import_run_apply(run_id=run.pk)
+            elif discard:
+                run = services.import_run_discard(run_id=discard)
+            elif dry_run:
+                return self._dry_run(paths, as_json=json)
+            else:
+                run = services.import_files(paths=paths, trigger=ImportRun.Trigger.COMMAND)
+        except ImportRun.DoesNotExist as exc:
+            raise CommandError("No such import run.") from exc
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        self._report(run, as_json=json)
+        if run.status == ImportRun.Status.FAILED:
+            raise CommandError(f"Import run {run.pk} failed: {run.failure}")
+
+    def _report(self, run: ImportRun, *, as_json: bool) -> None:
+        payload = {
+            "run": run.pk,
+            "status": str(run.status),
+            "held_reasons": list(run.held_reasons),
+            "errors": run.error_count,
+            "warnings": run.warning_count,
+            "counts": {kind: run.counts.get(kind, _zero()) for kind in KINDS},
+        }
+        self._print(payload, as_json=as_json, failure=run.failure)
+
+    def _dry_run(self, paths, *, as_json: bool) -> None:
+        from imports.aaf import FeedFileError
+
+        try:
+            plan = plan_files(services.expand_paths(paths))
+        except (FileSetError, FeedFileError) as exc:
+            raise CommandError(f"{exc.code}: {exc.message}") from exc
+        payload = {
+            "run": None,
+            "status": "dry-run",
+            "held_reasons": [],
+            "errors": sum(p.level == "error" for p in plan.problems),
+            "warnings": sum(p.level == "warning" for p in plan.problems),
+            "counts": {kind: plan.counts.get(kind, _zero()) for kind in KINDS},
+        }
+        self._print(payload, as_json=as_json)
+
+    def _print(self, payload: dict, *, as_json: bool, failure: str = "") -> None:
+        if as_json:
+            self.stdout.write(json.dumps(payload, sort_keys=False))
+            return
+        self.stdout.write(f"Run {payload['run']}: {payload['status']}")
+        if failure:
+            self.stdout.write(f"  failure: {failure}")
+        if payload["held_reasons"]:
+            self.stdout.write(f"  held: {', '.join(payload['held_reasons'])}")
+        self.stdout.write(f"  errors: {payload['errors']}  warnings: {payload['warnings']}")
+        for kind, counts in payload["counts"].items():
+            figures = "  ".join(f"{name} {value}" for name, value in counts.items())
+            self.stdout.write(f"  {kind:<10} {figures}")
+
+
+def _zero() -> dict:
+    return dict.fromkeys(("created", "updated", "left", "returned", "unchanged"), 0)

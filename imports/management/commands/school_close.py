@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from entaix.common.exceptions import ApplicationError
+from imports.services import school_close
+
+
+class Command(BaseCommand):
+    help = "Close the ENT in schools (by UAI): their people leave (never deleted)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("uais", nargs="+", metavar="UAI")
+
+    def handle(self, *args, uais, **options):
+        try:
+            run = school_close(uais=uais)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        left = {kind: c["left"] for kind, c in run.counts.items()}
+        self.stdout.write(f"Closed: {', '.join(uais)}. Run {run.pk}: {left}")

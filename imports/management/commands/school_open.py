@@ -1,0 +1,27 @@
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from entaix.common.exceptions import ApplicationError
+from imports.services import school_open
+
+
+class Command(BaseCommand):
+    help = "Open the ENT in schools (by UAI); their people come from the latest applied feed."
+
+    def add_arguments(self, parser):
+        parser.add_argument("uais", nargs="+", metavar="UAI")
+        parser.add_argument("--date", type=datetime.date.fromisoformat, default=None)
+
+    def handle(self, *args, uais, date, **options):
+        try:
+            run = school_open(uais=uais, opened_on=date or timezone.localdate())
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"Opened: {', '.join(uais)}")
+        if run is None:
+            self.stdout.write("No applied feed on disk yet: people arrive with the next import.")
+        else:
+            created = {kind: c.get("created", 0) for kind, c in run.counts.items()}
+            self.stdout.write(f"Run {run.pk}: {run.status} {created}")

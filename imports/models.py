@@ -1,0 +1,140 @@
+"""Import runs: what came in, what was planned, what was applied, what looked wrong."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from entaix.common.models import BaseModel
+
+
+class ImportRun(BaseModel):
+    class Status(models.TextChoices):
+        PLANNING = "planning", _("planning")
+        PLANNED = "planned", _("planned")
+        HELD = "held", _("held for review")
+        APPLYING = "applying", _("applying")
+        APPLIED = "applied", _("applied")
+        DISCARDED = "discarded", _("discarded")
+        FAILED = "failed", _("failed")
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command", _("command line")
+        SCHEDULE = "schedule", _("morning schedule")
+        MANUAL = "manual", _("city staff")
+        RECONCILE = "reconcile", _("school opened or closed")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, db_index=True)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    feed_date = models.DateField(_("feed date"), null=True, blank=True)
+    mode = models.CharField(_("mode"), max_length=10, blank=True)  # Complet / Delta
+    # The run whose state the plan was computed against; apply refuses if another run applied since.
+    base_run = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    plan_hash = models.CharField(_("plan hash"), max_length=64, blank=True)
+    held_reasons = models.JSONField(_("held reasons"), default=list, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    school_counts = models.JSONField(_("counts per school"), default=dict, blank=True)
+    record_counts = models.JSONField(_("records per kind"), default=dict, blank=True)
+    timings = models.JSONField(_("timings"), default=dict, blank=True)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    warning_count = models.PositiveIntegerField(_("warnings"), default=0)
+    failure = models.TextField(_("failure"), blank=True)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.feed_date} {self.mode} ({self.status})"
+
+
+class ImportFile(BaseModel):
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20)
+    mode = models.CharField(_("mode"), max_length=10)
+    feed_date = models.DateField(_("feed date"))
+    part = models.PositiveSmallIntegerField(_("part"), default=0)
+    size = models.BigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    path = models.CharField(_("local path"), max_length=500)
+    fetched_at = models.DateTimeField(_("fetched at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "name"], name="importfile_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportProblem(models.Model):
+    class Level(models.TextChoices):
+        ERROR = "error", _("error")
+        WARNING = "warning", _("warning")
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="problems")
+    level = models.CharField(_("level"), max_length=7, choices=Level.choices)
+    code = models.CharField(_("code"), max_length=50)
+    file = models.CharField(_("file"), max_length=200, blank=True)
+    line = models.PositiveIntegerField(_("line"), null=True, blank=True)
+    identifier = models.CharField(_("identifier"), max_length=64, blank=True)
+    school_key = models.CharField(_("school"), max_length=64, blank=True, db_index=True)
+    message = models.TextField(_("message"))
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.code} {self.identifier}"
+
+
+class ImportPlanItem(models.Model):
+    """One change of the stored plan. Apply replays exactly these rows (checked by the hash)."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("create")
+        UPDATE = "update", _("update")
+        LEAVE = "leave", _("leave")
+        RETURN = "return", _("return")
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="plan_items")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(_("kind"), max_length=10)
+    action = models.CharField(_("action"), max_length=6, choices=Action.choices)
+    key = models.CharField(_("key"), max_length=200)
+    school_key = models.CharField(_("school"), max_length=64, blank=True)
+    # The fields to write: all of them for a create, only the changed ones for an update.
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "seq"], name="planitem_unique_seq"),
+        ]
+        indexes = [models.Index(fields=["run", "school_key"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.kind} {self.key}"
+
+
+class ImportLock(models.Model):
+    """A single row locked with SELECT … FOR UPDATE: one plan or apply at a time."""
+
+    name = models.CharField(max_length=20, unique=True)
+
+    def __str__(self) -> str:
+        return self.name

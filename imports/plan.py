@@ -1,0 +1,493 @@
+"""Planning: read a file set, compare it with the database, and list every change to make.
+
+Pure of writes: it reads the database and returns a `Plan`; `services.import_run_plan` stores
+it. Data minimisation happens here: persons are kept only when attached to a school where the
+ENT is open, with only their links to open schools.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imports import state
+from imports.aaf import (
+    ERROR,
+    WARNING,
+    FeedFile,
+    FeedFileError,
+    FeedReader,
+    Kind,
+    Mode,
+    Op,
+    Problem,
+    feed_file_from_name,
+)
+from schools.models import School
+
+ALL_KINDS = frozenset(Kind)
+_FILE_ORDER = (Kind.SCHOOL, Kind.PUPIL, Kind.GUARDIAN, Kind.STAFF)  # pupils tell which guardians
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str
+    action: str  # create / update / leave / return
+    key: str
+    school_key: str
+    data: dict
+
+
+@dataclass
+class Plan:
+    mode: str
+    feed_date: object
+    files: list[FeedFile]
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    school_counts: dict = field(default_factory=dict)
+    record_counts: dict = field(default_factory=dict)
+    # Inputs of the guards (imports/guards.py).
+    active_before: dict = field(default_factory=dict)  # kind -> count of present rows
+    active_by_school: dict = field(default_factory=dict)  # school_key -> present pupils+staff
+    leaving_by_school: dict = field(default_factory=dict)
+    pupils_by_school: dict = field(default_factory=dict)
+    pupils_leaving_by_school: dict = field(default_factory=dict)
+    dangling: int = 0
+    references: int = 0
+    missing_kinds: frozenset = frozenset()
+
+
+class FileSetError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def identify(paths: Iterable[Path]) -> list[tuple[Path, FeedFile]]:
+    """Name each file; one delivery (one date, one mode) per run."""
+    found = []
+    for path in paths:
+        feed = feed_file_from_name(path.name)
+        if feed is None:
+            raise FileSetError("bad-name", f"{path.name}: not an AAF 1D file name.")
+        found.append((path, feed))
+    if not found:
+        raise FileSetError("no-files", "No AAF file to import.")
+    deliveries = {(feed.date, feed.mode) for _, feed in found}
+    if len(deliveries) > 1:
+        raise FileSetError(
+            "mixed-deliveries",
+            "The files belong to several deliveries (dates or Complet/Delta): import each alone.",
+        )
+    names = Counter(feed.name for _, feed in found)
+    if any(n > 1 for n in names.values()):
+        raise FileSetError("duplicate-file", "The same file was given twice.")
+    return sorted(found, key=lambda pf: (_FILE_ORDER.index(pf[1].kind), pf[1].part))
+
+
+def _changed(old: dict, new: dict) -> dict:
+    return {name: value for name, value in new.items() if old.get(name) != value}
+
+
+class Planner:
+    def __init__(self, files: list[tuple[Path, FeedFile]]):
+        self.files = files
+        first = files[0][1]
+        self.mode = first.mode
+        self.complet = first.mode == Mode.COMPLET
+        self.plan = Plan(mode=str(first.mode), feed_date=first.date, files=[f for _, f in files])
+        self.plan.missing_kinds = frozenset(ALL_KINDS - {f.kind for _, f in files})
+        self.kinds_present = {f.kind for _, f in files}
+        self.seen_keys: dict[str, set[str]] = defaultdict(set)
+        self.linked_pupils: set[str] = set()  # pupils whose record restated their links
+        self._leaving_pupils: set[str] = set()
+        self.desired: dict = {}
+
+    # -- reading --------------------------------------------------------------------------
+    def _records(self, kind: Kind):
+        for path, feed in self.files:
+            if feed.kind != kind:
+                continue
+            reader = FeedReader(path)
+            for record in reader:
+                if record.key in self.seen_keys[kind]:
+                    # Parts of one kind form one file: a key twice across parts is a duplicate.
+                    reader.problems.append(
+                        Problem(ERROR, "duplicate-key", feed.name, record.line, record.key,
+                                "Join key already seen in another part of this kind.")
+                    )  # fmt: skip
+                    continue
+                self.seen_keys[kind].add(record.key)
+                yield record
+            self.plan.problems.extend(reader.problems)
+            self.plan.record_counts[str(kind)] = self.plan.record_counts.get(str(kind), 0) + sum(
+                reader.counts.get(op, 0) for op in ("add", "modify", "delete")
+            )
+
+    def _problem(self, level, code, identifier, message, file=""):
+        self.plan.problems.append(Problem(level, code, file, None, identifier, message))
+
+    # -- planning -------------------------------------------------------------------------
+    def run(self) -> Plan:
+        school_ids = state.school_keys_by_id()
+        current = {
+            "schools": state.load_schools(),
+            "classes": state.load_classes(school_ids),
+            "pupils": state.load_pupils(school_ids),
+            "guardians": state.load_guardians(),
+            "staff": state.load_staff(school_ids),
+            "links": state.load_links(),
+        }
+        self.current = current
+        open_keys = set(School.objects.filter(ent_open=True).values_list("join_key", flat=True))
+        desired = {kind: {} for kind in state.KINDS}
+        leaves = {kind: set() for kind in state.KINDS}
+
+        # Schools: all of them are kept (so the city can open the ENT in any).
+        for record in self._records(Kind.SCHOOL):
+            if record.op == Op.DELETE:
+                leaves["schools"].add(record.key)
+                continue
+            desired["schools"][record.key] = self._merge(
+                "schools", record, state.school_from_record(record)
+            )
+        known_schools = set(current["schools"]) | set(desired["schools"])
+
+        # Pupils: kept only in open schools; they name the guardians and classes to keep.
+        needed_guardians: set[str] = set()
+        for record in self._records(Kind.PUPIL):
+            if record.op == Op.DELETE:
+                leaves["pupils"].add(record.key)
+                continue
+            merged = self._pupil(record, open_keys, known_schools, desired, needed_guardians)
+            if merged is None and not self.complet and record.key in current["pupils"]:
+                leaves["pupils"].add(record.key)  # moved out of every open school
+
+        # Guardians: kept only when a kept pupil links to them (or, in a delta, already known).
+        for record in self._records(Kind.GUARDIAN):
+            if record.op == Op.DELETE:
+                leaves["guardians"].add(record.key)
+                continue
+            keep = record.key in needed_guardians or (
+                not self.complet and record.key in current["guardians"]
+            )
+            if not keep and record.op == Op.MODIFY and not self.complet:
+                self._problem(
+                    ERROR,
+                    "unknown-person",
+                    record.key,
+                    "A delta modifies a record entaix does not hold: dropped.",
+                )
+            if keep:
+                desired["guardians"][record.key] = self._merge(
+                    "guardians", record, state.guardian_from_record(record)
+                )
+        self._drop_dangling_links(desired)
+
+        # Staff: kept when one of their schools is open, with only the open schools' links.
+        for record in self._records(Kind.STAFF):
+            if record.op == Op.DELETE:
+                leaves["staff"].add(record.key)
+                continue
+            kept = self._staff(record, open_keys, desired)
+            if not kept and not self.complet and record.key in current["staff"]:
+                leaves["staff"].add(record.key)
+
+        self._diff(desired, leaves)
+        self._possible_duplicates(desired)
+        return self.plan
+
+    def _merge(self, kind: str, record, fresh: dict) -> dict | None:
+        """A modify carries only some fields: keep the others from the database."""
+        if record.op != Op.MODIFY:
+            return fresh
+        old = self.current[kind].get(record.key)
+        if old is None:
+            self._problem(
+                ERROR,
+                "unknown-person",
+                record.key,
+                "A delta modifies a record entaix does not hold: dropped.",
+            )
+            return None
+        merged = dict(old[0])
+        for name in fresh:
+            if name in record.present:
+                merged[name] = fresh[name]
+        return merged
+
+    def _pupil(self, record, open_keys, known_schools, desired, needed_guardians):
+        open_schools = [key for key in record.school_keys if key in open_keys]
+        if record.op == Op.MODIFY and "school_keys" not in record.present:
+            old = self.current["pupils"].get(record.key)
+            open_schools = [old[0]["school"]] if old and old[0]["school"] in open_keys else []
+        for key in record.school_keys:
+            if key not in known_schools:
+                self.plan.dangling += 1
+                self._problem(
+                    WARNING,
+                    "dangling-school",
+                    record.key,
+                    f"Pupil attached to unknown school key {key}.",
+                )
+        if not open_schools:
+            return None
+        school_key = open_schools[0]
+        classes = []
+        for kind, refs in (("class", record.classes), ("group", record.groups)):
+            for key, data in state.class_refs(refs, kind):
+                if data["school"] in open_keys:
+                    desired["classes"][key] = data
+                    classes.append(key)
+        fresh = state.pupil_from_record(record, school_key=school_key, classes=classes)
+        merged = self._merge("pupils", record, fresh)
+        if merged is None:
+            return None
+        if record.op == Op.MODIFY and "classes" not in record.present:
+            merged["classes"] = self.current["pupils"][record.key][0]["classes"]
+        desired["pupils"][record.key] = merged
+        if record.op != Op.MODIFY or "guardian_links" in record.present:
+            for link in record.guardian_links:
+                key = state.link_key(record.key, link.guardian_key)
+                desired["links"][key] = {
+                    "pupil": record.key,
+                    "guardian": link.guardian_key,
+                    "relation": link.relation,
+                    "legal": link.legal,
+                    "financial": link.financial,
+                    "contact": link.contact,
+                }
+                needed_guardians.add(link.guardian_key)
+            self.linked_pupils.add(record.key)
+        return merged
+
+    def _drop_dangling_links(self, desired):
+        known = set(desired["guardians"]) | {
+            key for key, (_, left) in self.current["guardians"].items()
+        }
+        for key, link in list(desired["links"].items()):
+            self.plan.references += 1
+            if link["guardian"] not in known:
+                self.plan.dangling += 1
+                self._problem(
+                    WARNING,
+                    "dangling-guardian",
+                    link["pupil"],
+                    f"Pupil linked to unknown guardian key {link['guardian']}.",
+                )
+                del desired["links"][key]
+
+    def _staff(self, record, open_keys, desired) -> bool:
+        by_school: dict[str, list] = defaultdict(list)
+        for function in record.functions:
+            by_school[function.school_key].append(
+                {"code": function.code, "label": function.label,
+                 "post_code": function.post_code, "post_label": function.post_label}
+            )  # fmt: skip
+        schools = set(record.school_keys) | set(by_school) | set(record.directed_school_keys)
+        open_schools = sorted(schools & open_keys)
+        if record.op == Op.MODIFY and not ({"functions", "school_keys"} & record.present):
+            old = self.current["staff"].get(record.key)
+            open_schools = sorted({a[0] for a in old[0]["assignments"]} & open_keys) if old else []
+        if not open_schools:
+            return False
+        directed = set(record.directed_school_keys)
+        assignments = [[key, key in directed, by_school.get(key, [])] for key in open_schools]
+        classes = []
+        for key, data in state.class_refs(record.classes, "class"):
+            if data["school"] in open_keys:
+                desired["classes"].setdefault(key, data)
+                classes.append(key)
+        fresh = state.staff_from_record(record, assignments=assignments, classes=classes)
+        merged = self._merge("staff", record, fresh)
+        if merged is None:
+            return False
+        if record.op == Op.MODIFY:
+            if not ({"functions", "school_keys", "directed_school_keys"} & record.present):
+                merged["assignments"] = self.current["staff"][record.key][0]["assignments"]
+            if "classes" not in record.present:
+                merged["classes"] = self.current["staff"][record.key][0]["classes"]
+        desired["staff"][record.key] = merged
+        return True
+
+    # -- diff -----------------------------------------------------------------------------
+    def _school_of(self, kind: str, key: str, data: dict | None) -> str:
+        if data is None:
+            data = self.current[kind][key][0]
+        if kind == "schools":
+            return key
+        if kind in ("pupils", "classes"):
+            return data["school"]
+        if kind == "staff":
+            return data["assignments"][0][0] if data["assignments"] else ""
+        if kind == "links":
+            pupil = self._pupil_data(data["pupil"])
+            return pupil["school"] if pupil else ""
+        return ""
+
+    def _pupil_data(self, key):
+        if key in self.desired["pupils"]:
+            return self.desired["pupils"][key]
+        old = self.current["pupils"].get(key)
+        return old[0] if old else None
+
+    def _diff(self, desired, leaves):
+        self.desired = desired
+        plan = self.plan
+        counts = {kind: Counter() for kind in state.KINDS}
+        per_school: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+        guardian_school = {}
+        for link in desired["links"].values():
+            pupil = desired["pupils"].get(link["pupil"])
+            if pupil:
+                guardian_school.setdefault(link["guardian"], pupil["school"])
+
+        def add(kind, action, key, data, school_key):
+            plan.items.append(state_item(kind, action, key, school_key, data))
+            counts[kind][_COUNT_NAME[action]] += 1
+            if school_key:
+                per_school[school_key][kind][_COUNT_NAME[action]] += 1
+
+        for kind in state.KINDS:
+            current = self.current[kind]
+            wanted = desired[kind]
+            for key, data in wanted.items():
+                if kind == "guardians":
+                    school_key = guardian_school.get(key, "")
+                else:
+                    school_key = self._school_of(kind, key, data)
+                old = current.get(key)
+                if old is None:
+                    add(kind, "create", key, data, school_key)
+                elif old[1]:
+                    add(kind, "return", key, _changed(old[0], data), school_key)
+                else:
+                    changed = _changed(old[0], data)
+                    if changed:
+                        add(kind, "update", key, changed, school_key)
+                    else:
+                        counts[kind]["unchanged"] += 1
+            if self.complet and self._kind_is_complete(kind):
+                gone = {key for key, (_, left) in current.items() if not left} - set(wanted)
+            else:
+                gone = set()
+            gone |= {key for key in leaves[kind] if key in current and not current[key][1]}
+            gone -= set(wanted)
+            if kind == "links" and not self.complet:
+                # A delta restates a pupil's links: those it no longer lists end.
+                gone |= {
+                    key for key, (data, left) in current.items()
+                    if not left and data["pupil"] in self.linked_pupils and key not in wanted
+                }  # fmt: skip
+            if kind == "links":
+                gone |= {
+                    key for key, (data, left) in current.items()
+                    if not left and (data["pupil"] in leaves["pupils"] or
+                                     data["pupil"] in self._leaving_pupils)
+                }  # fmt: skip
+            if kind == "pupils":
+                self._leaving_pupils = set(gone)
+            if kind == "links":
+                gone_links = set(gone)
+            for key in sorted(gone):
+                school_key = (
+                    guardian_school.get(key, "") if kind == "guardians"
+                    else self._school_of(kind, key, current[key][0])
+                )  # fmt: skip
+                add(kind, "leave", key, {}, school_key)
+                if kind in ("pupils", "staff"):
+                    plan.leaving_by_school[school_key] = (
+                        plan.leaving_by_school.get(school_key, 0) + 1
+                    )
+                if kind == "pupils":
+                    plan.pupils_leaving_by_school[school_key] = (
+                        plan.pupils_leaving_by_school.get(school_key, 0) + 1
+                    )
+            present = [data for data, left in current.values() if not left]
+            plan.active_before[kind] = len(present)
+            if kind in ("pupils", "staff"):
+                for data in present:
+                    school_key = self._school_of(kind, "", data)
+                    plan.active_by_school[school_key] = plan.active_by_school.get(school_key, 0) + 1
+                    if kind == "pupils":
+                        plan.pupils_by_school[school_key] = (
+                            plan.pupils_by_school.get(school_key, 0) + 1
+                        )
+        # A guardian left with no present link to a kept pupil goes too (data minimisation).
+        linked = {link["guardian"] for link in desired["links"].values()} | {
+            data["guardian"]
+            for key, (data, left) in self.current["links"].items()
+            if not left and key not in gone_links
+        }
+        leaving = {i.key for i in plan.items if i.kind == "guardians" and i.action == "leave"}
+        for key, (_, left) in sorted(self.current["guardians"].items()):
+            if (
+                not left
+                and key not in linked
+                and key not in leaving
+                and key not in desired["guardians"]
+            ):
+                add("guardians", "leave", key, {}, "")
+        plan.counts = {
+            kind: {name: counts[kind][name] for name in _COUNT_NAMES} for kind in state.KINDS
+        }
+        plan.school_counts = {
+            school: {kind: dict(counter) for kind, counter in kinds.items()}
+            for school, kinds in sorted(per_school.items())
+        }
+
+    def _kind_is_complete(self, kind: str) -> bool:
+        """Leaves are computed from a Complet only for the kinds whose file came."""
+        needs = {
+            "schools": {Kind.SCHOOL},
+            "classes": {Kind.PUPIL, Kind.STAFF},
+            "pupils": {Kind.PUPIL},
+            "guardians": {Kind.GUARDIAN, Kind.PUPIL},
+            "staff": {Kind.STAFF},
+            "links": {Kind.PUPIL},
+        }[kind]
+        return needs <= self.kinds_present
+
+    def _possible_duplicates(self, desired):
+        """A new key with the name and birth date of someone who left: flag, never merge."""
+        for kind in ("pupils", "staff"):
+            left = {}
+            for key, (data, is_left) in self.current[kind].items():
+                if is_left:
+                    left[(data["last_name"].lower(), data["first_name"].lower(),
+                          data["birth_date"])] = key  # fmt: skip
+            if not left:
+                continue
+            for key, data in desired[kind].items():
+                if key in self.current[kind]:
+                    continue
+                twin = left.get(
+                    (data["last_name"].lower(), data["first_name"].lower(), data["birth_date"])
+                )
+                if twin:
+                    self._problem(
+                        WARNING,
+                        "possible-duplicate",
+                        key,
+                        f"Same name and birth date as {twin}, who left: review.",
+                    )
+
+
+_COUNT_NAME = {"create": "created", "update": "updated", "leave": "left", "return": "returned"}
+_COUNT_NAMES = ("created", "updated", "left", "returned", "unchanged")
+
+
+def state_item(kind, action, key, school_key, data) -> Item:
+    return Item(kind=kind, action=action, key=key, school_key=school_key or "", data=data)
+
+
+def plan_files(paths: Iterable[Path]) -> Plan:
+    """Identify, parse and diff. Raises FileSetError or FeedFileError before any write."""
+    files = identify(paths)
+    return Planner(files).run()
+
+
+__all__ = ["FeedFileError", "FileSetError", "Item", "Plan", "plan_files"]

@@ -1,0 +1,344 @@
+"""Import runs (plan → review → apply) and opening or closing the ENT in a school.
+
+Every write of the directory by the feed goes through here; the plan is stored before anything
+is applied, and applying replays exactly the stored plan (checked by its hash).
+"""
+
+import datetime
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from entaix.common.exceptions import ApplicationError
+from imports import selectors
+from imports.aaf import FeedFileError, Mode
+from imports.apply import Applier
+from imports.guards import held_reasons
+from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
+from imports.plan import FileSetError, Item, plan_files
+from schools.models import (
+    Guardian,
+    GuardianLink,
+    Pupil,
+    School,
+    SchoolClass,
+    Staff,
+    StaffAssignment,
+    StaffClass,
+)
+
+logger = logging.getLogger(__name__)
+Status = ImportRun.Status
+
+
+def _lock() -> None:
+    """Serialise plans and applies: one row, locked until the transaction ends."""
+    ImportLock.objects.get_or_create(name="import")
+    ImportLock.objects.select_for_update().get(name="import")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def plan_hash(items: Iterable) -> str:
+    digest = hashlib.sha256()
+    for item in items:
+        line = [item.kind, item.action, item.key, item.school_key, item.data]
+        digest.update(json.dumps(line, sort_keys=True, separators=(",", ":")).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, directories by their *.xml files."""
+    result = []
+    for path in paths:
+        if path.is_dir():
+            result.extend(sorted(p for p in path.iterdir() if p.suffix.lower() == ".xml"))
+        elif path.is_file():
+            result.append(path)
+        else:
+            raise ApplicationError(f"{path}: no such file or directory.", code="no-such-path")
+    return result
+
+
+@transaction.atomic
+def import_run_create(
+    *, paths: Iterable[Path], trigger: str, requested_by=None, fetched_at=None
+) -> ImportRun:
+    from imports.aaf import feed_file_from_name
+
+    run = ImportRun.objects.create(
+        status=Status.PLANNING, trigger=trigger, requested_by=requested_by
+    )
+    files = []
+    for path in paths:
+        feed = feed_file_from_name(path.name)
+        files.append(
+            ImportFile(
+                run=run,
+                name=path.name,
+                kind=str(feed.kind) if feed else "",
+                mode=str(feed.mode) if feed else "",
+                feed_date=feed.date if feed else timezone.localdate(),
+                part=feed.part if feed else 0,
+                size=path.stat().st_size,
+                sha256=_sha256(path),
+                path=str(path.resolve()),
+                fetched_at=fetched_at,
+            )
+        )
+    ImportFile.objects.bulk_create(files)
+    return run
+
+
+def _fail(run: ImportRun, *, code: str, message: str, file: str = "", line=None) -> ImportRun:
+    with transaction.atomic():
+        run.status = Status.FAILED
+        run.failure = message
+        run.error_count = 1
+        run.save(update_fields=["status", "failure", "error_count", "updated_at"])
+        ImportProblem.objects.create(
+            run=run, level="error", code=code, file=file, line=line, message=message
+        )
+    logger.warning("import run %s failed: %s", run.pk, code)
+    return run
+
+
+def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> ImportRun:
+    """Compute and store the plan; the run ends planned, held (with reasons) or failed."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.status != Status.PLANNING:
+        return run  # already planned: a second delivery of the task does nothing
+    started = time.monotonic()
+    base = selectors.import_run_last_applied()
+    paths = [Path(f.path) for f in run.files.all()]
+    try:
+        plan = plan_files(paths)
+    except FileSetError as exc:
+        return _fail(run, code=exc.code, message=exc.message)
+    except FeedFileError as exc:
+        return _fail(run, code=exc.code, message=str(exc.message), file=exc.file, line=exc.line)
+    except OSError as exc:
+        return _fail(run, code="unreadable", message=f"A file could not be read: {exc.strerror}")
+    parsed = time.monotonic()
+
+    items = plan.items
+    reconcile = bool(reconcile_schools)
+    if reconcile:
+        # Opening schools adds their people; it never rewrites anyone else from older files.
+        opened = set(reconcile_schools)
+        items = [i for i in items if i.school_key in opened and i.action in ("create", "return")]
+        plan.counts = _recount(items, plan.counts)
+    first_import = base is None and not School.objects.exists()
+    reasons = []
+    if items:
+        reasons = held_reasons(
+            plan,
+            today=timezone.localdate(),
+            last_applied_date=base.feed_date if base else None,
+            last_record_counts=selectors.import_run_last_record_counts(),
+            first_import=first_import,
+            reconcile=reconcile,
+        )
+    with transaction.atomic():
+        _lock()
+        run.feed_date = plan.feed_date
+        run.mode = plan.mode
+        run.base_run = base
+        run.counts = plan.counts
+        run.school_counts = plan.school_counts if not reconcile else {}
+        run.record_counts = plan.record_counts
+        run.held_reasons = reasons
+        run.error_count = sum(p.level == "error" for p in plan.problems)
+        run.warning_count = sum(p.level == "warning" for p in plan.problems)
+        ImportPlanItem.objects.bulk_create(
+            (
+                ImportPlanItem(run=run, seq=seq, kind=i.kind, action=i.action, key=i.key,
+                               school_key=i.school_key, data=i.data)
+                for seq, i in enumerate(items)
+            ),
+            batch_size=5000,
+        )  # fmt: skip
+        ImportProblem.objects.bulk_create(
+            (
+                ImportProblem(run=run, level=p.level, code=p.code, file=p.file, line=p.line,
+                              identifier=p.identifier or "", message=p.message)
+                for p in plan.problems
+            ),
+            batch_size=5000,
+        )  # fmt: skip
+        run.plan_hash = plan_hash(items)
+        run.status = Status.HELD if reasons else Status.PLANNED
+        run.timings = {"parse_and_diff": round(parsed - started, 3),
+                       "store_plan": round(time.monotonic() - parsed, 3)}  # fmt: skip
+        run.progress = 50
+        run.save()
+    logger.info("import run %s planned: %s items, status %s", run.pk, len(items), run.status)
+    return run
+
+
+def _recount(items: list[Item], counts: dict) -> dict:
+    fresh = {kind: dict.fromkeys(("created", "updated", "left", "returned", "unchanged"), 0)
+             for kind in counts}  # fmt: skip
+    names = {"create": "created", "update": "updated", "leave": "left", "return": "returned"}
+    for item in items:
+        fresh[item.kind][names[item.action]] += 1
+    return fresh
+
+
+def import_run_apply(*, run_id: int) -> ImportRun:
+    """Apply exactly the stored plan, all or nothing."""
+    with transaction.atomic():
+        _lock()
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status == Status.APPLIED:
+            return run  # idempotent: Celery may deliver twice
+        if run.status != Status.PLANNED:
+            raise ApplicationError(
+                f"Run {run.pk} is {run.status}: only a planned run can be applied.",
+                code="not-planned",
+            )
+        last = selectors.import_run_last_applied()
+        if run.trigger != ImportRun.Trigger.RECONCILE and (
+            (last.pk if last else None) != run.base_run_id
+        ):
+            raise ApplicationError(
+                f"Run {run.pk} was planned before run {last.pk} was applied: import again.",
+                code="stale-plan",
+            )
+        items = list(run.plan_items.order_by("seq"))
+        if plan_hash(items) != run.plan_hash:
+            raise ApplicationError(f"Run {run.pk}: the stored plan changed.", code="plan-hash")
+        started = time.monotonic()
+        Applier(run_id=run.pk, now=timezone.now()).apply(items)
+        run.status = Status.APPLIED
+        run.applied_at = timezone.now()
+        run.progress = 100
+        run.timings = {**run.timings, "apply": round(time.monotonic() - started, 3)}
+        run.save()
+    logger.info("import run %s applied: %s items", run.pk, len(items))
+    return run
+
+
+@transaction.atomic
+def import_run_approve(*, run_id: int, user=None) -> ImportRun:
+    run = ImportRun.objects.select_for_update().get(pk=run_id)
+    if run.status != Status.HELD:
+        raise ApplicationError(f"Run {run.pk} is {run.status}, not held.", code="not-held")
+    run.status = Status.PLANNED
+    run.decided_by = user
+    run.decided_at = timezone.now()
+    run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    transaction.on_commit(lambda: logger.info("import run %s approved", run.pk))
+    return run
+
+
+@transaction.atomic
+def import_run_discard(*, run_id: int, user=None) -> ImportRun:
+    run = ImportRun.objects.select_for_update().get(pk=run_id)
+    if run.status not in (Status.HELD, Status.PLANNED):
+        raise ApplicationError(f"Run {run.pk} is {run.status}: it cannot be discarded.",
+                               code="not-discardable")  # fmt: skip
+    run.status = Status.DISCARDED
+    run.decided_by = user
+    run.decided_at = timezone.now()
+    run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    return run
+
+
+def import_run_execute(*, run_id: int) -> ImportRun:
+    """Plan, then apply unless a guard held the run (or nothing changes)."""
+    run = import_run_plan(run_id=run_id)
+    if run.status == Status.PLANNED:
+        run = import_run_apply(run_id=run.pk)
+    return run
+
+
+def import_files(*, paths: Iterable[Path], trigger: str, requested_by=None) -> ImportRun:
+    run = import_run_create(paths=expand_paths(paths), trigger=trigger, requested_by=requested_by)
+    return import_run_execute(run_id=run.pk)
+
+
+# --- opening and closing the ENT in a school -------------------------------------------------
+
+
+def school_open(*, uais: Iterable[str], opened_on: datetime.date, user=None) -> ImportRun | None:
+    """Open the ENT; the school's people come from the latest applied Complet, if still on disk."""
+    schools = _schools(uais)
+    with transaction.atomic():
+        for school in schools:
+            school.ent_open = True
+            school.ent_opened_on = school.ent_opened_on or opened_on
+            school.save(update_fields=["ent_open", "ent_opened_on", "updated_at"])
+    source = selectors.import_run_last_applied(mode=Mode.COMPLET)
+    if source is None:
+        return None
+    paths = [Path(f.path) for f in source.files.all()]
+    if not paths or not all(p.exists() for p in paths):
+        return None  # the raw files are gone: the next Complet brings them
+    run = import_run_create(paths=paths, trigger=ImportRun.Trigger.RECONCILE, requested_by=user)
+    run = import_run_plan(run_id=run.pk, reconcile_schools=[s.join_key for s in schools])
+    if run.status == Status.PLANNED:
+        run = import_run_apply(run_id=run.pk)
+    return run
+
+
+@transaction.atomic
+def school_close(*, uais: Iterable[str], user=None) -> ImportRun:
+    """Close the ENT: the school's people leave, except their links to other open schools."""
+    _lock()
+    schools = _schools(uais)
+    school_ids = [s.pk for s in schools]
+    now = timezone.now()
+    School.objects.filter(pk__in=school_ids).update(ent_open=False, ent_opened_on=None)
+    run = ImportRun.objects.create(
+        status=Status.APPLIED, trigger=ImportRun.Trigger.RECONCILE, requested_by=user,
+        applied_at=now, progress=100,
+    )  # fmt: skip
+    stamp = {"left_at": now, "last_changed_run": run.pk}
+    present = Q(left_at__isnull=True)
+    pupils = Pupil.objects.filter(present, school_id__in=school_ids)
+    pupil_ids = list(pupils.values_list("pk", flat=True))
+    counts = {"pupils": pupils.update(**stamp)}
+    counts["links"] = GuardianLink.objects.filter(
+        pupil_id__in=pupil_ids, left_at__isnull=True
+    ).update(left_at=now)
+    counts["guardians"] = (
+        Guardian.objects.filter(present)
+        .exclude(pupil_links__left_at__isnull=True, pupil_links__pupil__left_at__isnull=True)
+        .update(**stamp)
+    )
+    StaffClass.objects.filter(school_class__school_id__in=school_ids).delete()
+    StaffAssignment.objects.filter(school_id__in=school_ids).delete()
+    counts["staff"] = (
+        Staff.objects.filter(present).exclude(assignments__school__ent_open=True).update(**stamp)
+    )
+    counts["classes"] = SchoolClass.objects.filter(
+        school_id__in=school_ids, left_at__isnull=True
+    ).update(left_at=now)
+    run.counts = {kind: {"left": n} for kind, n in counts.items()}
+    run.save(update_fields=["counts"])
+    logger.info("schools %s closed by run %s", school_ids, run.pk)
+    return run
+
+
+def _schools(uais: Iterable[str]) -> list[School]:
+    uais = [u.strip().upper() for u in uais]
+    schools = list(School.objects.filter(uai__in=uais))
+    unknown = sorted(set(uais) - {s.uai for s in schools})
+    if unknown:
+        raise ApplicationError(f"Unknown UAI: {', '.join(unknown)}.", code="unknown-uai")
+    return schools

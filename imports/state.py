@@ -1,0 +1,197 @@
+"""The directory as comparable plain dicts, both from the feed and from the database.
+
+The planner diffs these dicts; the applier writes them back. One shape per kind, JSON-safe
+(dates as ISO strings, memberships as sorted lists of keys), so a stored plan replays exactly.
+"""
+
+from collections.abc import Iterable
+
+from imports.aaf import ClassRef, GuardianRecord, PupilRecord, SchoolRecord, StaffRecord
+from schools.models import (
+    Guardian,
+    GuardianLink,
+    Pupil,
+    PupilClass,
+    School,
+    SchoolClass,
+    Staff,
+    StaffAssignment,
+    StaffClass,
+)
+
+KINDS = ("schools", "classes", "staff", "guardians", "pupils", "links")
+
+SCHOOL_FIELDS = (
+    "uai", "siren", "name", "structure_type", "ministry", "sector", "circonscription", "commune",
+    "rpi", "academie", "address", "po_box", "postal_code", "city", "phone", "fax", "email",
+)  # fmt: skip
+IDENTITY_FIELDS = ("birth_name", "last_name", "first_name", "other_first_names", "civility")
+PUPIL_FIELDS = (
+    *IDENTITY_FIELDS, "birth_date", "ine", "level", "cycle", "class_type", "canteen", "transport",
+    "morning_care", "evening_care", "supervised_study",
+)  # fmt: skip
+GUARDIAN_FIELDS = (
+    *IDENTITY_FIELDS, "address", "postal_code", "city", "country", "home_phone", "mobile_phone",
+    "work_phone", "email",
+)  # fmt: skip
+STAFF_FIELDS = (*IDENTITY_FIELDS, "birth_date", "email", "is_teacher", "specialities")
+LINK_FIELDS = ("relation", "legal", "financial", "contact")
+
+# Model fields each kind's record maps to (memberships are written separately).
+MODEL_FIELDS = {
+    "schools": SCHOOL_FIELDS,
+    "pupils": PUPIL_FIELDS,
+    "guardians": GUARDIAN_FIELDS,
+    "staff": STAFF_FIELDS,
+    "classes": ("name",),
+    "links": LINK_FIELDS,
+}
+
+
+def class_key(school_key: str, kind: str, code: str) -> str:
+    return f"{school_key}|{kind}|{code}"
+
+
+def link_key(pupil_key: str, guardian_key: str) -> str:
+    return f"{pupil_key}|{guardian_key}"
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+# --- from the feed --------------------------------------------------------------------------
+
+
+def school_from_record(record: SchoolRecord) -> dict:
+    return {name: getattr(record, name) for name in SCHOOL_FIELDS}
+
+
+def guardian_from_record(record: GuardianRecord) -> dict:
+    return {name: _plain(getattr(record, name)) for name in GUARDIAN_FIELDS}
+
+
+def pupil_from_record(record: PupilRecord, *, school_key: str, classes: Iterable[str]) -> dict:
+    data = {name: _plain(getattr(record, name)) for name in PUPIL_FIELDS}
+    data["school"] = school_key
+    data["classes"] = sorted(set(classes))
+    return data
+
+
+def staff_from_record(
+    record: StaffRecord, *, assignments: list[list], classes: Iterable[str]
+) -> dict:
+    data = {name: _plain(getattr(record, name)) for name in STAFF_FIELDS}
+    data["assignments"] = sorted(assignments)
+    data["classes"] = sorted(set(classes))
+    return data
+
+
+def class_refs(refs: Iterable[ClassRef], kind: str) -> list[tuple[str, dict]]:
+    return [
+        (class_key(ref.school_key, kind, ref.code),
+         {"school": ref.school_key, "kind": kind, "code": ref.code, "name": ref.name})
+        for ref in refs
+    ]  # fmt: skip
+
+
+# --- from the database ----------------------------------------------------------------------
+# Each loader returns {key: (data, left)} where `left` tells whether the row has left.
+
+
+def _rows(model, fields: tuple[str, ...], extra: tuple[str, ...] = ()) -> Iterable[dict]:
+    return model.objects.values("id", "join_key", "left_at", *fields, *extra).iterator(2000)
+
+
+def load_schools() -> dict[str, tuple[dict, bool]]:
+    return {
+        row["join_key"]: ({f: row[f] for f in SCHOOL_FIELDS}, row["left_at"] is not None)
+        for row in _rows(School, SCHOOL_FIELDS)
+    }
+
+
+def school_keys_by_id() -> dict[int, str]:
+    return dict(School.objects.values_list("id", "join_key"))
+
+
+def load_classes(school_keys: dict[int, str]) -> dict[str, tuple[dict, bool]]:
+    result = {}
+    for row in SchoolClass.objects.values("school_id", "kind", "code", "name", "left_at"):
+        school = school_keys[row["school_id"]]
+        data = {"school": school, "kind": row["kind"], "code": row["code"], "name": row["name"]}
+        result[class_key(school, row["kind"], row["code"])] = (data, row["left_at"] is not None)
+    return result
+
+
+def _class_keys_by_id(school_keys: dict[int, str]) -> dict[int, str]:
+    return {
+        row[0]: class_key(school_keys[row[1]], row[2], row[3])
+        for row in SchoolClass.objects.values_list("id", "school_id", "kind", "code")
+    }
+
+
+def _memberships(through, owner: str, class_keys: dict[int, str]) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {}
+    for owner_id, class_id in through.objects.values_list(owner, "school_class_id").iterator(5000):
+        result.setdefault(owner_id, []).append(class_keys[class_id])
+    return result
+
+
+def load_pupils(school_keys: dict[int, str]) -> dict[str, tuple[dict, bool]]:
+    class_keys = _class_keys_by_id(school_keys)
+    memberships = _memberships(PupilClass, "pupil_id", class_keys)
+    result = {}
+    for row in _rows(Pupil, PUPIL_FIELDS, ("school_id",)):
+        data = {f: _plain(row[f]) for f in PUPIL_FIELDS}
+        data["school"] = school_keys[row["school_id"]]
+        data["classes"] = sorted(memberships.get(row["id"], ()))
+        result[row["join_key"]] = (data, row["left_at"] is not None)
+    return result
+
+
+def load_guardians() -> dict[str, tuple[dict, bool]]:
+    return {
+        row["join_key"]: ({f: row[f] for f in GUARDIAN_FIELDS}, row["left_at"] is not None)
+        for row in _rows(Guardian, GUARDIAN_FIELDS)
+    }
+
+
+def load_staff(school_keys: dict[int, str]) -> dict[str, tuple[dict, bool]]:
+    class_keys = _class_keys_by_id(school_keys)
+    classes = _memberships(StaffClass, "staff_id", class_keys)
+    assignments: dict[int, list[list]] = {}
+    for staff_id, school_id, is_director, functions in StaffAssignment.objects.values_list(
+        "staff_id", "school_id", "is_director", "functions"
+    ):
+        assignments.setdefault(staff_id, []).append(
+            [school_keys[school_id], is_director, functions]
+        )
+    result = {}
+    for row in _rows(Staff, STAFF_FIELDS):
+        data = {f: _plain(row[f]) for f in STAFF_FIELDS}
+        data["assignments"] = sorted(assignments.get(row["id"], ()))
+        data["classes"] = sorted(classes.get(row["id"], ()))
+        result[row["join_key"]] = (data, row["left_at"] is not None)
+    return result
+
+
+def load_links() -> dict[str, tuple[dict, bool]]:
+    result = {}
+    rows = GuardianLink.objects.values_list(
+        "pupil__join_key", "guardian__join_key", *LINK_FIELDS, "left_at"
+    ).iterator(5000)
+    for pupil, guardian, relation, legal, financial, contact, left_at in rows:
+        data = {
+            "pupil": pupil,
+            "guardian": guardian,
+            "relation": relation,
+            "legal": legal,
+            "financial": financial,
+            "contact": contact,
+        }
+        result[link_key(pupil, guardian)] = (data, left_at is not None)
+    return result

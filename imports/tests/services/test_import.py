@@ -1,0 +1,324 @@
+import json
+import shutil
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from entaix.common.exceptions import ApplicationError
+from imports import services
+from imports.models import ImportPlanItem, ImportProblem, ImportRun
+from imports.tests.feeds import FIXTURES, copy_set, snapshot
+from schools.models import Guardian, GuardianLink, Pupil, School, SchoolClass, Staff
+
+pytestmark = pytest.mark.django_db
+Status = ImportRun.Status
+COMMAND = ImportRun.Trigger.COMMAND
+
+
+def run_import(path) -> ImportRun:
+    return services.import_files(paths=[path], trigger=COMMAND)
+
+
+@pytest.fixture
+def imported(tmp_path):
+    """The Complet fixture imported two days ago, both schools opened."""
+    run = run_import(copy_set("complet_20260901", tmp_path / "complet", days_ago=2))
+    assert run.status == Status.APPLIED
+    services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    return run
+
+
+def counts(run, kind):
+    return run.counts[kind]
+
+
+def test_first_import_keeps_every_school_and_no_person_until_a_school_opens(tmp_path):
+    run = run_import(copy_set("complet_20260901", tmp_path / "c", days_ago=2))
+    assert run.status == Status.APPLIED
+    assert run.held_reasons == []
+    assert counts(run, "schools") == {
+        "created": 2,
+        "updated": 0,
+        "left": 0,
+        "returned": 0,
+        "unchanged": 0,
+    }
+    assert counts(run, "pupils")["created"] == 0
+    assert sorted(School.objects.values_list("uai", "ent_open")) == [
+        ("0131234A", False),
+        ("0135678B", False),
+    ]
+    assert Pupil.objects.count() == Guardian.objects.count() == Staff.objects.count() == 0
+    assert [(f.kind, f.size > 0, len(f.sha256)) for f in run.files.order_by("kind")] == [
+        ("Eleve", True, 64),
+        ("EtabEducNat", True, 64),
+        ("PersEducNat", True, 64),
+        ("PersRelEleve", True, 64),
+    ]
+
+
+def test_opening_schools_imports_their_people_from_the_latest_feed(imported):
+    assert Pupil.objects.filter(left_at__isnull=True).count() == 5
+    assert Guardian.objects.count() == 6
+    assert Staff.objects.count() == 3
+    assert GuardianLink.objects.count() == 8
+    pupil = Pupil.objects.get(join_key="4001")
+    assert (pupil.last_name, pupil.first_name, pupil.school.uai) == ("BENALI", "Inès", "0131234A")
+    assert sorted((c.kind, c.code) for c in pupil.classes.all()) == [
+        ("class", "CE1-CE2B"),
+        ("group", "ANG1"),
+    ]
+    links = {
+        (link.guardian.join_key, link.legal, link.relation)
+        for link in pupil.guardian_links.select_related("guardian")
+    }
+    assert links == {("3001", 1, "father"), ("3002", 2, "mother")}
+    director = Staff.objects.get(join_key="2001")
+    assignment = director.assignments.get()
+    assert (assignment.school.uai, assignment.is_director) == ("0131234A", True)
+    assert sorted(c.code for c in director.classes.all()) == ["CM2-A"]
+    contact = GuardianLink.objects.get(pupil__join_key="4004", guardian__join_key="3006")
+    assert (contact.legal, contact.relation, contact.has_authority) == (0, "family", False)
+
+
+def test_reimporting_the_same_files_writes_zero_domain_rows(imported, tmp_path):
+    before = snapshot()
+    with CaptureQueriesContext(connection) as queries:
+        run = run_import(copy_set("complet_20260901", tmp_path / "again", days_ago=2))
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE")) and '"schools_' in q["sql"]
+    ]
+    assert writes == []
+    assert snapshot() == before
+    assert run.status == Status.APPLIED
+    assert {kind: c["unchanged"] for kind, c in run.counts.items()} == {
+        "schools": 2,
+        "classes": 7,
+        "staff": 3,
+        "guardians": 6,
+        "pupils": 5,
+        "links": 8,
+    }
+    assert ImportPlanItem.objects.filter(run=run).count() == 0
+
+
+def test_delta_applies_adds_modifies_and_deletes(imported, tmp_path, settings):
+    # Tiny fixture: one pupil and one staff leaving are two thirds of the second school.
+    settings.IMPORT_MAX_LEAVE_RATIO = 0.7
+    run = run_import(copy_set("delta_20260902", tmp_path / "d", days_ago=1))
+    assert run.status == Status.APPLIED, run.held_reasons
+    assert run.counts["pupils"] == {
+        "created": 1,
+        "updated": 2,
+        "left": 1,
+        "returned": 0,
+        "unchanged": 0,
+    }
+    assert run.counts["links"] == {
+        "created": 1,
+        "updated": 1,
+        "left": 2,
+        "returned": 0,
+        "unchanged": 0,
+    }
+    assert Pupil.objects.get(join_key="4001").last_name == "BENALI-MARTIN"
+    assert Pupil.objects.get(join_key="4001").first_name == "Inès"  # not in the modify: kept
+    assert Pupil.objects.get(join_key="4005").left_at is not None
+    assert Pupil.objects.filter(join_key="4005").count() == 1  # left, never deleted
+    assert Staff.objects.get(join_key="2003").left_at is not None
+    # The welfare service's only pupil left: it leaves too.
+    assert Guardian.objects.get(join_key="3005").left_at is not None
+    assert Guardian.objects.get(join_key="3001").left_at is None  # still linked to 4001
+    link = GuardianLink.objects.get(pupil__join_key="4002", guardian__join_key="3002")
+    assert (link.legal, link.left_at) == (1, None)
+    ended = GuardianLink.objects.get(pupil__join_key="4002", guardian__join_key="3001")
+    assert ended.left_at is not None
+
+
+def test_header_only_pupil_file_is_held_and_changes_nothing(imported, tmp_path):
+    before = snapshot()
+    run = run_import(copy_set("header_only_20260903", tmp_path / "h", days_ago=1))
+    assert run.status == Status.HELD
+    assert run.held_reasons == [
+        "incomplete-set",
+        "mass-leave-city",
+        "mass-leave-school",
+        "school-emptied",
+        "count-drop",
+    ]
+    assert run.counts["pupils"]["left"] == 5
+    assert snapshot() == before
+
+
+def test_held_run_applies_only_when_approved_and_exactly_as_planned(imported, tmp_path):
+    run = run_import(copy_set("header_only_20260903", tmp_path / "h", days_ago=1))
+    assert run.status == Status.HELD
+    services.import_run_approve(run_id=run.pk)
+    run = services.import_run_apply(run_id=run.pk)
+    assert run.status == Status.APPLIED
+    assert Pupil.objects.filter(left_at__isnull=True).count() == 0
+    assert Pupil.objects.count() == 5
+
+
+def test_discarded_run_changes_nothing(imported, tmp_path):
+    before = snapshot()
+    run = run_import(copy_set("header_only_20260903", tmp_path / "h", days_ago=1))
+    run = services.import_run_discard(run_id=run.pk)
+    assert run.status == Status.DISCARDED
+    with pytest.raises(ApplicationError):
+        services.import_run_apply(run_id=run.pk)
+    assert snapshot() == before
+
+
+def test_replayed_older_file_is_held(imported, tmp_path):
+    before = snapshot()
+    run = run_import(copy_set("delta_20260902", tmp_path / "old", days_ago=5))
+    assert run.status == Status.HELD
+    assert "not-newer" in run.held_reasons
+    assert snapshot() == before
+
+
+def test_feed_older_than_seven_days_is_held(tmp_path, imported):
+    run = run_import(copy_set("delta_20260902", tmp_path / "d", days_ago=9))
+    assert "too-old" in run.held_reasons
+
+
+def test_tampered_plan_is_refused_and_nothing_changes(imported, tmp_path):
+    run = run_import(copy_set("header_only_20260903", tmp_path / "h", days_ago=1))
+    item = run.plan_items.filter(kind="pupils").first()
+    item.action = "update"
+    item.save()
+    services.import_run_approve(run_id=run.pk)
+    before = snapshot()
+    with pytest.raises(ApplicationError) as exc:
+        services.import_run_apply(run_id=run.pk)
+    assert exc.value.code == "plan-hash"
+    assert snapshot() == before
+
+
+def test_plan_made_before_another_run_applied_is_stale(imported, tmp_path, settings):
+    settings.IMPORT_MAX_LEAVE_RATIO = 0.7
+    held = run_import(copy_set("header_only_20260903", tmp_path / "h", days_ago=0))
+    assert held.status == Status.HELD
+    applied = run_import(copy_set("delta_20260902", tmp_path / "d", days_ago=1))
+    assert applied.status == Status.APPLIED
+    services.import_run_approve(run_id=held.pk)
+    before = snapshot()
+    with pytest.raises(ApplicationError) as exc:
+        services.import_run_apply(run_id=held.pk)
+    assert exc.value.code == "stale-plan"
+    assert snapshot() == before
+
+
+HOSTILE = ["xxe.xml", "entity_bomb.xml", "truncated.xml", "not_well_formed.xml",
+           "wrong_encoding.xml", "wrong_root.xml", "unknown_entity.xml"]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", HOSTILE)
+def test_file_level_fault_fails_the_run_and_changes_nothing(imported, tmp_path, bad):
+    folder = copy_set("complet_20260901", tmp_path / "set", days_ago=1)
+    target = next(folder.glob("*_Eleve_*"))
+    shutil.copy(FIXTURES / "bad" / bad, target)
+    before = snapshot()
+    run = run_import(folder)
+    assert run.status == Status.FAILED
+    problem = ImportProblem.objects.get(run=run)
+    assert (problem.level, problem.file) == ("error", target.name)
+    assert problem.code in {"dtd-entities", "truncated", "not-well-formed", "encoding",
+                            "wrong-root"}  # fmt: skip
+    assert run.plan_items.count() == 0
+    assert snapshot() == before
+
+
+def test_delta_for_an_unknown_person_changes_nothing(imported, tmp_path):
+    folder = tmp_path / "unknown"
+    folder.mkdir()
+    date = timezone.localdate().strftime("%Y%m%d")
+    (folder / f"ENT1D_Delta_{date}_PersRelEleve_0000.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ficAlimMENESR>\n<modifyRequest>'
+        '<operationalAttributes><attr name="categoriePersonne"><value>PersRelEleve</value>'
+        "</attr></operationalAttributes><identifier><id>9999</id></identifier><modifications>"
+        '<modification name="ENTPersonNom" operation="replace"><value>X</value></modification>'
+        "</modifications></modifyRequest>\n</ficAlimMENESR>\n",
+        encoding="utf-8",
+    )
+    before = snapshot()
+    run = run_import(folder)
+    assert run.status == Status.APPLIED
+    assert list(run.problems.values_list("code", "identifier")) == [("unknown-person", "9999")]
+    assert snapshot() == before
+
+
+def test_closing_a_school_makes_its_people_leave_and_reopening_brings_them_back(imported):
+    run = services.school_close(uais=["0135678B"])
+    assert {k: c["left"] for k, c in run.counts.items()} == {
+        "pupils": 2,
+        "links": 3,
+        "guardians": 3,
+        "staff": 1,
+        "classes": 2,
+    }
+    assert set(Pupil.objects.filter(left_at__isnull=True).values_list("join_key", flat=True)) == {
+        "4001",
+        "4002",
+        "4003",
+    }
+    assert Pupil.objects.count() == 5
+    reopened = services.school_open(uais=["0135678B"], opened_on=timezone.localdate())
+    assert reopened.status == Status.APPLIED
+    assert reopened.counts["pupils"]["returned"] == 2
+    assert Pupil.objects.filter(left_at__isnull=True).count() == 5
+    assert Guardian.objects.filter(left_at__isnull=True).count() == 6
+
+
+def test_aaf_import_json_output(tmp_path, capsys):
+    folder = copy_set("complet_20260901", tmp_path / "c", days_ago=1)
+    call_command("aaf_import", str(folder), "--json")
+    payload = json.loads(capsys.readouterr().out)
+    assert payload == {
+        "run": ImportRun.objects.get().pk,
+        "status": "applied",
+        "held_reasons": [],
+        "errors": 0,
+        "warnings": 0,
+        "counts": {
+            "schools": {"created": 2, "updated": 0, "left": 0, "returned": 0, "unchanged": 0},
+            **{
+                kind: {"created": 0, "updated": 0, "left": 0, "returned": 0, "unchanged": 0}
+                for kind in ("classes", "pupils", "guardians", "staff", "links")
+            },
+        },
+    }
+
+
+def test_aaf_import_dry_run_writes_nothing(imported, tmp_path, capsys):
+    before = snapshot()
+    runs = ImportRun.objects.count()
+    call_command("aaf_import", str(copy_set("delta_20260902", tmp_path / "d")), "--dry-run",
+                 "--json")  # fmt: skip
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["status"] == "dry-run"
+    assert payload["counts"]["pupils"] == {
+        "created": 1,
+        "updated": 2,
+        "left": 1,
+        "returned": 0,
+        "unchanged": 0,
+    }
+    assert ImportRun.objects.count() == runs
+    assert snapshot() == before
+
+
+def test_aaf_import_exits_non_zero_on_failure(tmp_path):
+    folder = copy_set("complet_20260901", tmp_path / "c")
+    shutil.copy(FIXTURES / "bad" / "truncated.xml", next(folder.glob("*_Eleve_*")))
+    with pytest.raises(CommandError):
+        call_command("aaf_import", str(folder), "--json")
+    assert School.objects.count() == 0
+    assert SchoolClass.objects.count() == 0
