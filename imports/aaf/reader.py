@@ -81,9 +81,11 @@ class FeedReader:
         reader.problems                         # record-level problems found while iterating
         reader.counts                           # {"add", "modify", "delete", "dropped"}
 
-    Problems found at the end of the file (aggregated "unknown-attribute" warnings, the
-    "modification-closed-by-attr" repair) are appended once iteration is complete. Iterating
-    again re-reads the file and resets ``problems`` and ``counts``.
+    Records are yielded while the file is read: a FeedFileError may come after some records
+    (truncated, not well-formed, bad bytes further down), so read the whole file (all files of
+    a run) before writing anything. Problems found at the end of the file (aggregated
+    "unknown-attribute" warnings, the "modification-closed-by-attr" repair) are appended once
+    iteration is complete. Iterating again re-reads the file and resets ``problems``/``counts``.
     """
 
     def __init__(
