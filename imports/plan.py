@@ -454,9 +454,10 @@ class Planner:
     def _possible_duplicates(self, desired):
         """A new key with the name and birth date of someone who left: flag, never merge."""
         for kind in ("pupils", "staff"):
+            leaving = {i.key for i in self.plan.items if i.kind == kind and i.action == "leave"}
             left = {}
             for key, (data, is_left) in self.current[kind].items():
-                if is_left:
+                if is_left or key in leaving:
                     left[(data["last_name"].lower(), data["first_name"].lower(),
                           data["birth_date"])] = key  # fmt: skip
             if not left:

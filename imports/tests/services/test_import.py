@@ -322,3 +322,56 @@ def test_aaf_import_exits_non_zero_on_failure(tmp_path):
         call_command("aaf_import", str(folder), "--json")
     assert School.objects.count() == 0
     assert SchoolClass.objects.count() == 0
+
+
+def test_generated_feed_imports_exactly_what_the_generator_wrote(tmp_path):
+    import datetime
+
+    from imports import feedgen
+
+    date = timezone.localdate() - datetime.timedelta(days=1)
+    feed = feedgen.generate_complet(
+        tmp_path / "gen", feedgen.GenOptions(schools=3, pupils_per_school=40, seed=5, date=date)
+    )
+    run_import(tmp_path / "gen")
+    services.school_open(uais=feed.school_uais, opened_on=date)
+    assert Pupil.objects.filter(left_at__isnull=True).count() == feed.counts["pupils"]
+    assert Guardian.objects.filter(left_at__isnull=True).count() == feed.counts["guardians"]
+    assert Staff.objects.filter(left_at__isnull=True).count() == feed.counts["staff"]
+    assert GuardianLink.objects.filter(left_at__isnull=True).count() == feed.counts["links"]
+    assert GuardianLink.objects.filter(legal__gt=0).count() == feed.counts["authorities"]
+    # A second import of the same files finds nothing to do.
+    again = run_import(tmp_path / "gen")
+    assert all(c["unchanged"] == sum(c.values()) for c in again.counts.values())
+
+
+def test_person_in_an_open_and_a_closed_school_keeps_only_the_open_link(imported, tmp_path):
+    folder = copy_set("complet_20260901", tmp_path / "c", days_ago=1)
+    staff_file = next(folder.glob("*_PersEducNat_*"))
+    text = staff_file.read_text(encoding="utf-8")
+    # Hélène (2001) also teaches in the second school.
+    text = text.replace(
+        "<value>1301001$ENS$", "<value>1301002$ENS$ENSEIGNEMENT$-$-</value><value>1301001$ENS$", 1
+    )
+    staff_file.write_text(text, encoding="utf-8")
+    services.school_close(uais=["0135678B"])
+    run_import(folder)
+    assert list(
+        Staff.objects.get(join_key="2001").assignments.values_list("school__uai", flat=True)
+    ) == ["0131234A"]
+
+
+def test_new_key_with_the_name_and_birth_date_of_a_leaver_is_flagged_not_merged(
+    imported, tmp_path, settings
+):
+    settings.IMPORT_MAX_LEAVE_RATIO = 0.7
+    folder = copy_set("complet_20260901", tmp_path / "c", days_ago=1)
+    pupils = next(folder.glob("*_Eleve_*"))
+    pupils.write_text(pupils.read_text(encoding="utf-8").replace(">4003<", ">4999<"), "utf-8")
+    run = run_import(folder)
+    assert run.status == Status.APPLIED, run.held_reasons
+    assert list(run.problems.values_list("code", "identifier")) == [
+        ("possible-duplicate", "4999")
+    ]
+    assert Pupil.objects.get(join_key="4003").left_at is not None
+    assert Pupil.objects.get(join_key="4999").left_at is None

@@ -1,0 +1,216 @@
+"""Import benchmark on a generated feed: prints time, rows/s, peak RSS, queries, rows written.
+
+    .venv/bin/python bench/import_bench.py                      # académie scale (400 schools)
+    .venv/bin/python bench/import_bench.py --schools 40         # city scale
+
+Each step runs in its own process (peak RSS is per step) against a scratch PostgreSQL database
+(`BENCH_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432/entaix_bench, recreated).
+Steps: parse only (floor 1), COPY of the same rows (floor 2), first import (schools, then all
+schools opened: every person created), unchanged re-import, 1 % delta.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/entaix_bench"
+
+
+def _django(db_url: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "entaix.settings.test"
+    os.environ["DATABASE_URL"] = db_url
+    import django
+
+    django.setup()
+
+
+def _rows_written() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute(
+            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables"
+            " WHERE relname LIKE 'schools_%%'"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def step(name: str, args) -> dict:
+    """Runs inside the child process."""
+    _django(args.db)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from imports.aaf import FeedReader
+
+    feed_c, feed_d = OUT / "complet", OUT / "delta"
+    result: dict = {}
+    if name == "parse":
+        started = time.perf_counter()
+        records = 0
+        for path in sorted(feed_c.glob("*.xml")):
+            for _ in FeedReader(path):
+                records += 1
+        result = {"seconds": time.perf_counter() - started, "records": records}
+    elif name == "copy":
+        result = _copy_floor(feed_c)
+    else:
+        from imports import services
+        from imports.models import ImportRun
+        from schools.models import School
+
+        before = _rows_written()
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            if name == "first":
+                services.import_files(paths=[feed_c], trigger=ImportRun.Trigger.COMMAND)
+                run = services.school_open(
+                    uais=list(School.objects.values_list("uai", flat=True)),
+                    opened_on=datetime.date.today(),
+                )
+            elif name == "reimport":
+                run = services.import_files(paths=[feed_c], trigger=ImportRun.Trigger.COMMAND)
+            else:
+                run = services.import_files(paths=[feed_d], trigger=ImportRun.Trigger.COMMAND)
+        result = {
+            "seconds": time.perf_counter() - started,
+            "queries": len(queries.captured_queries),
+            "status": run.status,
+            "held": run.held_reasons,
+            "counts": run.counts,
+            "rows_written": _rows_written() - before,
+            "records": sum(run.record_counts.values()),
+        }
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def _copy_floor(feed: Path) -> dict:
+    """COPY the parsed person rows into plain tables: the database's own floor for the writes."""
+    from django.db import connection
+
+    from imports import state
+    from imports.aaf import FeedReader, GuardianRecord, PupilRecord, StaffRecord
+
+    tables = {
+        PupilRecord: ("bench_pupils", state.PUPIL_FIELDS),
+        GuardianRecord: ("bench_guardians", state.GUARDIAN_FIELDS),
+        StaffRecord: ("bench_staff", state.STAFF_FIELDS),
+    }
+    rows: dict = {cls: [] for cls in tables}
+    for path in sorted(feed.glob("*.xml")):
+        for record in FeedReader(path):
+            if type(record) in rows:
+                fields = tables[type(record)][1]
+                rows[type(record)].append(
+                    [record.key, *(str(getattr(record, f) or "") for f in fields)]
+                )
+    started = time.perf_counter()
+    total = 0
+    with connection.cursor() as cursor:
+        for cls, (table, fields) in tables.items():
+            columns = ", ".join(["join_key", *fields])
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(
+                f"CREATE TABLE {table} (id bigserial primary key, "
+                + ", ".join(f"{c} text" for c in ["join_key", *fields])
+                + ")"
+            )
+            with cursor.connection.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows[cls]:
+                    copy.write_row(row)
+            total += len(rows[cls])
+    connection.commit() if not connection.get_autocommit() else None
+    return {"seconds": time.perf_counter() - started, "records": total}
+
+
+def run_child(name: str, args) -> dict:
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--step", name, "--db", args.db],
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    out, _ = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"step {name} failed")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result["wall"] = time.perf_counter() - started
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--schools", type=int, default=400)
+    parser.add_argument("--pupils-per-school", type=int, default=250)
+    parser.add_argument("--db", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--step")
+    args = parser.parse_args()
+    if args.step:
+        print(json.dumps(step(args.step, args), default=str))
+        return
+
+    _django(args.db.rsplit("/", 1)[0] + "/postgres")
+    from django.core.management import call_command
+    from django.db import connection
+
+    from imports import feedgen
+
+    name = args.db.rsplit("/", 1)[1]
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    env = {**os.environ, "DATABASE_URL": args.db, "DJANGO_SETTINGS_MODULE": "entaix.settings.test"}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    _ = call_command
+    today = datetime.date.today()
+    for sub in ("complet", "delta"):
+        for path in (OUT / sub).glob("*"):
+            path.unlink()
+    started = time.perf_counter()
+    feed = feedgen.generate_complet(
+        OUT / "complet",
+        feedgen.GenOptions(
+            schools=args.schools,
+            pupils_per_school=args.pupils_per_school,
+            seed=1,
+            date=today - datetime.timedelta(days=1),
+        ),
+    )
+    feedgen.generate_delta(OUT / "complet", OUT / "delta", change_rate=0.01, seed=2, date=today)
+    size = sum(p.stat().st_size for p in (OUT / "complet").glob("*.xml")) / 2**20
+    print(f"feed: {json.dumps(feed.counts)} ({size:.0f} MB, generated in "
+          f"{time.perf_counter() - started:.1f} s)")  # fmt: skip
+    results = {}
+    for name in ("parse", "copy", "first", "reimport", "delta"):
+        results[name] = result = run_child(name, args)
+        rate = result.get("records", 0) / result["seconds"] if result["seconds"] else 0
+        extra = ""
+        if "queries" in result:
+            extra = (f" queries={result['queries']} rows_written={result['rows_written']}"
+                     f" status={result['status']} held={result['held']}")  # fmt: skip
+        print(f"{name:<9} {result['seconds']:8.2f} s  {rate:9.0f} records/s  "
+              f"peak RSS {result['peak_rss_mb']:6.0f} MB{extra}")  # fmt: skip
+    floor = results["parse"]["seconds"] + results["copy"]["seconds"]
+    print(f"first import / (parse + COPY) = {results['first']['seconds'] / floor:.2f} (target ≤ 3)")
+    print(f"re-import / parse = {results['reimport']['seconds'] / results['parse']['seconds']:.2f}"
+          " (target ≤ 1.2)")  # fmt: skip
+    print(f"delta / first import = {results['delta']['seconds'] / results['first']['seconds']:.3f}"
+          " (target ≤ 0.10)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
