@@ -13,6 +13,12 @@ def navigation(request) -> dict:
     items = [(reverse("home"), _("Home"))]
     if scope.is_city or Role.DIRECTOR in scope.roles or Role.TEACHER in scope.roles:
         items.append((reverse("schools:school-list"), _("Schools")))
+        items.append((reverse("accounts:account-index"), _("Accounts and letters")))
+        items.append((reverse("accounts:renewal-list"), _("Renewal requests")))
+    items.append((reverse("account:detail"), _("My account")))
+    if scope.is_city:
+        items.append((reverse("schools:dashboard"), _("Dashboard")))
+        items.append((reverse("imports:run-list"), _("Imports")))
     if user.is_superuser:
         items.append((reverse("admin:index"), _("Administration")))
     return {"nav_items": items, "nav_roles": scope.roles}

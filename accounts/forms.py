@@ -1,6 +1,10 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from .models import User, UserManager
+from .selectors import account_for_activation
 
 
 class LoginForm(AuthenticationForm):
@@ -15,3 +19,111 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("Login or password incorrect."),
         "inactive": _("Login or password incorrect."),
     }
+
+
+class ActivationForm(SetPasswordMixin, forms.Form):
+    """The parents' leaflet, step by step: login and code, password twice, e-mail, terms.
+
+    Every error is reported at once. A wrong code, an expired one, an unknown or deactivated
+    login all give the same message: the form never tells whether a login exists.
+    """
+
+    login = forms.CharField(
+        label=_("Login"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    code = forms.CharField(
+        label=_("Activation code"),
+        max_length=32,
+        help_text=_("As printed on the letter from the school, e.g. ABCDE-FGH23."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    password1, password2 = SetPasswordMixin.create_password_fields(
+        label1=_("Choose a password"), label2=_("Type the password again")
+    )
+    email = forms.EmailField(
+        label=_("E-mail address (optional)"),
+        required=False,
+        help_text=_(
+            "Used only to recover a forgotten password, once you confirm it from the message "
+            "we send to it."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    accept_terms = forms.BooleanField(label=_("I have read and accept the terms of use"))
+
+    error_messages = {
+        **SetPasswordMixin.error_messages,
+        "invalid_activation": _("Login or activation code incorrect, or the code has expired."),
+    }
+
+    def clean(self):
+        cleaned = super().clean()
+        login, code = cleaned.get("login", ""), cleaned.get("code", "")
+        self.account = None
+        if login and code:
+            self.account = account_for_activation(login=login, code=code)
+            if self.account is None:
+                self.add_error(
+                    None,
+                    ValidationError(
+                        self.error_messages["invalid_activation"], code="invalid_activation"
+                    ),
+                )
+        self.validate_passwords("password1", "password2")
+        # Names are compared only once the code proved who is typing.
+        probe = User(
+            login=UserManager.normalize_login(login),
+            first_name=self.account.first_name if self.account else "",
+            last_name=self.account.last_name if self.account else "",
+            email=cleaned.get("email", ""),
+        )
+        self.validate_password_for_user(probe, "password1")
+        return cleaned
+
+
+class PasswordForgotForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Login or e-mail address"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        required=False,
+        help_text=_("Leave empty to remove it. A new address must be confirmed before use."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class IdListField(forms.Field):
+    """Many ids from repeated form fields (checkboxes), de-duplicated and sorted."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": _("The selection is not valid.")}
+    max_items = 2000
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        try:
+            ids = sorted({int(v) for v in value})
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+        if len(ids) > self.max_items or any(i <= 0 for i in ids):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return ids
+
+
+class SelectionForm(forms.Form):
+    ids = IdListField(error_messages={"required": _("Select at least one line.")})
+
+
+class ClassLettersForm(forms.Form):
+    audience = forms.ChoiceField(
+        choices=[("guardians", _("guardians")), ("pupils", _("pupils"))], initial="guardians"
+    )

@@ -1,9 +1,13 @@
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from entaix.common.models import BaseModel
 
 
 class UserManager(BaseUserManager):
@@ -31,6 +35,14 @@ class UserManager(BaseUserManager):
         return self.create_user(login, password, **fields)
 
 
+class ActivationState(models.TextChoices):
+    INACTIVE = "inactive", _("deactivated")
+    ACTIVATED = "activated", _("activated")
+    NO_CODE = "no-code", _("no letter printed yet")
+    PENDING = "pending", _("letter printed, not activated")
+    EXPIRED = "expired", _("code expired")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """One account per ENT person (pupil, guardian, staff) and per city portal user."""
 
@@ -55,6 +67,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("admin access"), default=False, help_text=_("May open the Django admin.")
     )
     date_joined = models.DateTimeField(_("created"), default=timezone.now)
+    # Activation (issue 6): the person chose a password with the code of their letter.
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    # An e-mail is used for password recovery only once its owner followed the link sent to it.
+    email_confirmed_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
+    terms_version = models.CharField(_("terms of use version"), max_length=20, blank=True)
+    terms_accepted_at = models.DateTimeField(_("terms of use accepted at"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -86,3 +104,130 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+    @property
+    def is_activated(self) -> bool:
+        return self.activated_at is not None and self.has_usable_password()
+
+    @property
+    def has_confirmed_email(self) -> bool:
+        return bool(self.email) and self.email_confirmed_at is not None
+
+    @property
+    def activation_state(self) -> ActivationState:
+        """For lists: select_related("activation_code") first, or this costs a query."""
+        if not self.is_active:
+            return ActivationState.INACTIVE
+        if self.has_usable_password():
+            return ActivationState.ACTIVATED
+        code = getattr(self, "activation_code", None)
+        if code is None:
+            return ActivationState.NO_CODE
+        if code.expires_at <= timezone.now():
+            return ActivationState.EXPIRED
+        return ActivationState.PENDING
+
+
+class ActivationCode(BaseModel):
+    """The one live activation code of an account, never stored in clear.
+
+    `digest` (keyed HMAC-SHA256) checks a typed code; `ciphertext` (MultiFernet, keys from
+    `ACTIVATION_CODE_KEYS`) lets a letter be reprinted with the same code until the account is
+    activated. Activation deletes the row; regenerating overwrites both columns.
+    """
+
+    account = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="activation_code", verbose_name=_("account")
+    )
+    digest = models.CharField(_("digest"), max_length=64)
+    ciphertext = models.TextField(_("encrypted code"))
+    expires_at = models.DateTimeField(_("expires at"))
+    issued_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("activation code")
+        verbose_name_plural = _("activation codes")
+
+    def __str__(self) -> str:
+        # Never the code: ids only.
+        return f"activation code #{self.pk} (account {self.account_id})"
+
+
+class RenewalRequest(BaseModel):
+    """A person without a confirmed e-mail asked for a new password: a teacher hands a slip."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        DONE = "done", _("slip printed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    account = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="renewal_requests", verbose_name=_("account")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    handled_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("renewal request")
+        verbose_name_plural = _("renewal requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(status="open"), name="renewal_one_open_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"renewal request #{self.pk} (account {self.account_id})"
+
+
+class LetterBatch(BaseModel):
+    """One printing of activation letters: who asked, when, how many pages — never the codes."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DONE = "done", _("printed")
+        FAILED = "failed", _("failed")
+
+    class Kind(models.TextChoices):
+        CLASS_GUARDIANS = "class-guardians", _("guardians of a class")
+        CLASS_PUPILS = "class-pupils", _("pupils of a class")
+        SELECTION = "selection", _("selected accounts")
+        RENEWAL = "renewal", _("renewal slips")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    school_class = models.ForeignKey(
+        "schools.SchoolClass",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("class"),
+    )
+    count = models.PositiveIntegerField(_("letters"), default=0)
+    printed_at = models.DateTimeField(_("printed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("letter batch")
+        verbose_name_plural = _("letter batches")
+
+    def __str__(self) -> str:
+        return f"letter batch #{self.pk}"

@@ -1,5 +1,6 @@
 """Reads configuration from the environment; every failure names the variable at fault."""
 
+import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -83,3 +84,12 @@ def mailers(name: str = "EMAIL_URL", *, default: str = "consolemail://") -> dict
     if not backend.endswith("smtp.EmailBackend"):
         options = {}
     return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+def clock(name: str, default: str) -> datetime.time:
+    """A time of day written HH:MM."""
+    raw = env.str(name, default="").strip() or default
+    try:
+        return datetime.time.fromisoformat(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"The environment variable {name} must be HH:MM.") from exc

@@ -6,7 +6,9 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("comptes/", include("accounts.urls")),
+    path("", include("accounts.urls_public")),
     path("ecoles/", include("schools.urls")),
+    path("imports/", include("imports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -38,6 +38,8 @@ class ImportRun(BaseModel):
     held_reasons = models.JSONField(_("held reasons"), default=list, blank=True)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     school_counts = models.JSONField(_("counts per school"), default=dict, blank=True)
+    # ENT accounts created / deactivated / reactivated by this run (accounts.services).
+    account_counts = models.JSONField(_("accounts"), default=dict, blank=True)
     record_counts = models.JSONField(_("records per kind"), default=dict, blank=True)
     timings = models.JSONField(_("timings"), default=dict, blank=True)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
@@ -60,7 +62,14 @@ class ImportRun(BaseModel):
 
 
 class ImportFile(BaseModel):
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files")
+    """A file of the feed. Fetched files wait with no run until their set is complete."""
+
+    run = models.ForeignKey(
+        ImportRun, on_delete=models.CASCADE, null=True, blank=True, related_name="files"
+    )
+    fetch = models.ForeignKey(
+        "FetchAttempt", on_delete=models.SET_NULL, null=True, blank=True, related_name="files"
+    )
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20)
     mode = models.CharField(_("mode"), max_length=10)
@@ -70,6 +79,8 @@ class ImportFile(BaseModel):
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     path = models.CharField(_("local path"), max_length=500)
     fetched_at = models.DateTimeField(_("fetched at"), null=True, blank=True)
+    # The raw file is deleted after AAF_INBOX_RETENTION_DAYS: the convention allows no other use.
+    purged_at = models.DateTimeField(_("raw file deleted at"), null=True, blank=True)
 
     class Meta:
         ordering = ["run", "name"]
@@ -138,3 +149,54 @@ class ImportLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FetchAttempt(BaseModel):
+    """One connection to the Académie's SFTP server (scheduled or asked for)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        FETCHED = "fetched", _("new files fetched")
+        NOTHING = "nothing", _("nothing new")
+        FAILED = "failed", _("failed")
+        DRY_RUN = "dry-run", _("listed only")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=ImportRun.Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    code = models.CharField(_("error code"), max_length=20, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    listing = models.JSONField(_("remote files"), default=list, blank=True)
+    run_ids = models.JSONField(_("import runs started"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("fetch attempt")
+        verbose_name_plural = _("fetch attempts")
+
+    def __str__(self) -> str:
+        return f"fetch #{self.pk} ({self.status})"
+
+
+class DeliveryAlert(BaseModel):
+    """No complete file set by the cut-off: shown in the portal and e-mailed to the city."""
+
+    class Code(models.TextChoices):
+        MISSING = "missing", _("no file arrived")
+        INCOMPLETE = "incomplete", _("the file set is incomplete")
+        FETCH_FAILED = "fetch-failed", _("the SFTP server could not be reached")
+
+    date = models.DateField(_("date"), unique=True)
+    code = models.CharField(_("problem"), max_length=12, choices=Code.choices)
+    message = models.TextField(_("message"))
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.code}"

@@ -1,6 +1,8 @@
-"""Reads about import runs."""
+"""Reads about import runs, fetches and alerts."""
 
-from imports.models import ImportRun
+from django.db.models import QuerySet
+
+from imports.models import DeliveryAlert, FetchAttempt, ImportPlanItem, ImportProblem, ImportRun
 
 
 def import_run_last_applied(*, mode: str | None = None) -> ImportRun | None:
@@ -14,3 +16,36 @@ def import_run_last_applied(*, mode: str | None = None) -> ImportRun | None:
 def import_run_last_record_counts() -> dict | None:
     run = import_run_last_applied(mode="Complet")
     return run.record_counts if run else None
+
+
+def import_run_list() -> QuerySet[ImportRun]:
+    return ImportRun.objects.select_related("requested_by", "decided_by").order_by("-pk")
+
+
+def fetch_attempt_list(*, limit: int = 10) -> list[FetchAttempt]:
+    return list(FetchAttempt.objects.order_by("-pk")[:limit])
+
+
+def delivery_alerts_open() -> QuerySet[DeliveryAlert]:
+    return DeliveryAlert.objects.filter(resolved_at__isnull=True).order_by("-date")
+
+
+def import_problems(*, run: ImportRun, school_key: str | None = None) -> QuerySet[ImportProblem]:
+    problems = run.problems.order_by("id")
+    if school_key is not None:
+        problems = problems.filter(school_key=school_key)
+    return problems
+
+
+def import_plan_summary(*, run: ImportRun, school_key: str | None = None) -> list[dict]:
+    """What a held run would do, kind by action, for the review screen."""
+    from django.db.models import Count
+
+    items = ImportPlanItem.objects.filter(run=run)
+    if school_key is not None:
+        items = items.filter(school_key=school_key)
+    return list(items.values("kind", "action").annotate(n=Count("id")).order_by("kind", "action"))
+
+
+def import_plan_items(*, run: ImportRun, action: str, limit: int = 200) -> list[ImportPlanItem]:
+    return list(ImportPlanItem.objects.filter(run=run, action=action).order_by("seq")[:limit])

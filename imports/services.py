@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.services import account_sync
 from entaix.common.exceptions import ApplicationError
 from imports import selectors
 from imports.aaf import FeedFileError, Mode
@@ -155,6 +156,9 @@ def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> Im
         )
     with transaction.atomic():
         _lock()
+        run = ImportRun.objects.get(pk=run_id)
+        if run.status != Status.PLANNING:
+            return run  # a concurrent delivery of the same task stored the plan first
         run.feed_date = plan.feed_date
         run.mode = plan.mode
         run.base_run = base
@@ -224,6 +228,8 @@ def import_run_apply(*, run_id: int) -> ImportRun:
             raise ApplicationError(f"Run {run.pk}: the stored plan changed.", code="plan-hash")
         started = time.monotonic()
         Applier(run_id=run.pk, now=timezone.now()).apply(items)
+        # Same transaction: a person and their ENT account arrive or leave together.
+        run.account_counts = account_sync(run_id=run.pk)
         run.status = Status.APPLIED
         run.applied_at = timezone.now()
         run.progress = 100
@@ -244,6 +250,13 @@ def import_run_approve(*, run_id: int, user=None) -> ImportRun:
     run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     transaction.on_commit(lambda: logger.info("import run %s approved", run.pk))
     return run
+
+
+def import_run_queue(*, run_id: int) -> None:
+    """Apply in the worker once the current transaction commits (approval from the portal)."""
+    from imports.tasks import import_run_task
+
+    transaction.on_commit(lambda: import_run_task.delay(run_id))
 
 
 @transaction.atomic
@@ -330,7 +343,8 @@ def school_close(*, uais: Iterable[str], user=None) -> ImportRun:
         school_id__in=school_ids, left_at__isnull=True
     ).update(left_at=now)
     run.counts = {kind: {"left": n} for kind, n in counts.items()}
-    run.save(update_fields=["counts"])
+    run.account_counts = account_sync(run_id=run.pk)
+    run.save(update_fields=["counts", "account_counts"])
     logger.info("schools %s closed by run %s", school_ids, run.pk)
     return run
 

@@ -30,3 +30,98 @@ def class_list_for_user(*, user, school: School) -> QuerySet[SchoolClass]:
         )
         .order_by("kind", "name")
     )
+
+
+# --- person pages -----------------------------------------------------------------------------
+
+PERSON_KINDS = {"eleve": "pupils", "responsable": "guardians", "personnel": "staff"}
+
+
+def person_for_user(*, user, kind: str, pk: int):
+    """One pupil, guardian or staff member in the user's scope (404 otherwise)."""
+    from accounts import scope
+
+    querysets = {
+        "pupils": scope.pupils_for_user(user).select_related("school", "account"),
+        "guardians": scope.guardians_for_user(user).select_related("account"),
+        "staff": scope.staff_for_user(user).select_related("account"),
+    }
+    return scope.get_in_scope_or_404(querysets[kind], pk=pk)
+
+
+def pupil_links(*, pupil) -> QuerySet:
+    from schools.models import GuardianLink
+
+    return (
+        GuardianLink.objects.filter(pupil=pupil)
+        .select_related("guardian", "guardian__account")
+        .order_by("left_at", "-legal", "guardian__last_name")
+    )
+
+
+def guardian_links_in_scope(*, user, guardian) -> QuerySet:
+    """A guardian's children — only those the user may see (third parties stay hidden)."""
+    from accounts.scope import pupils_for_user
+    from schools.models import GuardianLink
+
+    return (
+        GuardianLink.objects.filter(guardian=guardian, pupil__in=pupils_for_user(user))
+        .select_related("pupil", "pupil__school")
+        .order_by("left_at", "pupil__last_name")
+    )
+
+
+def person_feed_history(*, kind: str, join_key: str, limit: int = 50) -> list:
+    """Every applied change the feed made to this person, newest first."""
+    from imports.models import ImportPlanItem, ImportRun
+
+    return list(
+        ImportPlanItem.objects.filter(kind=kind, key=join_key, run__status=ImportRun.Status.APPLIED)
+        .select_related("run")
+        .order_by("-run__applied_at", "-seq")[:limit]
+    )
+
+
+def account_events(*, account, limit: int = 50) -> list:
+    """Audit events about this account (letters printed, resets, activation…), newest first."""
+    if account is None:
+        return []
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    return list(
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(account)), object_id=account.pk
+        )
+        .select_related("actor")
+        .order_by("-timestamp")[:limit]
+    )
+
+
+def person_search(*, user, query: str, limit: int = 30) -> dict:
+    """Pupils, guardians and staff in scope whose name or login contains the query."""
+    from accounts import scope
+
+    query = query.strip()
+    if len(query) < 2:
+        return {"pupils": [], "guardians": [], "staff": []}
+    condition = (
+        Q(last_name__icontains=query)
+        | Q(first_name__icontains=query)
+        | Q(birth_name__icontains=query)
+        | Q(account__login__icontains=query)
+    )
+    return {
+        "pupils": list(
+            scope.pupils_for_user(user).filter(condition).select_related("school", "account")
+            .order_by("last_name", "first_name")[:limit]
+        ),
+        "guardians": list(
+            scope.guardians_for_user(user).filter(condition).select_related("account")
+            .order_by("last_name", "first_name")[:limit]
+        ),
+        "staff": list(
+            scope.staff_for_user(user).filter(condition).select_related("account")
+            .order_by("last_name", "first_name")[:limit]
+        ),
+    }  # fmt: skip

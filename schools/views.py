@@ -1,19 +1,14 @@
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
-from django.views.generic import DetailView, ListView
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, ListView, TemplateView
 
+from accounts.mixins import CityStaffRequiredMixin, ScopedMixin
 from accounts.scope import get_in_scope_or_404, schools_for_user, scope_for_user
 
 from . import selectors
-
-
-class ScopedMixin(LoginRequiredMixin):
-    """Staff pages: a logged-in user with no role in any school gets 403."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and scope_for_user(request.user).is_empty:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+from .forms import SchoolOpenForm
 
 
 class SchoolListView(ScopedMixin, ListView):
@@ -33,8 +28,80 @@ class SchoolDetailView(ScopedMixin, DetailView):
         return get_in_scope_or_404(schools_for_user(self.request.user), uai=self.kwargs["uai"])
 
     def get_context_data(self, **kwargs):
+        from imports.selectors import import_run_last_applied
+
         context = super().get_context_data(**kwargs)
         context["classes"] = selectors.class_list_for_user(
             user=self.request.user, school=self.object
         )
+        context["scope"] = scope_for_user(self.request.user)
+        context["last_run"] = import_run_last_applied()
+        return context
+
+
+class SchoolOpenView(CityStaffRequiredMixin, View):
+    """City staff open the ENT in a school; its people come from the latest applied feed."""
+
+    def post(self, request, uai: str):
+        from imports.services import school_open
+
+        form = SchoolOpenForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Give a valid opening date."))
+            return redirect("schools:school-detail", uai=uai)
+        school = get_in_scope_or_404(schools_for_user(request.user), uai=uai)
+        run = school_open(
+            uais=[school.uai], opened_on=form.cleaned_data["opened_on"], user=request.user
+        )
+        if run is None:
+            messages.success(request, _("ENT open. Its people arrive with the next import."))
+        else:
+            messages.success(request, _("ENT open: its people were imported."))
+        return redirect("schools:school-detail", uai=uai)
+
+
+class SchoolCloseView(CityStaffRequiredMixin, View):
+    def post(self, request, uai: str):
+        from imports.services import school_close
+
+        school = get_in_scope_or_404(schools_for_user(request.user), uai=uai)
+        school_close(uais=[school.uai], user=request.user)
+        messages.success(request, _("ENT closed: the school's people have left."))
+        return redirect("schools:school-detail", uai=uai)
+
+
+class PersonDetailView(ScopedMixin, TemplateView):
+    """Pupil, guardian or staff page: identity, links, classes, account, feed history."""
+
+    def get_template_names(self):
+        return [f"schools/{self.kwargs['kind']}_detail.html"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        kind = selectors.PERSON_KINDS[self.kwargs["kind"]]
+        person = selectors.person_for_user(user=self.request.user, kind=kind, pk=self.kwargs["pk"])
+        context["person"] = person
+        context["history"] = selectors.person_feed_history(kind=kind, join_key=person.join_key)
+        context["events"] = selectors.account_events(account=person.account)
+        if kind == "pupils":
+            context["links"] = selectors.pupil_links(pupil=person)
+            context["classes"] = person.classes.order_by("kind", "name")
+        elif kind == "guardians":
+            context["links"] = selectors.guardian_links_in_scope(
+                user=self.request.user, guardian=person
+            )
+        else:
+            context["assignments"] = person.assignments.select_related("school")
+            context["classes"] = person.classes.select_related("school").order_by("name")
+        return context
+
+
+class PersonSearchView(ScopedMixin, TemplateView):
+    template_name = "schools/person_search.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.get("q", "")
+        context["query"] = query
+        context["results"] = selectors.person_search(user=self.request.user, query=query)
         return context

@@ -2,9 +2,10 @@
 
 from datetime import timedelta
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from entaix.env import BASE_DIR, boolean, env, integer, mailers
+from entaix.env import BASE_DIR, boolean, clock, env, integer, mailers
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -140,6 +141,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="entaix")
+# An unacknowledged task (its worker died) is delivered again after this many seconds; longer
+# than the longest task time limit, so a slow import is never run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": integer("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -153,7 +158,6 @@ CELERY_TASK_TIME_LIMIT = 35 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE: dict = {}
 
 LOGGING = {
     "version": 1,
@@ -167,8 +171,61 @@ LOGGING = {
 
 ENT_SITE_URL = env.str("ENT_SITE_URL", default="http://localhost:8000")
 
+# --- ENT accounts: activation codes, activation and recovery pages ---------------------------
+# Fernet keys, comma-separated, that encrypt activation codes so a letter can be reprinted: the
+# first encrypts, every one decrypts. Rotate: put a new key first, run
+# `manage.py activation_codes_rekey`, then drop the old key.
+ACTIVATION_CODE_KEYS = env.list("ACTIVATION_CODE_KEYS", default=[])
+# Last valid day (MM-DD) of an activation code: the end of the school year.
+ACTIVATION_CODE_EXPIRES_ON = env.str("ACTIVATION_CODE_EXPIRES_ON", default="08-31")
+# django-ratelimit rates for the public pages, per typed login and per address.
+ACTIVATION_RATE_PER_LOGIN = env.str("ACTIVATION_RATE_PER_LOGIN", default="10/h")
+ACTIVATION_RATE_PER_IP = env.str("ACTIVATION_RATE_PER_IP", default="60/h")
+PASSWORD_FORGOT_RATE_PER_LOGIN = env.str("PASSWORD_FORGOT_RATE_PER_LOGIN", default="5/h")
+PASSWORD_FORGOT_RATE_PER_IP = env.str("PASSWORD_FORGOT_RATE_PER_IP", default="30/h")
+# The terms of use shown on the activation page (templates/accounts/terms.html); an account
+# records the version it accepted.
+TERMS_OF_USE_VERSION = "2026-09"
+# An e-mailed password link works once, for this many seconds.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
+
 # --- AAF import guards: a run beyond these is held for a human -------------------------------
 IMPORT_MAX_LEAVE_RATIO = env.float("IMPORT_MAX_LEAVE_RATIO", default=0.10)
 IMPORT_MAX_AGE_DAYS = integer("IMPORT_MAX_AGE_DAYS", 7)
 IMPORT_MAX_COUNT_DROP = env.float("IMPORT_MAX_COUNT_DROP", default=0.20)
 IMPORT_MAX_DANGLING_RATIO = env.float("IMPORT_MAX_DANGLING_RATIO", default=0.01)
+
+# --- Daily AAF delivery over SFTP (convention, annex 2) --------------------------------------
+SFTP_HOST = env.str("SFTP_HOST", default="")
+SFTP_PORT = integer("SFTP_PORT", 22)
+SFTP_USER = env.str("SFTP_USER", default="")
+SFTP_KEY_PATH = env.str("SFTP_KEY_PATH", default="")
+SFTP_KEY_PASSPHRASE = env.str("SFTP_KEY_PASSPHRASE", default="")
+SFTP_KNOWN_HOSTS = env.str("SFTP_KNOWN_HOSTS", default="")
+SFTP_REMOTE_DIR = env.str("SFTP_REMOTE_DIR", default=".")
+SFTP_TIMEOUT = integer("SFTP_TIMEOUT", 30)
+AAF_INBOX_DIR = env.str("AAF_INBOX_DIR", default=str(BASE_DIR / "var" / "inbox"))
+AAF_REMOVE_REMOTE = boolean("AAF_REMOVE_REMOTE", True)
+AAF_INBOX_RETENTION_DAYS = integer("AAF_INBOX_RETENTION_DAYS", 7)
+AAF_FETCH_TIME = clock("AAF_FETCH_TIME", "06:30")
+AAF_FETCH_CUTOFF = clock("AAF_FETCH_CUTOFF", "10:00")
+AAF_FETCH_RETRY_MINUTES = integer("AAF_FETCH_RETRY_MINUTES", 30)
+
+CELERY_BEAT_SCHEDULE = {
+    # The Académie's files are there early: fetch each morning; the task retries itself every
+    # AAF_FETCH_RETRY_MINUTES until the cut-off.
+    "aaf-morning-fetch": {
+        "task": "imports.tasks.aaf_fetch_task",
+        "schedule": crontab(hour=AAF_FETCH_TIME.hour, minute=AAF_FETCH_TIME.minute),
+    },
+    # At the cut-off, no complete file set today means an alert to the school service.
+    "aaf-delivery-check": {
+        "task": "imports.tasks.aaf_delivery_check_task",
+        "schedule": crontab(hour=AAF_FETCH_CUTOFF.hour, minute=AAF_FETCH_CUTOFF.minute),
+    },
+    # At night, raw files older than AAF_INBOX_RETENTION_DAYS are deleted.
+    "aaf-inbox-purge": {
+        "task": "imports.tasks.aaf_inbox_purge_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}

@@ -1,5 +1,7 @@
 """Newcomer's settings: SQLite, eager Celery, console e-mail, in-memory cache."""
 
+import base64
+import hashlib
 import secrets
 
 from entaix.env import BASE_DIR, database
@@ -16,6 +18,11 @@ if not SECRET_KEY:  # noqa: F405
         _key_file.write_text(secrets.token_urlsafe(50))
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
+
+# Activation codes: a key derived from the checkout's secret key unless one is given.
+if not ACTIVATION_CODE_KEYS:  # noqa: F405
+    _digest = hashlib.sha256(f"activation-code-keys:{SECRET_KEY}".encode()).digest()
+    ACTIVATION_CODE_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
 
 DATABASES = {"default": database(default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

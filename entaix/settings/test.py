@@ -2,7 +2,9 @@
 
 import secrets
 
-from entaix.env import database, env
+from cryptography.fernet import Fernet
+
+from entaix.env import boolean, database, env
 
 from .base import *  # noqa: F403
 
@@ -18,12 +20,15 @@ CACHES = {
     }
 }
 CELERY_BROKER_URL = REDIS_URL
-CELERY_TASK_ALWAYS_EAGER = True
+# Eager in-process, except for the worker started by the end-to-end test.
+CELERY_TASK_ALWAYS_EAGER = boolean("CELERY_TASK_ALWAYS_EAGER", True)
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A fresh key per run: activation codes are encrypted with it.
+ACTIVATION_CODE_KEYS = [Fernet.generate_key().decode()]
 # Hashing strength is not under test; a fast hasher keeps the suite quick.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Serve static files from the app folders directly; no collectstatic needed here.

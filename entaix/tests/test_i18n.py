@@ -12,8 +12,9 @@ def entries(po: Path):
         fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
         current, parts = None, {"msgid": [], "msgstr": []}
         for line in lines:
-            if line.startswith(("msgid ", "msgstr ")):
+            if line.startswith(("msgid ", "msgstr ", "msgstr[")):
                 current, _, rest = line.partition(" ")
+                current = "msgstr" if current.startswith("msgstr") else current
                 parts[current].append(ast.literal_eval(rest))
             elif line.startswith('"') and current:
                 parts[current].append(ast.literal_eval(line))

@@ -3,7 +3,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 READ = re.compile(
-    r"""(?:env\.(?:str|bool|int|float|list|path)|required|integer|boolean|hosts|database|mailers)"""
+    r"""(?:env\.(?:str|bool|int|float|list|path)|required|integer|boolean|clock|hosts|database|mailers)"""
     r"""\(\s*"([A-Z][A-Z0-9_]+)\""""
 )
 

@@ -13,6 +13,7 @@ GOOD = {
     "DJANGO_SECRET_KEY": "k" * 20 + "-Zq8#vL2!pW6@xR4$tN0^bY9&mJ3*cF7",
     "DJANGO_ALLOWED_HOSTS": "ent.example.fr",
     "DATABASE_URL": "postgres://entaix@127.0.0.1:5432/entaix",
+    "ACTIVATION_CODE_KEYS": "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtbG9uZy1rZXk=",
 }
 
 

@@ -63,3 +63,31 @@ def test_city_school_list_query_count_does_not_grow_with_schools(
     with django_assert_num_queries(4):
         response = client.get(reverse("schools:school-list"))
     assert len(response.context["schools"]) == 7
+
+
+def test_city_staff_open_and_close_the_ent_from_the_school_page(client, city_user):
+    from schools.models import School
+    from schools.tests.factories import PupilFactory, SchoolFactory
+
+    school = SchoolFactory(ent_open=False, ent_opened_on=None)
+    pupil = PupilFactory(school=SchoolFactory())  # another open school: untouched
+    client.force_login(city_user)
+    response = client.post(
+        reverse("schools:school-open", args=[school.uai]), {"opened_on": "2026-09-01"}
+    )
+    assert response.status_code == 302
+    school.refresh_from_db()
+    assert (school.ent_open, str(school.ent_opened_on)) == (True, "2026-09-01")
+    client.post(reverse("schools:school-close", args=[school.uai]))
+    assert School.objects.get(pk=school.pk).ent_open is False
+    pupil.refresh_from_db()
+    assert pupil.left_at is None
+
+
+def test_directors_cannot_open_or_close_a_school(client, two_schools):
+    school = two_schools["a"]["school"]
+    client.force_login(two_schools["a"]["director"].account)
+    assert client.post(reverse("schools:school-close", args=[school.uai])).status_code == 403
+    school.refresh_from_db()
+    assert school.ent_open is True
+    assert all(p.left_at is None for p in type(two_schools["a"]["pupils"][0]).objects.all())

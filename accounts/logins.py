@@ -1,0 +1,80 @@
+"""ENT logins: `prenom.nom`, folded to `[a-z.-]`, numbered for homonyms (`prenom.nom2`, …).
+
+Pure functions: the caller loads the logins already taken (one query) and hands them in. A login,
+once given, is never recomputed: a later change of name keeps the old login.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Letters a plain NFKD decomposition does not fold.
+_SPECIAL = str.maketrans(
+    {
+        "œ": "oe",
+        "æ": "ae",
+        "ß": "ss",
+        "ø": "o",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "\u0131": "i",  # dotless i
+    }
+)
+# ' and its typographic look-alikes (right and left quotes, grave, acute, modifier apostrophe).
+_APOSTROPHES = re.compile("['`\u2019\u2018\u00b4\u02bc]")
+# Spaces, underscores, dots and every dash (hyphen, non-breaking hyphen, en and em dashes).
+_SEPARATORS = re.compile("[\\s_.\\-\u2010\u2011\u2013\u2014]+")
+_NOT_ALLOWED = re.compile(r"[^a-z-]")
+
+FIRST_MAX = 15  # the first-name part
+BASE_MAX = 30  # `prenom.nom` before any homonym number
+FALLBACK = "compte"
+
+
+def fold(name: str) -> str:
+    """One part of a login: lower case, accents folded, apostrophes dropped, words joined by '-'.
+
+    Digits are dropped too (names carry none), so `lea.martin2` can only be a homonym number.
+    """
+    text = unicodedata.normalize("NFKD", (name or "").strip().lower()).translate(_SPECIAL)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _APOSTROPHES.sub("", text)
+    text = _SEPARATORS.sub("-", text)
+    text = _NOT_ALLOWED.sub("", text)
+    return re.sub(r"-{2,}", "-", text).strip("-")
+
+
+def _cut(part: str, length: int) -> str:
+    return part[:length].strip("-")
+
+
+def login_base(first_name: str, last_name: str) -> str:
+    """`prenom.nom` before homonym numbering, at most BASE_MAX characters."""
+    first = _cut(fold(first_name), FIRST_MAX)
+    last = fold(last_name)
+    if first and last:
+        return f"{first}.{_cut(last, BASE_MAX - len(first) - 1)}".strip(".-")
+    return _cut(first or last, BASE_MAX) or FALLBACK
+
+
+class LoginAllocator:
+    """Hands out free logins for many persons at once, given every login already taken."""
+
+    def __init__(self, taken: Iterable[str]) -> None:
+        self._taken = {login.lower() for login in taken}
+        self._next: dict[str, int] = {}
+
+    def allocate(self, first_name: str, last_name: str) -> str:
+        base = login_base(first_name, last_name)
+        if base not in self._taken:
+            self._taken.add(base)
+            return base
+        number = self._next.get(base, 2)
+        while f"{base}{number}" in self._taken:
+            number += 1
+        login = f"{base}{number}"
+        self._taken.add(login)
+        self._next[base] = number + 1
+        return login

@@ -1,0 +1,330 @@
+"""Reads of ENT accounts: who may act on which account, class pages, letters, renewal queues.
+
+Every staff-facing read is scoped through `accounts.scope`; nothing here decides scope itself.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts import codes
+from accounts.models import ActivationCode, RenewalRequest, User, UserManager
+from accounts.scope import (
+    Role,
+    classes_for_user,
+    guardians_for_user,
+    pupils_for_user,
+    schools_for_user,
+    scope_for_user,
+    staff_for_user,
+)
+from schools.models import (
+    GuardianLink,
+    Pupil,
+    PupilClass,
+    School,
+    SchoolClass,
+    Staff,
+    StaffAssignment,
+    StaffClass,
+)
+
+PERSON_KINDS = (User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF)
+
+
+def _authority_links() -> QuerySet[GuardianLink]:
+    """Present links that carry parental authority (legal 1 or 2) to a present pupil."""
+    return GuardianLink.objects.filter(
+        left_at__isnull=True, legal__gt=0, pupil__left_at__isnull=True
+    )
+
+
+def accounts_for_user(*, user) -> QuerySet[User]:
+    """Active accounts a staff user may reset or print letters for.
+
+    Teachers: the pupils of their classes and those pupils' guardians with authority; directors:
+    the same for their school, plus its staff; city staff: every person's account. Never oneself.
+    """
+    scope = scope_for_user(user)
+    if scope.is_empty:
+        return User.objects.none()
+    pupils = pupils_for_user(user).filter(left_at__isnull=True)
+    guardians = guardians_for_user(user).filter(
+        left_at__isnull=True,
+        id__in=_authority_links().filter(pupil__in=pupils).values("guardian_id"),
+    )
+    condition = Q(pupil__in=pupils) | Q(guardian__in=guardians)
+    if scope.is_city or Role.DIRECTOR in scope.roles:
+        condition |= Q(staff__in=staff_for_user(user).filter(left_at__isnull=True))
+    return User.objects.filter(condition, is_active=True).exclude(pk=user.pk)
+
+
+def class_list_for_user(*, user) -> QuerySet[SchoolClass]:
+    return (
+        classes_for_user(user)
+        .filter(left_at__isnull=True, school__ent_open=True)
+        .select_related("school")
+        .order_by("school__name", "kind", "name")
+    )
+
+
+def directed_schools_for_user(*, user) -> QuerySet[School]:
+    """Schools whose staff accounts the user may manage (directors, city)."""
+    scope = scope_for_user(user)
+    if not (scope.is_city or Role.DIRECTOR in scope.roles):
+        return School.objects.none()
+    schools = schools_for_user(user).filter(ent_open=True, left_at__isnull=True)
+    if not scope.is_city:
+        schools = schools.filter(id__in=scope.school_ids)
+    return schools.order_by("name")
+
+
+def class_pupils_for_user(*, user, school_class: SchoolClass) -> list[Pupil]:
+    """The class's present pupils with their accounts and guardians with authority (3 queries)."""
+    links = _authority_links().select_related("guardian__account__activation_code")
+    return list(
+        pupils_for_user(user)
+        .filter(left_at__isnull=True, class_links__school_class=school_class)
+        .select_related("account__activation_code")
+        .prefetch_related(
+            Prefetch("guardian_links", queryset=links.order_by("legal"), to_attr="authority")
+        )
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def school_staff_for_user(*, user, school: School) -> list[Staff]:
+    return list(
+        staff_for_user(user)
+        .filter(left_at__isnull=True, assignments__school=school)
+        .select_related("account__activation_code")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def class_letter_account_ids(*, user, school_class: SchoolClass, audience: str) -> list[int]:
+    """Accounts of the class that need a letter: active, not activated, in the user's scope.
+
+    `audience` is `guardians` (holders of parental authority only: contacts never get one) or
+    `pupils`.
+    """
+    pupils = pupils_for_user(user).filter(
+        left_at__isnull=True, class_links__school_class=school_class
+    )
+    if audience == "guardians":
+        accounts = User.objects.filter(
+            guardian__left_at__isnull=True,
+            guardian__in=_authority_links().filter(pupil__in=pupils).values("guardian_id"),
+        )
+    else:
+        accounts = User.objects.filter(pupil__in=pupils)
+    return list(
+        accounts_for_user(user=user)
+        .filter(pk__in=accounts.values("pk"))
+        .filter(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .order_by("last_name", "first_name", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+def account_for_activation(*, login: str, code: str) -> User | None:
+    """The account a login and a code open, or None — in the same time whatever fails."""
+    login = UserManager.normalize_login(login)
+    record = (
+        ActivationCode.objects.select_related("account")
+        .filter(account__login=login, account__is_active=True)
+        .first()
+        if login
+        else None
+    )
+    if record is None:
+        codes.code_matches(account_id=0, code=code, digest="0" * 64)  # same work as a real check
+        return None
+    if not codes.code_matches(account_id=record.account_id, code=code, digest=record.digest):
+        return None
+    if record.expires_at <= timezone.now() or record.account.has_usable_password():
+        return None
+    return record.account
+
+
+def recovery_accounts(*, identifier: str) -> list[User]:
+    """Active accounts a forgotten-password request names: by login, or by confirmed e-mail."""
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return []
+    if "@" in identifier:
+        return list(
+            User.objects.filter(
+                email__iexact=identifier, email_confirmed_at__isnull=False, is_active=True
+            ).order_by("pk")
+        )
+    return list(User.objects.filter(login=UserManager.normalize_login(identifier), is_active=True))
+
+
+def renewal_recipients(*, account: User) -> list[tuple[int, str]]:
+    """(staff account id, address) of who must hand a renewal slip for `account`.
+
+    A pupil: the teachers of their classes; a guardian: the teachers of their children's classes
+    (children with a link carrying authority); staff: the directors of their schools. The address
+    is the staff member's confirmed ENT e-mail, else the academic one from the feed.
+    """
+    if account.kind == User.Kind.STAFF:
+        schools = StaffAssignment.objects.filter(
+            staff__account=account, school__ent_open=True
+        ).values("school_id")
+        staff = Staff.objects.filter(
+            assignments__school_id__in=schools, assignments__is_director=True
+        ).exclude(account=account)
+    else:
+        if account.kind == User.Kind.PUPIL:
+            pupils = Pupil.objects.filter(account=account, left_at__isnull=True)
+        else:
+            pupils = Pupil.objects.filter(
+                id__in=_authority_links().filter(guardian__account=account).values("pupil_id")
+            )
+        classes = PupilClass.objects.filter(
+            pupil__in=pupils, school_class__left_at__isnull=True
+        ).values("school_class_id")
+        staff = Staff.objects.filter(
+            id__in=StaffClass.objects.filter(school_class_id__in=classes).values("staff_id")
+        )
+    recipients = []
+    for person in (
+        staff.filter(left_at__isnull=True, account__is_active=True)
+        .select_related("account")
+        .distinct()
+        .order_by("pk")
+    ):
+        address = person.account.email if person.account.has_confirmed_email else person.email
+        recipients.append((person.account_id, address))
+    return recipients
+
+
+def renewal_requests_for_user(*, user) -> QuerySet[RenewalRequest]:
+    """Open renewal requests in the user's queue: those for accounts in their scope."""
+    return (
+        RenewalRequest.objects.filter(
+            status=RenewalRequest.Status.OPEN, account__in=accounts_for_user(user=user)
+        )
+        .select_related("account")
+        .order_by("created_at", "pk")
+    )
+
+
+def guardian_children(*, account: User) -> list[Pupil]:
+    """A guardian's children over whom they hold authority, for their own account page."""
+    if account.kind != User.Kind.GUARDIAN:
+        return []
+    return list(
+        Pupil.objects.filter(
+            id__in=_authority_links().filter(guardian__account=account).values("pupil_id")
+        )
+        .select_related("school")
+        .prefetch_related(
+            Prefetch(
+                "class_links",
+                queryset=PupilClass.objects.filter(
+                    school_class__left_at__isnull=True
+                ).select_related("school_class"),
+                to_attr="present_classes",
+            )
+        )
+        .order_by("first_name", "id")
+    )
+
+
+# --- what a letter says about its holder ---------------------------------------------------
+
+
+@dataclass
+class LetterSubject:
+    account_id: int
+    login: str
+    kind: str
+    holder: str
+    schools: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)
+
+
+def _add(values: list[str], value: str) -> None:
+    if value and value not in values:
+        values.append(value)
+
+
+def letter_subjects(
+    *, user, account_ids: list[int], school_class: SchoolClass | None = None
+) -> list[LetterSubject]:
+    """Holder, school, class and children for each account, limited to what `user` may see.
+
+    With `school_class`, a guardian's letter names only their children in that class. A fixed
+    number of queries whatever the number of accounts.
+    """
+    accounts = {
+        a.pk: a
+        for a in User.objects.filter(pk__in=account_ids).select_related(
+            "pupil__school", "guardian", "staff"
+        )
+    }
+    visible_pupils = pupils_for_user(user).filter(left_at__isnull=True)
+    if school_class is not None:
+        visible_pupils = visible_pupils.filter(class_links__school_class=school_class)
+    pupil_ids = [a.pupil.pk for a in accounts.values() if hasattr(a, "pupil")]
+    guardian_ids = [a.guardian.pk for a in accounts.values() if hasattr(a, "guardian")]
+    staff_ids = [a.staff.pk for a in accounts.values() if hasattr(a, "staff")]
+    children: dict[int, list[Pupil]] = {}
+    for link in (
+        _authority_links()
+        .filter(guardian_id__in=guardian_ids, pupil__in=visible_pupils)
+        .select_related("pupil__school")
+        .order_by("pupil__first_name", "pupil_id")
+    ):
+        children.setdefault(link.guardian_id, []).append(link.pupil)
+    all_pupils = pupil_ids + [p.pk for kids in children.values() for p in kids]
+    classes: dict[int, list[str]] = {}
+    for membership in (
+        PupilClass.objects.filter(pupil_id__in=all_pupils, school_class__left_at__isnull=True)
+        .select_related("school_class")
+        .order_by("school_class__kind", "school_class__name")
+    ):
+        if school_class is None or membership.school_class_id == school_class.pk:
+            classes.setdefault(membership.pupil_id, []).append(membership.school_class.name)
+    staff_schools: dict[int, list[str]] = {}
+    for assignment in (
+        StaffAssignment.objects.filter(
+            staff_id__in=staff_ids, school__in=schools_for_user(user), school__ent_open=True
+        )
+        .select_related("school")
+        .order_by("school__name")
+    ):
+        staff_schools.setdefault(assignment.staff_id, []).append(assignment.school.name)
+
+    subjects = []
+    for account_id in account_ids:
+        account = accounts[account_id]
+        subject = LetterSubject(
+            account_id=account.pk,
+            login=account.login,
+            kind=account.kind,
+            holder=account.get_full_name() or account.login,
+        )
+        if hasattr(account, "pupil"):
+            pupil = account.pupil
+            subject.holder = str(pupil)
+            _add(subject.schools, pupil.school.name)
+            for name in classes.get(pupil.pk, []):
+                _add(subject.classes, name)
+        elif hasattr(account, "guardian"):
+            subject.holder = str(account.guardian)
+            for pupil in children.get(account.guardian.pk, []):
+                subject.children.append(str(pupil))
+                _add(subject.schools, pupil.school.name)
+                for name in classes.get(pupil.pk, []):
+                    _add(subject.classes, name)
+        elif hasattr(account, "staff"):
+            subject.holder = str(account.staff)
+            subject.schools = staff_schools.get(account.staff.pk, [])
+        subjects.append(subject)
+    return subjects

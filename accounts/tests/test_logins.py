@@ -1,0 +1,62 @@
+import re
+
+import pytest
+
+from accounts.logins import BASE_MAX, LoginAllocator, fold, login_base
+
+CHARSET = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")  # the User table's check constraint
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "login"),
+    [
+        ("Léa", "Martin", "lea.martin"),
+        ("Aïssatou", "N'Diaye", "aissatou.ndiaye"),
+        ("Zoé", "D\u2019Angelo", "zoe.dangelo"),
+        ("Jean-Baptiste", "De La Fontaine", "jean-baptiste.de-la-fontaine"),
+        ("Chloé", "Lefèvre\u2013Bérard", "chloe.lefevre-berard"),  # an en dash
+        ("Œdipe", "Strauß", "oedipe.strauss"),
+        ("  ANAÏS ", "  FABRE  ", "anais.fabre"),
+        ("Louis 2", "Müller", "louis.muller"),
+        ("Noé", "O'Brien-Smith", "noe.obrien-smith"),
+        ("-Jean-", "--Roux--", "jean.roux"),
+        ("李", "Martin", "martin"),
+        ("Léa", "", "lea"),
+        ("", "", "compte"),
+    ],
+)
+def test_login_base_folds_names(first, last, login):
+    assert login_base(first, last) == login
+    assert CHARSET.match(login)
+
+
+def test_login_base_is_cut_to_a_sane_length():
+    login = login_base("Maximilien-Alexandre", "Rodriguez de la Santisima Trinidad")
+    assert login == "maximilien-alex.rodriguez-de-l"
+    assert len(login) == BASE_MAX == 30
+    # A cut never leaves a dangling hyphen.
+    assert login_base("Jean-", "X" * 40) == "jean." + "x" * 25
+    assert login_base("Marie-Christine-Anne", "Roux") == "marie-christine.roux"
+
+
+def test_fold_drops_every_apostrophe_and_digit():
+    assert fold("N\u2019Diaye") == fold("N'Diaye") == fold("N\u02bcdiaye") == "ndiaye"
+    assert fold("Jean 3") == "jean"
+
+
+def test_homonyms_get_2_then_3_whatever_the_case_of_taken_logins():
+    allocator = LoginAllocator(["LEA.MARTIN", "paul.roux"])
+    assert allocator.allocate("Léa", "Martin") == "lea.martin2"
+    assert allocator.allocate("Lea", "MARTIN") == "lea.martin3"
+    assert allocator.allocate("Paul", "Roux") == "paul.roux2"
+    assert allocator.allocate("Noé", "Fabre") == "noe.fabre"
+    assert allocator.allocate("Noe", "Fabre") == "noe.fabre2"
+
+
+def test_allocator_skips_numbers_already_taken():
+    allocator = LoginAllocator(["lea.martin", "lea.martin2", "lea.martin4"])
+    assert [allocator.allocate("Léa", "Martin") for _ in range(3)] == [
+        "lea.martin3",
+        "lea.martin5",
+        "lea.martin6",
+    ]

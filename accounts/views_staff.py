@@ -1,0 +1,208 @@
+"""Staff pages for accounts: class and staff lists, resets, activation letters, renewal queue.
+
+Teachers act on their classes, directors on their school, city staff on every school; every
+object comes through `accounts.scope` (via `accounts.selectors`), and an id out of scope is a 404
+before anything is written.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views import View
+from django.views.generic import TemplateView
+
+from entaix.common.exceptions import ApplicationError
+
+from . import selectors, services
+from .forms import ClassLettersForm, SelectionForm
+from .models import LetterBatch
+from .scope import classes_for_user, get_in_scope_or_404, scope_for_user
+
+
+class StaffMixin(LoginRequiredMixin):
+    """A logged-in user with no role in any school gets 403."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and scope_for_user(request.user).is_empty:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _back(request, default: str):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+def _accounts_in_scope_or_404(user, ids: list[int]) -> list:
+    accounts = list(selectors.accounts_for_user(user=user).filter(pk__in=ids).order_by("pk"))
+    if len(accounts) != len(ids):
+        raise Http404
+    return accounts
+
+
+def _pdf(batch: LetterBatch, pdf: bytes) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="lettres-ent-{batch.pk}.pdf"'
+    # The letters carry activation codes: no cache anywhere keeps a copy.
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+class AccountIndexView(StaffMixin, TemplateView):
+    template_name = "accounts/account_index.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            classes=selectors.class_list_for_user(user=user),
+            schools=selectors.directed_schools_for_user(user=user),
+            **kwargs,
+        )
+
+
+class ClassAccountsView(StaffMixin, TemplateView):
+    template_name = "accounts/class_accounts.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        school_class = get_in_scope_or_404(
+            classes_for_user(user).select_related("school"), pk=self.kwargs["pk"]
+        )
+        return super().get_context_data(
+            school_class=school_class,
+            pupils=selectors.class_pupils_for_user(user=user, school_class=school_class),
+            letters_form=ClassLettersForm(),
+            **kwargs,
+        )
+
+
+class StaffAccountsView(StaffMixin, TemplateView):
+    template_name = "accounts/staff_accounts.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        school = get_in_scope_or_404(
+            selectors.directed_schools_for_user(user=user), uai=self.kwargs["uai"]
+        )
+        return super().get_context_data(
+            school=school,
+            staff=selectors.school_staff_for_user(user=user, school=school),
+            **kwargs,
+        )
+
+
+class AccountResetView(StaffMixin, View):
+    def post(self, request):
+        form = SelectionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Select at least one account."))
+            return _back(request, reverse("accounts:account-index"))
+        accounts = _accounts_in_scope_or_404(request.user, form.cleaned_data["ids"])
+        reset = services.account_reset(accounts=accounts, actor=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d account reset: print its letter now.",
+                "%(count)d accounts reset: print their letters now.",
+                len(reset),
+            )
+            % {"count": len(reset)},
+        )
+        query = "&".join(f"ids={pk}" for pk in reset)
+        return redirect(f"{reverse('accounts:account-reset-done')}?{query}")
+
+
+class AccountResetDoneView(StaffMixin, TemplateView):
+    """After a reset: the accounts just reset, and the button that prints their letters."""
+
+    template_name = "accounts/reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        form = SelectionForm({"ids": self.request.GET.getlist("ids")})
+        ids = form.cleaned_data["ids"] if form.is_valid() else []
+        accounts = _accounts_in_scope_or_404(self.request.user, ids) if ids else []
+        return super().get_context_data(accounts=accounts, **kwargs)
+
+
+class LetterBatchCreateView(StaffMixin, View):
+    """Letters for a selection of accounts (any mix of pupils, guardians, staff)."""
+
+    def post(self, request):
+        form = SelectionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Select at least one account."))
+            return _back(request, reverse("accounts:account-index"))
+        accounts = _accounts_in_scope_or_404(request.user, form.cleaned_data["ids"])
+        try:
+            batch, pdf = services.letter_batch_create(
+                actor=request.user,
+                kind=LetterBatch.Kind.SELECTION,
+                account_ids=[a.pk for a in accounts],
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return _back(request, reverse("accounts:account-index"))
+        return _pdf(batch, pdf)
+
+
+class ClassLettersView(StaffMixin, View):
+    """Every letter a class still needs: its guardians with authority, or its pupils."""
+
+    def post(self, request, pk: int):
+        school_class = get_in_scope_or_404(classes_for_user(request.user), pk=pk)
+        form = ClassLettersForm(request.POST)
+        audience = form.cleaned_data["audience"] if form.is_valid() else "guardians"
+        ids = selectors.class_letter_account_ids(
+            user=request.user, school_class=school_class, audience=audience
+        )
+        kind = (
+            LetterBatch.Kind.CLASS_PUPILS
+            if audience == "pupils"
+            else LetterBatch.Kind.CLASS_GUARDIANS
+        )
+        back = reverse("accounts:class-accounts", args=[school_class.pk])
+        try:
+            batch, pdf = services.letter_batch_create(
+                actor=request.user, kind=kind, account_ids=ids, school_class=school_class
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect(back)
+        return _pdf(batch, pdf)
+
+
+class RenewalListView(StaffMixin, TemplateView):
+    template_name = "accounts/renewal_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            requests=selectors.renewal_requests_for_user(user=self.request.user), **kwargs
+        )
+
+
+class RenewalPrintView(StaffMixin, View):
+    def post(self, request):
+        form = SelectionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Select at least one request."))
+            return redirect("accounts:renewal-list")
+        ids = form.cleaned_data["ids"]
+        requests = list(selectors.renewal_requests_for_user(user=request.user).filter(pk__in=ids))
+        if len(requests) != len(ids):
+            raise Http404
+        try:
+            batch, pdf = services.renewal_request_fulfil(actor=request.user, requests=requests)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("accounts:renewal-list")
+        return _pdf(batch, pdf)

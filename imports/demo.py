@@ -1,0 +1,72 @@
+"""A small generated city for newcomers, loaded through the real pipeline (feed → import)."""
+
+import datetime
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from imports import feedgen, services
+from imports.models import ImportRun
+from schools.models import School, StaffAssignment, StaffClass
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    city_login: str
+    city_password: str
+    staff_logins: tuple[str, ...]
+    staff_password: str
+    closed_uai: str
+
+
+def demo_city_create(*, seed: int = 1, schools: int = 4, pupils_per_school: int = 40) -> DemoCity:
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    with tempfile.TemporaryDirectory() as folder:
+        feed = feedgen.generate_complet(
+            Path(folder),
+            feedgen.GenOptions(
+                schools=schools, pupils_per_school=pupils_per_school, seed=seed, date=yesterday
+            ),
+        )
+        services.import_files(paths=[Path(folder)], trigger=ImportRun.Trigger.COMMAND)
+        closed = feed.closed_school_uais[0] if feed.closed_school_uais else ""
+        opened = [uai for uai in feed.school_uais if uai != closed]
+        # Opening imports each school's people from the feed just applied, accounts included.
+        services.school_open(uais=opened, opened_on=yesterday)
+    return _demo_logins(closed)
+
+
+@transaction.atomic
+def _demo_logins(closed: str) -> DemoCity:
+    staff_password = secrets.token_urlsafe(12)
+    logins = []
+    directors = StaffAssignment.objects.filter(is_director=True, school__ent_open=True)
+    for assignment in directors.select_related("staff__account").order_by("school__name"):
+        account = assignment.staff.account
+        account.set_password(staff_password)
+        account.activated_at = timezone.now()
+        account.save(update_fields=["password", "activated_at"])
+        logins.append(account.login)
+    teacher = (
+        StaffClass.objects.exclude(staff__assignments__is_director=True)
+        .select_related("staff__account")
+        .order_by("staff__last_name")
+        .first()
+    )
+    if teacher:
+        teacher.staff.account.set_password(staff_password)
+        teacher.staff.account.activated_at = timezone.now()
+        teacher.staff.account.save(update_fields=["password", "activated_at"])
+        logins.append(teacher.staff.account.login)
+    city_password = secrets.token_urlsafe(12)
+    city = User.objects.create_user(
+        "demo.ville", city_password, kind=User.Kind.CITY, first_name="Service",
+        last_name="Écoles", is_staff=True, is_superuser=True, activated_at=timezone.now(),
+    )  # fmt: skip
+    assert School.objects.filter(ent_open=True).exists()
+    return DemoCity(city.login, city_password, tuple(logins), staff_password, closed)

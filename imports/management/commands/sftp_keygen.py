@@ -1,0 +1,34 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from imports.sftp import generate_keypair
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate the city's RSA 2048 key pair for the Académie's SFTP server (private key 0600) "
+        "and print the public key to send them."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", type=Path, default=None, help="Default: SFTP_KEY_PATH.")
+        parser.add_argument(
+            "--passphrase-env",
+            default="SFTP_KEY_PASSPHRASE",
+            help="Environment variable holding the passphrase, if any.",
+        )
+
+    def handle(self, *args, out, passphrase_env, **options):
+        import os
+
+        path = out or (Path(settings.SFTP_KEY_PATH) if settings.SFTP_KEY_PATH else None)
+        if path is None:
+            raise CommandError("Give --out or set SFTP_KEY_PATH.")
+        try:
+            public = generate_keypair(path, passphrase=os.environ.get(passphrase_env) or None)
+        except FileExistsError as exc:
+            raise CommandError(f"{path} exists: refusing to overwrite the city's key.") from exc
+        self.stderr.write(f"Private key written to {path} (mode 0600). Public key:")
+        self.stdout.write(public)

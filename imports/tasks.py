@@ -1,0 +1,54 @@
+"""Celery tasks: load by id, call one service, decide on retries. No logic here."""
+
+import datetime
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from entaix.common.exceptions import ApplicationError
+from imports import fetch, services
+from imports.locks import exclusive
+from imports.models import ImportRun
+
+IMPORT_LOCK_SECONDS = 40 * 60
+
+
+@shared_task(bind=True, max_retries=None, soft_time_limit=10 * 60, time_limit=11 * 60)
+def aaf_fetch_task(self, trigger: str = ImportRun.Trigger.SCHEDULE, user_id: int | None = None):
+    try:
+        attempt = fetch.aaf_fetch(trigger=trigger, requested_by_id=user_id)
+    except ApplicationError as exc:
+        if exc.code == "fetch-running":
+            return None  # the other fetch does the work
+        raise
+    if trigger == ImportRun.Trigger.SCHEDULE and not attempt.run_ids and _before_cutoff():
+        raise self.retry(countdown=settings.AAF_FETCH_RETRY_MINUTES * 60)
+    return attempt.pk
+
+
+def _before_cutoff() -> bool:
+    now = timezone.localtime()
+    cutoff = now.replace(
+        hour=settings.AAF_FETCH_CUTOFF.hour, minute=settings.AAF_FETCH_CUTOFF.minute, second=0
+    )
+    return now + datetime.timedelta(minutes=settings.AAF_FETCH_RETRY_MINUTES) <= cutoff
+
+
+@shared_task(bind=True, max_retries=None, soft_time_limit=30 * 60, time_limit=35 * 60)
+def import_run_task(self, run_id: int):
+    with exclusive("aaf-import", timeout=IMPORT_LOCK_SECONDS) as acquired:
+        if not acquired:
+            raise self.retry(countdown=60)  # another import is running: queue behind it
+        return services.import_run_execute(run_id=run_id).status
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def aaf_delivery_check_task():
+    alert = fetch.aaf_delivery_check()
+    return alert.code if alert else None
+
+
+@shared_task(soft_time_limit=10 * 60, time_limit=11 * 60)
+def aaf_inbox_purge_task():
+    return fetch.aaf_inbox_purge()

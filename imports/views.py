@@ -1,0 +1,130 @@
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from accounts.mixins import CityStaffRequiredMixin, ScopedMixin
+from accounts.scope import get_in_scope_or_404, schools_for_user, scope_for_user
+from entaix.common.exceptions import ApplicationError
+from imports import fetch, selectors, services
+from imports.models import ImportRun
+
+HELD_REASONS = {
+    "incomplete-set": gettext_lazy("The Complet set lacks one of the four files."),
+    "not-newer": gettext_lazy("The feed is not newer than the last one applied (a replay?)."),
+    "too-old": gettext_lazy("The feed is older than the allowed number of days."),
+    "mass-leave-city": gettext_lazy("Too many of the city's persons would leave."),
+    "mass-leave-school": gettext_lazy("Too many of one school's persons would leave."),
+    "school-emptied": gettext_lazy("A school would lose all its pupils."),
+    "count-drop": gettext_lazy("A kind has far fewer records than in the last Complet."),
+    "dangling-references": gettext_lazy("Too many references point to unknown persons."),
+}
+
+
+class ImportRunListView(CityStaffRequiredMixin, ListView):
+    template_name = "imports/importrun_list.html"
+    context_object_name = "runs"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return selectors.import_run_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["alerts"] = selectors.delivery_alerts_open()
+        context["fetches"] = selectors.fetch_attempt_list(limit=5)
+        context["working"] = any(r.status in ("planning", "applying") for r in context["runs"])
+        return context
+
+
+class ImportRunDetailView(CityStaffRequiredMixin, DetailView):
+    template_name = "imports/importrun_detail.html"
+    context_object_name = "run"
+    queryset = ImportRun.objects.select_related("requested_by", "decided_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        run = self.object
+        context["reasons"] = [(code, HELD_REASONS.get(code, code)) for code in run.held_reasons]
+        context["summary"] = selectors.import_plan_summary(run=run)
+        context["leaving"] = selectors.import_plan_items(run=run, action="leave")
+        context["problems"] = selectors.import_problems(run=run)[:200]
+        context["files"] = run.files.order_by("kind", "part")
+        return context
+
+
+class ImportRunApproveView(CityStaffRequiredMixin, View):
+    def post(self, request, pk: int):
+        try:
+            run = services.import_run_approve(run_id=pk, user=request.user)
+            services.import_run_queue(run_id=run.pk)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Run approved: it is being applied."))
+        return redirect("imports:run-detail", pk=pk)
+
+
+class ImportRunDiscardView(CityStaffRequiredMixin, View):
+    def post(self, request, pk: int):
+        try:
+            services.import_run_discard(run_id=pk, user=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Run discarded: nothing was changed."))
+        return redirect("imports:run-detail", pk=pk)
+
+
+class FetchNowView(CityStaffRequiredMixin, View):
+    def post(self, request):
+        fetch.aaf_fetch_queue(requested_by_id=request.user.pk)
+        messages.success(request, _("The fetch from the Académie's server has started."))
+        return redirect("imports:run-list")
+
+
+class ImportProblemsCsvView(ScopedMixin, View):
+    """Problems of a run as CSV: all of them for city staff, one school's for its director."""
+
+    def get(self, request, pk: int, uai: str | None = None):
+        run = get_object_or_404(ImportRun, pk=pk)
+        school_key = None
+        if uai is not None:
+            school_key = get_in_scope_or_404(schools_for_user(request.user), uai=uai).join_key
+        elif not scope_for_user(request.user).is_city:
+            raise PermissionDenied
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-problems.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["level", "code", "file", "line", "identifier", "school", "message"])
+        for p in selectors.import_problems(run=run, school_key=school_key).iterator():
+            writer.writerow([p.level, p.code, p.file, p.line or "", p.identifier, p.school_key,
+                             p.message])  # fmt: skip
+        return response
+
+
+class SchoolImportReportView(ScopedMixin, DetailView):
+    """One school's part of a run: who arrived, who left, what changed, what looks wrong."""
+
+    template_name = "imports/school_report.html"
+    context_object_name = "run"
+    model = ImportRun
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        school = get_in_scope_or_404(schools_for_user(self.request.user), uai=self.kwargs["uai"])
+        context["school"] = school
+        context["counts"] = self.object.school_counts.get(school.join_key, {})
+        context["summary"] = selectors.import_plan_summary(
+            run=self.object, school_key=school.join_key
+        )
+        context["problems"] = selectors.import_problems(
+            run=self.object, school_key=school.join_key
+        )[:200]
+        return context

@@ -1,0 +1,259 @@
+"""Reads for the city dashboard: account activation per school and per class, the weekly trend,
+accounts waiting to be removed and the state of the AAF imports.
+
+Every figure comes from a fixed number of grouped queries (GROUP BY with conditional counts),
+whatever the number of schools or classes: no query per row. Scope comes from `accounts.scope`.
+
+Definitions (all "present" means `left_at` is null):
+- guardians of a school or class: present guardians with at least one present link carrying
+  parental authority (legal 1 or 2) to a present pupil of that school or class; the rate is the
+  share of them whose account is activated;
+- pupils and staff: the rate is activated accounts out of the accounts of present persons
+  (staff of a school: assigned to it; staff of a class: teaching it);
+- an activated account: `activated_at` set and still active;
+- a guardian without e-mail: no e-mail in the feed and no confirmed e-mail on the account.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.scope import classes_for_user, schools_for_user
+from schools.models import (
+    Guardian,
+    GuardianLink,
+    Pupil,
+    PupilClass,
+    School,
+    SchoolClass,
+    Staff,
+    StaffAssignment,
+    StaffClass,
+)
+
+TREND_WEEKS = 16
+
+
+@dataclass(frozen=True)
+class Tally:
+    """`activated` out of `base` (guardians with authority, or the accounts of pupils/staff)."""
+
+    base: int = 0
+    activated: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Percentage, or None when there is nobody to count."""
+        return 100 * self.activated / self.base if self.base else None
+
+
+@dataclass(frozen=True)
+class ActivationRow:
+    """One line of the dashboard: a school, a class, or the total (`item` None)."""
+
+    item: School | SchoolClass | None
+    guardians: Tally
+    pupils: Tally
+    staff: Tally
+    guardians_without_email: int = 0
+
+
+def _activated(prefix: str) -> Q:
+    return Q(**{f"{prefix}activated_at__isnull": False, f"{prefix}is_active": True})
+
+
+def _without_email(prefix: str) -> Q:
+    """No e-mail in the feed, and no confirmed one on the account (or no account at all)."""
+    return Q(**{f"{prefix}email": ""}) & (
+        Q(**{f"{prefix}account__isnull": True})
+        | Q(**{f"{prefix}account__email": ""})
+        | Q(**{f"{prefix}account__email_confirmed_at__isnull": True})
+    )
+
+
+def _guardian_counts(prefix: str = "guardian__", key: str = "guardian_id") -> dict:
+    return {
+        "base": Count(key, distinct=True),
+        "activated": Count(key, distinct=True, filter=_activated(f"{prefix}account__")),
+        "without_email": Count(key, distinct=True, filter=_without_email(prefix)),
+    }
+
+
+def _account_counts(prefix: str) -> dict:
+    return {
+        "base": Count(f"{prefix}account"),
+        "activated": Count(f"{prefix}account", filter=_activated(f"{prefix}account__")),
+    }
+
+
+def _authority_links() -> QuerySet[GuardianLink]:
+    return GuardianLink.objects.filter(
+        left_at__isnull=True,
+        legal__gt=0,
+        pupil__left_at__isnull=True,
+        guardian__left_at__isnull=True,
+    )
+
+
+def _grouped(queryset: QuerySet, key: str, counts: dict) -> dict[int, dict]:
+    rows = queryset.values(key_id=F(key)).annotate(**counts).order_by()
+    return {row.pop("key_id"): row for row in rows}
+
+
+def _tally(row: dict | None) -> Tally:
+    return Tally(base=row["base"], activated=row["activated"]) if row else Tally()
+
+
+def dashboard_schools_for_user(*, user) -> QuerySet[School]:
+    """The open schools the dashboard reports on."""
+    return (
+        schools_for_user(user)
+        .filter(ent_open=True, left_at__isnull=True)
+        .only("id", "uai", "name")
+        .order_by("name", "uai")
+    )
+
+
+def school_activation_rows(*, user) -> tuple[list[ActivationRow], ActivationRow]:
+    """One row per open school and the total row; seven queries, whatever the number of schools.
+
+    The total is not a sum: a guardian of pupils in two schools, or a teacher in two schools,
+    is counted once.
+    """
+    schools_qs = dashboard_schools_for_user(user=user)
+    schools = list(schools_qs)
+    links = _authority_links().filter(pupil__school__in=schools_qs)
+    guardians = _grouped(links, "pupil__school_id", _guardian_counts())
+    pupils = _grouped(
+        Pupil.objects.filter(left_at__isnull=True, school__in=schools_qs),
+        "school_id",
+        _account_counts(""),
+    )
+    assignments = StaffAssignment.objects.filter(staff__left_at__isnull=True, school__in=schools_qs)
+    staff = _grouped(assignments, "school_id", _account_counts("staff__"))
+    rows = [
+        ActivationRow(
+            item=school,
+            guardians=_tally(guardians.get(school.pk)),
+            pupils=_tally(pupils.get(school.pk)),
+            staff=_tally(staff.get(school.pk)),
+            guardians_without_email=guardians.get(school.pk, {}).get("without_email", 0),
+        )
+        for school in schools
+    ]
+    guardian_total = Guardian.objects.filter(id__in=links.values("guardian_id")).aggregate(
+        **_guardian_counts(prefix="", key="id")
+    )
+    staff_total = Staff.objects.filter(
+        left_at__isnull=True, id__in=assignments.values("staff_id")
+    ).aggregate(**_account_counts(""))
+    total = ActivationRow(
+        item=None,
+        guardians=_tally(guardian_total),
+        pupils=Tally(
+            base=sum(row.pupils.base for row in rows),
+            activated=sum(row.pupils.activated for row in rows),
+        ),
+        staff=_tally(staff_total),
+        guardians_without_email=guardian_total["without_email"],
+    )
+    return rows, total
+
+
+def class_activation_rows(*, user, school: School) -> list[ActivationRow]:
+    """One row per present class and group of a school; four queries, whatever their number."""
+    classes_qs = (
+        classes_for_user(user)
+        .filter(school=school, left_at__isnull=True)
+        .only("id", "name", "kind", "school_id")
+        .order_by("kind", "name")
+    )
+    classes = list(classes_qs)
+    guardians = _grouped(
+        _authority_links().filter(pupil__class_links__school_class__in=classes_qs),
+        "pupil__class_links__school_class_id",
+        _guardian_counts(),
+    )
+    pupils = _grouped(
+        PupilClass.objects.filter(pupil__left_at__isnull=True, school_class__in=classes_qs),
+        "school_class_id",
+        _account_counts("pupil__"),
+    )
+    staff = _grouped(
+        StaffClass.objects.filter(staff__left_at__isnull=True, school_class__in=classes_qs),
+        "school_class_id",
+        _account_counts("staff__"),
+    )
+    return [
+        ActivationRow(
+            item=school_class,
+            guardians=_tally(guardians.get(school_class.pk)),
+            pupils=_tally(pupils.get(school_class.pk)),
+            staff=_tally(staff.get(school_class.pk)),
+            guardians_without_email=guardians.get(school_class.pk, {}).get("without_email", 0),
+        )
+        for school_class in classes
+    ]
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def activation_trend(
+    *, weeks: int = TREND_WEEKS, now: datetime.datetime | None = None
+) -> list[tuple[datetime.date, int]]:
+    """(Monday, accounts activated by the end of that week) for the last `weeks` weeks, the
+    current one last (counted up to now). One query: a conditional count per week.
+
+    Persons' accounts only (pupils, guardians, staff); an account deactivated since still
+    counts, since it was activated then.
+    """
+    today = timezone.localdate(now)
+    this_monday = today - datetime.timedelta(days=today.weekday())
+    mondays = [this_monday - datetime.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    counts = User.objects.filter(
+        kind__in=[User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF],
+        activated_at__isnull=False,
+    ).aggregate(
+        **{
+            f"w{i}": Count(
+                "id",
+                filter=Q(activated_at__lt=_midnight(monday + datetime.timedelta(weeks=1))),
+            )
+            for i, monday in enumerate(mondays)
+        }
+    )
+    return [(monday, counts[f"w{i}"]) for i, monday in enumerate(mondays)]
+
+
+def account_pending_removal_counts() -> dict[str, int]:
+    """Accounts still active whose person left the feed, per kind and in total; one query.
+
+    Account sync deactivates them after each import, so anything here means it has not run.
+    """
+    left = {
+        kind: model.objects.filter(left_at__isnull=False, account__isnull=False).values(
+            "account_id"
+        )
+        for kind, model in (("pupils", Pupil), ("guardians", Guardian), ("staff", Staff))
+    }
+    counts = User.objects.filter(is_active=True).aggregate(
+        **{kind: Count("id", filter=Q(id__in=ids)) for kind, ids in left.items()}
+    )
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def import_state() -> dict:
+    """The latest import run and the open delivery alerts; two queries."""
+    # Imported here: `imports` depends on `schools`, and this read is the only way back.
+    from imports.models import DeliveryAlert, ImportRun
+
+    return {
+        "last_run": ImportRun.objects.order_by("-pk").first(),
+        "alerts": list(DeliveryAlert.objects.filter(resolved_at__isnull=True).order_by("-date")),
+    }

@@ -1,0 +1,48 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from schools.models import Pupil
+from schools.tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("admin.ville", "Tulipe-Rouge-Sextius-42")
+
+
+def test_admin_is_for_city_superusers_only(client, two_schools, city_user):
+    client.force_login(two_schools["a"]["director"].account)
+    assert client.get(reverse("admin:index")).status_code == 302  # to the admin login
+    client.force_login(city_user)  # city staff, not superuser
+    assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_feed_fields_cannot_be_edited(client, two_schools, superuser):
+    pupil = two_schools["a"]["pupils"][0]
+    client.force_login(superuser)
+    url = reverse("admin:schools_pupil_change", args=[pupil.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "ONDE" in " ".join(str(m) for m in page.context["messages"])
+    client.post(url, {"last_name": "Piraté", "first_name": "X"})
+    pupil.refresh_from_db()
+    assert pupil.last_name == "Martin"
+    assert client.get(reverse("admin:schools_pupil_add")).status_code == 403
+    assert client.post(reverse("admin:schools_pupil_delete", args=[pupil.pk])).status_code == 403
+    assert Pupil.objects.filter(pk=pupil.pk).exists()
+
+
+def test_pupil_changelist_query_count_is_constant(
+    client, two_schools, superuser, django_assert_max_num_queries
+):
+    client.force_login(superuser)
+    url = reverse("admin:schools_pupil_changelist")
+    with django_assert_max_num_queries(8) as first:
+        client.get(url)
+    factories.PupilFactory.create_batch(20, school=two_schools["a"]["school"])
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        response = client.get(url)
+    assert response.status_code == 200
