@@ -10,7 +10,8 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from accounts.mixins import CityStaffRequiredMixin, ScopedMixin
-from accounts.scope import get_in_scope_or_404, schools_for_user, scope_for_user
+from accounts.scope import get_in_scope_or_404, scope_for_user
+from accounts.selectors import directed_schools_for_user
 from entaix.common.exceptions import ApplicationError
 from imports import fetch, selectors, services
 from imports.models import ImportRun
@@ -90,13 +91,17 @@ class FetchNowView(CityStaffRequiredMixin, View):
 
 
 class ImportProblemsCsvView(ScopedMixin, View):
-    """Problems of a run as CSV: all of them for city staff, one school's for its director."""
+    """Problems of a run as CSV: all of them for city staff, one school's for its director.
+
+    The school report is the director's (and the city's): teachers see their classes, not it.
+    """
 
     def get(self, request, pk: int, uai: str | None = None):
         run = get_object_or_404(ImportRun, pk=pk)
         school_key = None
         if uai is not None:
-            school_key = get_in_scope_or_404(schools_for_user(request.user), uai=uai).join_key
+            directed = directed_schools_for_user(user=request.user)
+            school_key = get_in_scope_or_404(directed, uai=uai).join_key
         elif not scope_for_user(request.user).is_city:
             raise PermissionDenied
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -118,7 +123,9 @@ class SchoolImportReportView(ScopedMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        school = get_in_scope_or_404(schools_for_user(self.request.user), uai=self.kwargs["uai"])
+        school = get_in_scope_or_404(
+            directed_schools_for_user(user=self.request.user), uai=self.kwargs["uai"]
+        )
         context["school"] = school
         context["counts"] = self.object.school_counts.get(school.join_key, {})
         context["summary"] = selectors.import_plan_summary(

@@ -1,0 +1,203 @@
+"""Every URL of the portal, for every role: allowed or forbidden (403/404), never data.
+
+A URL missing from the tables below fails `test_every_url_is_in_the_tables`: a new page must say
+who may open it.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import LetterBatch, User
+from imports.models import FetchAttempt, ImportRun
+from imports.tests.feeds import snapshot
+from schools.tests import factories
+
+pytestmark = pytest.mark.django_db
+ROLES = ("anon", "guardian", "teacher", "director", "city")
+OK, DENY, LOGIN, POST_ONLY = "ok", "deny", "login", "post-only"
+
+
+@pytest.fixture
+def world(two_schools, city_user):
+    a, b = two_schools["a"], two_schools["b"]
+    guardian = a["pupils"][0].guardians.get()
+    guardian.account = factories.UserFactory(kind=User.Kind.GUARDIAN, login="parent.a")
+    guardian.save()
+    run = ImportRun.objects.create(status="held", trigger="command", held_reasons=["too-old"])
+    users = {
+        "anon": None,
+        "guardian": guardian.account,
+        "teacher": a["teachers"][0].account,  # teaches a's first class only
+        "director": a["director"].account,
+        "city": city_user,
+    }
+    own = {  # objects of school A's first class
+        "class": a["classes"][0].pk,
+        "uai": a["school"].uai,
+        "pupil": a["pupils"][0].pk,
+        "guardian": guardian.pk,
+        "staff": a["teachers"][0].pk,
+        "run": run.pk,
+    }
+    other = {  # school B's
+        "class": b["classes"][0].pk,
+        "uai": b["school"].uai,
+        "pupil": b["pupils"][0].pk,
+        "guardian": b["pupils"][0].guardians.get().pk,
+        "staff": b["teachers"][0].pk,
+        "run": run.pk,
+    }
+    return {"users": users, "own": own, "other": other}
+
+
+def expect(anon, guardian, teacher, director, city):
+    return dict(zip(ROLES, (anon, guardian, teacher, director, city), strict=True))
+
+
+STAFF = expect(LOGIN, DENY, OK, OK, OK)
+CITY = expect(LOGIN, DENY, DENY, DENY, OK)
+PUBLIC = expect(OK, OK, OK, OK, OK)
+SIGNED_IN = expect(LOGIN, OK, OK, OK, OK)
+POST = dict.fromkeys(ROLES, POST_ONLY)
+# Role checks come before the method check: a refused role never learns the method.
+STAFF_POST = expect(LOGIN, DENY, POST_ONLY, POST_ONLY, POST_ONLY)
+CITY_POST = expect(LOGIN, DENY, DENY, DENY, POST_ONLY)
+
+# name: (argument names, expectations on A's objects, expectations on B's objects or None)
+GET_TABLE = {
+    "home": ((), SIGNED_IN, None),
+    "set_language": ((), PUBLIC, None),  # a GET redirects back, changes nothing
+    "accounts:login": ((), PUBLIC, None),
+    "accounts:logout": ((), POST, None),
+    "accounts:account-index": ((), STAFF, None),
+    "accounts:class-accounts": (("class",), STAFF, expect(LOGIN, DENY, DENY, DENY, OK)),
+    "accounts:class-letters": (("class",), STAFF_POST, None),
+    "accounts:staff-accounts": (("uai",), expect(LOGIN, DENY, DENY, OK, OK),
+                                expect(LOGIN, DENY, DENY, DENY, OK)),
+    "accounts:account-reset": ((), STAFF_POST, None),
+    "accounts:account-reset-done": ((), STAFF, None),
+    "accounts:letter-batch-create": ((), STAFF_POST, None),
+    "accounts:renewal-list": ((), STAFF, None),
+    "accounts:renewal-print": ((), STAFF_POST, None),
+    "account:activate": ((), PUBLIC, None),
+    "account:terms": ((), PUBLIC, None),
+    "account:password-forgot": ((), PUBLIC, None),
+    "account:password-forgot-done": ((), PUBLIC, None),
+    "account:password-reset": (("uidb64", "token"), PUBLIC, None),
+    "account:detail": ((), SIGNED_IN, None),
+    "account:email-change": ((), expect(LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY), None),
+    "account:email-confirm": (("uidb64", "token"), PUBLIC, None),  # the link is the proof
+    "account:password-change": ((), SIGNED_IN, None),
+    "schools:school-list": ((), STAFF, None),
+    "schools:person-search": ((), STAFF, None),
+    "schools:pupil": (("pupil",), STAFF, expect(LOGIN, DENY, DENY, DENY, OK)),
+    "schools:guardian": (("guardian",), STAFF, expect(LOGIN, DENY, DENY, DENY, OK)),
+    "schools:staff": (("staff",), STAFF, expect(LOGIN, DENY, DENY, DENY, OK)),
+    "schools:dashboard": ((), CITY, None),
+    "schools:school-detail": (("uai",), STAFF, expect(LOGIN, DENY, DENY, DENY, OK)),
+    "schools:school-open": (("uai",), CITY_POST, None),
+    "schools:school-close": (("uai",), CITY_POST, None),
+    "imports:run-list": ((), CITY, None),
+    "imports:fetch-now": ((), CITY_POST, None),
+    "imports:run-detail": (("run",), CITY, None),
+    "imports:run-approve": (("run",), CITY_POST, None),
+    "imports:run-discard": (("run",), CITY_POST, None),
+    "imports:run-problems-csv": (("run",), CITY, None),
+    "imports:school-report": (("run", "uai"), expect(LOGIN, DENY, DENY, OK, OK),
+                              expect(LOGIN, DENY, DENY, DENY, OK)),
+    "imports:school-problems-csv": (("run", "uai"), expect(LOGIN, DENY, DENY, OK, OK),
+                                    expect(LOGIN, DENY, DENY, DENY, OK)),
+}  # fmt: skip
+
+# POST-only endpoints that change data: who must be refused (they change nothing).
+POST_DENIED = {
+    "accounts:class-letters": (("class",), ("anon", "guardian")),
+    "accounts:account-reset": ((), ("anon", "guardian")),
+    "accounts:letter-batch-create": ((), ("anon", "guardian")),
+    "accounts:renewal-print": ((), ("anon", "guardian")),
+    "schools:school-open": (("uai",), ("anon", "guardian", "teacher", "director")),
+    "schools:school-close": (("uai",), ("anon", "guardian", "teacher", "director")),
+    "imports:fetch-now": ((), ("anon", "guardian", "teacher", "director")),
+    "imports:run-approve": (("run",), ("anon", "guardian", "teacher", "director")),
+    "imports:run-discard": (("run",), ("anon", "guardian", "teacher", "director")),
+}
+
+
+def all_url_names(patterns=None, namespace=None):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # the admin is checked in schools/tests/test_admin.py
+            yield from all_url_names(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_url_is_in_the_tables():
+    assert sorted(set(all_url_names()) - set(GET_TABLE)) == []
+
+
+def url_for(name, arg_names, objects):
+    values = {"uidb64": "MQ", "token": "bad-token", **objects}
+    return reverse(name, args=[values[a] for a in arg_names])
+
+
+def outcome(response) -> str:
+    if response.status_code == 405:
+        return POST_ONLY
+    if response.status_code in (403, 404):
+        return DENY
+    if response.status_code == 302 and "/comptes/login/" in response["Location"]:
+        return LOGIN
+    if response.status_code in (200, 302):
+        return OK
+    return str(response.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_get_every_url_as(role, world, client):
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    got, wanted = {}, {}
+    for name, (arg_names, on_own, on_other) in GET_TABLE.items():
+        got[name] = outcome(client.get(url_for(name, arg_names, world["own"])))
+        wanted[name] = on_own[role]
+        if on_other is not None:
+            response = client.get(url_for(name, arg_names, world["other"]))
+            got[f"{name} (other school)"] = outcome(response)
+            wanted[f"{name} (other school)"] = on_other[role]
+            if on_other[role] == DENY:
+                assert "École B" not in response.content.decode()
+    assert got == wanted
+
+
+@pytest.mark.parametrize("role", ["anon", "guardian", "teacher", "director"])
+def test_refused_posts_change_nothing(role, world, client):
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    before = (snapshot(), LetterBatch.objects.count(), FetchAttempt.objects.count(),
+              list(ImportRun.objects.values_list("status", flat=True)),
+              list(User.objects.order_by("pk").values_list("password", "is_active")))  # fmt: skip
+    for name, (arg_names, denied) in POST_DENIED.items():
+        if role not in denied:
+            continue
+        for objects in (world["own"], world["other"]):
+            response = client.post(url_for(name, arg_names, objects), {"ids": [1, 2, 3]})
+            assert outcome(response) in (DENY, LOGIN), (name, response.status_code)
+    after = (snapshot(), LetterBatch.objects.count(), FetchAttempt.objects.count(),
+             list(ImportRun.objects.values_list("status", flat=True)),
+             list(User.objects.order_by("pk").values_list("password", "is_active")))  # fmt: skip
+    assert after == before
+
+
+def test_directors_posts_on_another_school_change_nothing(world, client):
+    client.force_login(world["users"]["director"])
+    before = (snapshot(), LetterBatch.objects.count())
+    response = client.post(url_for("accounts:class-letters", ("class",), world["other"]))
+    assert outcome(response) == DENY
+    ids = list(User.objects.filter(pupil__school__uai=world["other"]["uai"]).values_list("pk"))
+    response = client.post(reverse("accounts:account-reset"), {"ids": [i for (i,) in ids]})
+    assert outcome(response) in (DENY, OK)
+    assert (snapshot(), LetterBatch.objects.count()) == before
