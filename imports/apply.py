@@ -2,6 +2,7 @@
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 
 from imports import state
 from schools.models import (
@@ -31,6 +32,20 @@ def _model_values(kind: str, data: dict) -> dict:
     return values
 
 
+class _Lazy(dict):
+    """Loads one kind's items when asked, and forgets the previous kind's."""
+
+    def __init__(self, load: Callable[[str], Iterable]) -> None:
+        super().__init__()
+        self.load = load
+
+    def __missing__(self, kind: str) -> list:
+        self.clear()
+        items = list(self.load(kind))
+        self[kind] = items
+        return items
+
+
 class Applier:
     def __init__(self, *, run_id: int, now: datetime.datetime) -> None:
         self.run_id = run_id
@@ -42,6 +57,11 @@ class Applier:
         by_kind = defaultdict(list)
         for item in items:
             by_kind[item.kind].append(item)
+        self.apply_kinds(lambda kind: by_kind[kind])
+
+    def apply_kinds(self, items_of: Callable[[str], Iterable]) -> None:
+        """Dependency order: schools, classes, then persons, then the links between them."""
+        by_kind = _Lazy(items_of)
         self._feed_owned("schools", School, by_kind["schools"])
         self.school_ids = dict(School.objects.values_list("join_key", "id"))
         self._classes(by_kind["classes"])

@@ -223,11 +223,12 @@ def import_run_apply(*, run_id: int) -> ImportRun:
                 f"Run {run.pk} was planned before run {last.pk} was applied: import again.",
                 code="stale-plan",
             )
-        items = list(run.plan_items.order_by("seq"))
-        if plan_hash(items) != run.plan_hash:
+        if plan_hash(_stored_items(run)) != run.plan_hash:
             raise ApplicationError(f"Run {run.pk}: the stored plan changed.", code="plan-hash")
         started = time.monotonic()
-        Applier(run_id=run.pk, now=timezone.now()).apply(items)
+        applier = Applier(run_id=run.pk, now=timezone.now())
+        # One kind at a time, as light tuples: memory stays at the largest kind, not the plan.
+        applier.apply_kinds(lambda kind: _stored_items(run, kind=kind))
         # Same transaction: a person and their ENT account arrive or leave together.
         run.account_counts = account_sync(run_id=run.pk)
         run.status = Status.APPLIED
@@ -235,7 +236,7 @@ def import_run_apply(*, run_id: int) -> ImportRun:
         run.progress = 100
         run.timings = {**run.timings, "apply": round(time.monotonic() - started, 3)}
         run.save()
-    logger.info("import run %s applied: %s items", run.pk, len(items))
+    logger.info("import run %s applied", run.pk)
     return run
 
 
@@ -250,6 +251,16 @@ def import_run_approve(*, run_id: int, user=None) -> ImportRun:
     run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     transaction.on_commit(lambda: logger.info("import run %s approved", run.pk))
     return run
+
+
+def _stored_items(run: ImportRun, *, kind: str | None = None) -> Iterable[Item]:
+    rows = run.plan_items.order_by("seq")
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    for kind_, action, key, school_key, data in rows.values_list(
+        "kind", "action", "key", "school_key", "data"
+    ).iterator(chunk_size=5000):
+        yield Item(kind=kind_, action=action, key=key, school_key=school_key, data=data)
 
 
 def import_run_queue(*, run_id: int) -> None:

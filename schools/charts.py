@@ -124,7 +124,7 @@ def bar_chart_svg(
 
 
 def nice_step(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 x 10^n at least `value`, never below 1 (counts are whole)."""
+    """The smallest 1, 2, 2.5 or 5 times 10^n at least `value`, never below 1 (counts are whole)."""
     if value <= 1:
         return 1.0
     magnitude = 10 ** math.floor(math.log10(value))

@@ -18,10 +18,16 @@ class DashboardView(CityStaffRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        rows, total = dashboard.school_activation_rows(user=user)
-        context.update(rows=rows, total=total, **dashboard.import_state())
+        figures = dashboard.dashboard_figures(user=user)
+        rows = figures.rows
+        context.update(
+            rows=rows,
+            total=figures.total,
+            pending_removal=figures.pending_removal,
+            computed_at=figures.computed_at,
+            **dashboard.import_state(),
+        )
         context["held_reasons"] = self._held_reasons(context["last_run"])
-        context["pending_removal"] = dashboard.account_pending_removal_counts()
         context["rate_chart"] = charts.bar_chart_svg(
             [(row.item.name, row.guardians.rate) for row in rows],
             chart_id="chart-rates",
@@ -31,7 +37,7 @@ class DashboardView(CityStaffRequiredMixin, TemplateView):
                 "The table “Activation per school” gives the same figures."
             ),
         )
-        context.update(self._trend())
+        context.update(self._trend(figures.trend))
         context.update(self._classes(rows))
         return context
 
@@ -44,8 +50,7 @@ class DashboardView(CityStaffRequiredMixin, TemplateView):
 
         return [(code, HELD_REASONS.get(code, code)) for code in run.held_reasons]
 
-    def _trend(self) -> dict:
-        weeks = dashboard.activation_trend()
+    def _trend(self, weeks) -> dict:
         trend = [
             (monday, value, value - (weeks[i - 1][1] if i else value))
             for i, (monday, value) in enumerate(weeks)

@@ -19,6 +19,12 @@ URL = "/ecoles/tableau-de-bord/"
 PUPIL, GUARDIAN, STAFF = User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF
 
 
+@pytest.fixture(autouse=True)
+def no_cache(settings):
+    """Exact figures after every change; `test_figures_are_cached` turns the cache back on."""
+    settings.DASHBOARD_CACHE_SECONDS = 0
+
+
 def account(kind, *, activated=False, active=True, email="", confirmed=False):
     return factories.UserFactory(
         kind=kind,
@@ -197,7 +203,7 @@ def test_dashboard_page(world, city_user, client):
     client.force_login(city_user)
     response = client.get(URL)
     assert response.status_code == 200
-    assert next(t.name for t in response.templates) == "schools/dashboard.html"
+    assert response.templates[0].name == "schools/dashboard.html"
     context = response.context
     assert [figures(row) for row in context["rows"]] == [
         ((3, 5), (2, 4), (3, 4), 2),
@@ -277,17 +283,40 @@ def test_constant_number_of_queries(world, city_user, client, django_assert_num_
     client.force_login(city_user)
     ImportRun.objects.create(status=ImportRun.Status.HELD, trigger="schedule", held_reasons=["x"])
     # Session, user; schools; guardians, pupils, staff per school; guardian and staff totals;
-    # last run, open alerts; pending removals; trend.
-    with django_assert_num_queries(12):
+    # trend; pending removals (pupils, guardians, staff); last run, open alerts.
+    with django_assert_num_queries(14):
         client.get(URL)
     # The same, plus classes, guardians / pupils / teachers per class.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         client.get(URL, {"ecole": world["a"].uai})
     _grow(world)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         client.get(URL)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         client.get(URL, {"ecole": world["a"].uai})
+
+
+def test_figures_are_cached_for_city_staff(
+    world, city_user, client, settings, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.delete(dashboard.CACHE_KEY)
+    client.force_login(city_user)
+    try:
+        with django_assert_num_queries(14):
+            client.get(URL)
+        guardian(pupil(world["b"], world["b1"]), account_kwargs={"activated": True})
+        # Session, user, last run, open alerts: the figures come from the cache, unchanged.
+        with django_assert_num_queries(4):
+            response = client.get(URL)
+        assert figures(response.context["rows"][1]) == ((1, 2), (1, 2), (1, 2), 1)
+        cache.delete(dashboard.CACHE_KEY)
+        response = client.get(URL)
+        assert figures(response.context["rows"][1]) == ((2, 3), (1, 2), (1, 2), 2)
+    finally:
+        cache.delete(dashboard.CACHE_KEY)
 
 
 def test_bar_chart_escapes_labels_and_clamps_values():
@@ -314,7 +343,7 @@ def test_line_chart_scale():
     # Plot 640 px wide from x=64, 216 px high from y=16: the top of the scale is 100.
     assert 'points="64.0,232.0 384.0,124.0 704.0,16.0"' in svg
     assert svg.count("<circle") == 3
-    assert list(re.findall(r'text-anchor="end">([^<]*)</text>', svg)) == [
+    assert re.findall(r'text-anchor="end">([^<]*)</text>', svg) == [
         "0", "25", "50", "75", "100", "c"
     ]  # fmt: skip
 
@@ -322,9 +351,6 @@ def test_line_chart_scale():
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_dashboard_in_a_browser(live_server, page, tmp_path):
-    from django.core.cache import cache
-
-    cache.clear()
     school = factories.SchoolFactory(name="École Sextius")
     school_class = factories.SchoolClassFactory(school=school, name="CE1 A")
     guardian(pupil(school, school_class, activated=True), account_kwargs={"activated": True})
