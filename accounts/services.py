@@ -19,6 +19,7 @@ from accounts.audit import Event, audit_accounts
 from accounts.letters import Letter, letters_render
 from accounts.logins import LoginAllocator
 from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User
+from entaix.common.db import bulk_set
 from entaix.common.exceptions import ApplicationError
 from schools.models import Guardian, GuardianLink, Pupil, Staff, StaffAssignment
 
@@ -108,12 +109,10 @@ def account_sync(*, run_id: int | None = None) -> dict[str, int]:
                 for _pk, first, last in chunk
             ]
             User.objects.bulk_create(users)
-            model.objects.bulk_update(
-                [
-                    model(pk=pk, account_id=user.pk)
-                    for (pk, _f, _l), user in zip(chunk, users, strict=True)
-                ],
-                ["account"],
+            bulk_set(
+                model,
+                "account",
+                [(pk, user.pk) for (pk, _f, _l), user in zip(chunk, users, strict=True)],
             )
             created.extend(user.pk for user in users)
         deactivated += (

@@ -4,6 +4,8 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from django.db import connection
+
 from imports import state
 from schools.models import (
     Guardian,
@@ -18,6 +20,7 @@ from schools.models import (
 )
 
 BATCH = 2000
+ANALYZE_ABOVE = 5000  # rows written
 _PERSON_MODELS = {"pupils": Pupil, "guardians": Guardian, "staff": Staff}
 
 
@@ -39,9 +42,12 @@ class _Lazy(dict):
         super().__init__()
         self.load = load
 
+    total = 0
+
     def __missing__(self, kind: str) -> list:
         self.clear()
         items = list(self.load(kind))
+        self.total += len(items)
         self[kind] = items
         return items
 
@@ -51,6 +57,7 @@ class Applier:
         self.run_id = run_id
         self.now = now
         self.school_ids: dict[str, int] = {}
+        self.written = 0
         self.class_ids: dict[str, int] = {}
 
     def apply(self, items) -> None:
@@ -75,6 +82,18 @@ class Applier:
         self._feed_owned("staff", Staff, by_kind["staff"])
         self._feed_owned("pupils", Pupil, by_kind["pupils"])
         self._links(by_kind["links"])
+        self.written = by_kind.total
+
+    def refresh_statistics(self) -> None:
+        """After a large first import, the planner's statistics still describe empty tables:
+        the queries that follow in the same transaction (account sync) would pick plans that
+        never finish. ANALYZE sees this transaction's own rows."""
+        if connection.vendor != "postgresql" or self.written < ANALYZE_ABOVE:
+            return
+        with connection.cursor() as cursor:
+            for model in (School, SchoolClass, Pupil, PupilClass, Guardian, GuardianLink, Staff,
+                          StaffAssignment, StaffClass):  # fmt: skip
+                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
 
     # -- feed-owned rows (schools and persons) ------------------------------------------------
     def _feed_owned(self, kind: str, model, items) -> None:

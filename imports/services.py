@@ -229,6 +229,7 @@ def import_run_apply(*, run_id: int) -> ImportRun:
         applier = Applier(run_id=run.pk, now=timezone.now())
         # One kind at a time, as light tuples: memory stays at the largest kind, not the plan.
         applier.apply_kinds(lambda kind: _stored_items(run, kind=kind))
+        applier.refresh_statistics()
         # Same transaction: a person and their ENT account arrive or leave together.
         run.account_counts = account_sync(run_id=run.pk)
         run.status = Status.APPLIED
