@@ -149,7 +149,9 @@ class Applier:
         )
         through, owner = (PupilClass, "pupil_id") if kind == "pupils" else (StaffClass, "staff_id")
         with_classes = [i for i in touched if "classes" in i.data]
-        through.objects.filter(**{f"{owner}__in": [ids[i.key] for i in with_classes]}).delete()
+        # A new person has no membership yet: only changed ones have old rows to replace.
+        replaced = [ids[i.key] for i in with_classes if i.action != "create"]
+        through.objects.filter(**{f"{owner}__in": replaced}).delete()
         through.objects.bulk_create(
             [
                 through(**{owner: ids[i.key]}, school_class_id=self.class_ids[key])
@@ -161,7 +163,7 @@ class Applier:
         if kind == "staff":
             with_assignments = [i for i in touched if "assignments" in i.data]
             StaffAssignment.objects.filter(
-                staff_id__in=[ids[i.key] for i in with_assignments]
+                staff_id__in=[ids[i.key] for i in with_assignments if i.action != "create"]
             ).delete()
             StaffAssignment.objects.bulk_create(
                 [

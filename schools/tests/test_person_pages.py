@@ -69,6 +69,10 @@ def test_search_finds_by_name_or_login_within_scope_only(client, two_schools):
     client.force_login(two_schools["a"]["director"].account)
     response = client.get(reverse("schools:person-search"), {"q": "zerb"})
     assert response.context["results"]["pupils"] == [a_pupil]
+    both = client.get(reverse("schools:person-search"), {"q": f"zerb {a_pupil.first_name[:4]}"})
+    assert both.context["results"]["pupils"] == [a_pupil]
+    neither = client.get(reverse("schools:person-search"), {"q": "erbib"})  # not a prefix
+    assert neither.context["results"]["pupils"] == []
     by_login = client.get(reverse("schools:person-search"), {"q": "ens.a0"})
     assert by_login.context["results"]["staff"] == [two_schools["a"]["teachers"][0]]
 
