@@ -230,8 +230,10 @@ def import_run_apply(*, run_id: int) -> ImportRun:
         # One kind at a time, as light tuples: memory stays at the largest kind, not the plan.
         applier.apply_kinds(lambda kind: _stored_items(run, kind=kind))
         applier.refresh_statistics()
-        # Same transaction: a person and their ENT account arrive or leave together.
-        run.account_counts = account_sync(run_id=run.pk)
+        # Same transaction: a person and their ENT account arrive or leave together. A plan
+        # that changes nothing cannot change who is entitled to an account.
+        if applier.written:
+            run.account_counts = account_sync(run_id=run.pk)
         run.status = Status.APPLIED
         run.applied_at = timezone.now()
         run.progress = 100

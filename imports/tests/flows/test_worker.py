@@ -67,17 +67,16 @@ def wait_for(predicate, timeout=60.0):
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.2)
+        time.sleep(0.05)
     return False
 
 
 def applying() -> bool:
-    """Another session is writing pupils inside an open transaction."""
+    """Another session holds an open transaction that has written: the worker's apply."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid() AND state = 'active' AND query ILIKE %s",
-            ["%schools_pupil%"],
+            " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
         )
         return cursor.fetchone()[0] > 0
 
