@@ -19,6 +19,9 @@ def navigation(request) -> dict:
     if scope.is_city:
         items.append((reverse("schools:dashboard"), _("Dashboard")))
         items.append((reverse("imports:run-list"), _("Imports")))
+        items.append((reverse("gdpr:request-list"), _("Data requests")))
+    elif Role.DIRECTOR in scope.roles:
+        items.append((reverse("gdpr:rectification-list"), _("Corrections to make in ONDE")))
     if user.is_superuser:
         items.append((reverse("admin:index"), _("Administration")))
     return {"nav_items": items, "nav_roles": scope.roles}

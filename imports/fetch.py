@@ -63,6 +63,14 @@ def aaf_fetch(
     config: SftpConfig | None = None,
 ) -> FetchAttempt:
     """Download every AAF file on the server, then start the import of each complete set."""
+    from accounts.gdpr.selectors import convention_terminated
+
+    if convention_terminated():
+        # The convention ended: the city may no longer receive the Académie's data.
+        raise ApplicationError(
+            _("The convention with the Académie has ended: nothing is fetched."),
+            code="convention-terminated",
+        )
     with exclusive("aaf-fetch", timeout=FETCH_LOCK_SECONDS) as acquired:
         if not acquired:
             raise ApplicationError(_("A fetch is already running."), code="fetch-running")

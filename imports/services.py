@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.gdpr.selectors import convention_terminated
+from accounts.gdpr.services import rectification_tasks_check
 from accounts.services import account_sync
 from entaix.common.exceptions import ApplicationError
 from imports import selectors
@@ -215,6 +217,11 @@ def import_run_apply(*, run_id: int) -> ImportRun:
                 f"Run {run.pk} is {run.status}: only a planned run can be applied.",
                 code="not-planned",
             )
+        if convention_terminated():
+            raise ApplicationError(
+                "The convention with the Académie has ended: no data may be imported.",
+                code="convention-terminated",
+            )
         last = selectors.import_run_last_applied()
         if run.trigger != ImportRun.Trigger.RECONCILE and (
             (last.pk if last else None) != run.base_run_id
@@ -234,6 +241,8 @@ def import_run_apply(*, run_id: int) -> ImportRun:
         # that changes nothing cannot change who is entitled to an account.
         if applier.written:
             run.account_counts = account_sync(run_id=run.pk)
+            # A correction asked in a data request is closed once the feed shows it.
+            rectification_tasks_check(run_id=run.pk)
         run.status = Status.APPLIED
         run.applied_at = timezone.now()
         run.progress = 100

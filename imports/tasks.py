@@ -19,8 +19,8 @@ def aaf_fetch_task(self, trigger: str = ImportRun.Trigger.SCHEDULE, user_id: int
     try:
         attempt = fetch.aaf_fetch(trigger=trigger, requested_by_id=user_id)
     except ApplicationError as exc:
-        if exc.code == "fetch-running":
-            return None  # the other fetch does the work
+        if exc.code in ("fetch-running", "convention-terminated"):
+            return exc.code  # the other fetch does the work / nothing may be fetched any more
         raise
     if trigger == ImportRun.Trigger.SCHEDULE and not attempt.run_ids and _before_cutoff():
         raise self.retry(countdown=settings.AAF_FETCH_RETRY_MINUTES * 60)

@@ -211,6 +211,18 @@ AAF_FETCH_TIME = clock("AAF_FETCH_TIME", "06:30")
 AAF_FETCH_CUTOFF = clock("AAF_FETCH_CUTOFF", "10:00")
 AAF_FETCH_RETRY_MINUTES = integer("AAF_FETCH_RETRY_MINUTES", 30)
 
+# --- Data protection (accounts/gdpr) -----------------------------------------------------------
+# Where new data requests and deadline reminders go when a request has no assignee.
+GDPR_DPO_EMAIL = env.str("GDPR_DPO_EMAIL", default="")
+# The public request form, per address (django-ratelimit).
+GDPR_REQUEST_RATE_PER_IP = env.str("GDPR_REQUEST_RATE_PER_IP", default="5/h")
+GDPR_ATTACHMENT_MAX_MB = integer("GDPR_ATTACHMENT_MAX_MB", 5)
+# The e-mailed link to an access export works this many days; the file is then deleted.
+GDPR_EXPORT_LINK_DAYS = integer("GDPR_EXPORT_LINK_DAYS", 7)
+# A closed request is anonymised after this many years; its attachment deleted after these days.
+GDPR_REQUEST_RETENTION_YEARS = integer("GDPR_REQUEST_RETENTION_YEARS", 5)
+GDPR_ATTACHMENT_RETENTION_DAYS = integer("GDPR_ATTACHMENT_RETENTION_DAYS", 30)
+
 CELERY_BEAT_SCHEDULE = {
     # The Académie's files are there early: fetch each morning; the task retries itself every
     # AAF_FETCH_RETRY_MINUTES until the cut-off.
@@ -227,5 +239,16 @@ CELERY_BEAT_SCHEDULE = {
     "aaf-inbox-purge": {
         "task": "imports.tasks.aaf_inbox_purge_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Each morning the assignee (or GDPR_DPO_EMAIL) hears of data requests overdue or due soon.
+    "gdpr-request-reminders": {
+        "task": "accounts.gdpr.tasks.data_requests_remind_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    # Late each evening the retention rules are applied, so that on 31 December the pupils who
+    # left during the year are gone before the year ends (convention, article 8).
+    "gdpr-retention-purge": {
+        "task": "accounts.gdpr.tasks.retention_purge_task",
+        "schedule": crontab(hour=22, minute=30),
     },
 }

@@ -7,6 +7,7 @@ who may open it.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.gdpr.models import DataRequest
 from accounts.models import LetterBatch, User
 from imports.models import FetchAttempt, ImportRun
 from imports.tests.feeds import snapshot
@@ -24,6 +25,10 @@ def world(two_schools, city_user):
     guardian.account = factories.UserFactory(kind=User.Kind.GUARDIAN, login="parent.a")
     guardian.save()
     run = ImportRun.objects.create(status="held", trigger="command", held_reasons=["too-old"])
+    data_request = DataRequest.objects.create(  # a data request (issue 7)
+        reference="RGPD-2026-URLS01", kind="access", requester_name="X", relation="parent",
+        requester_email="x@example.fr", due_on="2026-12-31",
+    )  # fmt: skip
     users = {
         "anon": None,
         "guardian": guardian.account,
@@ -38,6 +43,7 @@ def world(two_schools, city_user):
         "guardian": guardian.pk,
         "staff": a["teachers"][0].pk,
         "run": run.pk,
+        "request": data_request.pk,
     }
     other = {  # school B's
         "class": b["classes"][0].pk,
@@ -46,6 +52,7 @@ def world(two_schools, city_user):
         "guardian": b["pupils"][0].guardians.get().pk,
         "staff": b["teachers"][0].pk,
         "run": run.pk,
+        "request": data_request.pk,
     }
     return {"users": users, "own": own, "other": other}
 
@@ -107,6 +114,26 @@ GET_TABLE = {
                               expect(LOGIN, DENY, DENY, DENY, OK)),
     "imports:school-problems-csv": (("run", "uai"), expect(LOGIN, DENY, DENY, OK, OK),
                                     expect(LOGIN, DENY, DENY, DENY, OK)),
+    # Data protection (issue 7): public pages, the DPO's register (city staff), directors' tasks.
+    "privacy:notice": ((), PUBLIC, None),
+    "privacy:request-create": ((), PUBLIC, None),
+    "privacy:request-done": ((), PUBLIC, None),
+    "privacy:export-download": (("token",), dict.fromkeys(ROLES, DENY), None),  # a bad link
+    "gdpr:request-list": ((), CITY, None),
+    "gdpr:request-detail": (("request",), CITY, None),
+    "gdpr:request-attachment": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
+    "gdpr:request-action": (("request",), CITY_POST, None),
+    "gdpr:export-open": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
+    "gdpr:export-send": (("request",), CITY_POST, None),
+    "gdpr:rectification-list": ((), expect(LOGIN, DENY, DENY, OK, OK), None),
+    "gdpr:rectification-cancel": (("request",), CITY_POST, None),
+    "gdpr:retention": ((), CITY, None),
+    "gdpr:hold-list": ((), CITY, None),
+    "gdpr:hold-lift": (("request",), CITY_POST, None),
+    "gdpr:purge-list": ((), CITY, None),
+    "gdpr:purge-detail": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
+    "gdpr:audit": ((), CITY, None),
+    "gdpr:inventory": ((), CITY, None),
 }  # fmt: skip
 
 # POST-only endpoints that change data: who must be refused (they change nothing).
@@ -120,6 +147,10 @@ POST_DENIED = {
     "imports:fetch-now": ((), ("anon", "guardian", "teacher", "director")),
     "imports:run-approve": (("run",), ("anon", "guardian", "teacher", "director")),
     "imports:run-discard": (("run",), ("anon", "guardian", "teacher", "director")),
+    "gdpr:request-action": (("request",), ("anon", "guardian", "teacher", "director")),
+    "gdpr:export-send": (("request",), ("anon", "guardian", "teacher", "director")),
+    "gdpr:rectification-cancel": (("request",), ("anon", "guardian", "teacher", "director")),
+    "gdpr:hold-lift": (("request",), ("anon", "guardian", "teacher", "director")),
 }
 
 

@@ -373,3 +373,25 @@ def test_new_key_with_the_name_and_birth_date_of_a_leaver_is_flagged_not_merged(
     assert list(run.problems.values_list("code", "identifier")) == [("possible-duplicate", "4999")]
     assert Pupil.objects.get(join_key="4003").left_at is not None
     assert Pupil.objects.get(join_key="4999").left_at is None
+
+
+def test_after_the_convention_ends_nothing_is_imported_or_fetched(tmp_path):
+    from accounts.gdpr.models import PurgeRun
+    from imports import fetch
+
+    PurgeRun.objects.create(
+        kind=PurgeRun.Kind.TERMINATION, status=PurgeRun.Status.DONE,
+        trigger=PurgeRun.Trigger.COMMAND, as_of=timezone.localdate(),
+    )  # fmt: skip
+    run = services.import_run_create(
+        paths=sorted(copy_set("complet_20260901", tmp_path / "c", days_ago=1).glob("*.xml")),
+        trigger=COMMAND,
+    )
+    run = services.import_run_plan(run_id=run.pk)
+    with pytest.raises(ApplicationError) as exc:
+        services.import_run_apply(run_id=run.pk)
+    assert exc.value.code == "convention-terminated"
+    with pytest.raises(ApplicationError) as fetched:
+        fetch.aaf_fetch(trigger=COMMAND)
+    assert fetched.value.code == "convention-terminated"
+    assert School.objects.count() == 0
