@@ -38,6 +38,11 @@ export DJANGO_SETTINGS_MODULE=entaix.settings.test
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/entaix}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
 
+# The named database itself (pytest makes its own test_ copy; `makemigrations --check` reads it).
+if ! psql "$DATABASE_URL" -Atc "SELECT 1" >/dev/null 2>&1; then
+  createdb --maintenance-db="${DATABASE_URL%/*}/postgres" "${DATABASE_URL##*/}"
+fi
+
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py compilemessages --ignore=.venv -v 0
