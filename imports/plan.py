@@ -130,6 +130,11 @@ class Planner:
     def _problem(self, level, code, identifier, message, file=""):
         self.plan.problems.append(Problem(level, code, file, None, identifier, message))
 
+    def _unknown_person(self, key: str) -> None:
+        self._problem(
+            ERROR, "unknown-person", key, "A delta modifies a record entaix lacks: dropped."
+        )
+
     # -- planning -------------------------------------------------------------------------
     def run(self) -> Plan:
         school_ids = state.school_keys_by_id()
@@ -175,12 +180,7 @@ class Planner:
                 not self.complet and record.key in current["guardians"]
             )
             if not keep and record.op == Op.MODIFY and not self.complet:
-                self._problem(
-                    ERROR,
-                    "unknown-person",
-                    record.key,
-                    "A delta modifies a record entaix does not hold: dropped.",
-                )
+                self._unknown_person(record.key)
             if keep:
                 desired["guardians"][record.key] = self._merge(
                     "guardians", record, state.guardian_from_record(record)
@@ -206,12 +206,7 @@ class Planner:
             return fresh
         old = self.current[kind].get(record.key)
         if old is None:
-            self._problem(
-                ERROR,
-                "unknown-person",
-                record.key,
-                "A delta modifies a record entaix does not hold: dropped.",
-            )
+            self._unknown_person(record.key)
             return None
         merged = dict(old[0])
         for name in fresh:

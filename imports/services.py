@@ -21,7 +21,7 @@ from accounts.gdpr.services import rectification_tasks_check
 from accounts.services import account_sync
 from entaix.common.exceptions import ApplicationError
 from imports import selectors
-from imports.aaf import FeedFileError, Mode
+from imports.aaf import FeedFileError, Mode, feed_file_from_name
 from imports.apply import Applier
 from imports.guards import held_reasons
 from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
@@ -81,8 +81,6 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 def import_run_create(
     *, paths: Iterable[Path], trigger: str, requested_by=None, fetched_at=None
 ) -> ImportRun:
-    from imports.aaf import feed_file_from_name
-
     run = ImportRun.objects.create(
         status=Status.PLANNING, trigger=trigger, requested_by=requested_by
     )
