@@ -92,6 +92,40 @@ def _changed(old: dict, new: dict) -> dict:
     return {name: value for name, value in new.items() if old.get(name) != value}
 
 
+class _Wanted:
+    """What the feed wants for one kind: every key it names, but the data only of the records
+    that differ from the database. An unchanged re-import then holds keys, not copies."""
+
+    def __init__(self, current: dict) -> None:
+        self.current = current
+        self.seen: set[str] = set()
+        self.changed: dict[str, dict] = {}
+
+    def __setitem__(self, key: str, data: dict) -> None:
+        self.seen.add(key)
+        old = self.current.get(key)
+        if old is None or old[1] or _changed(old[0], data):
+            self.changed[key] = data
+        else:
+            self.changed.pop(key, None)
+
+    def setdefault(self, key: str, data: dict) -> None:
+        if key not in self.seen:
+            self[key] = data
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.seen
+
+    def __delitem__(self, key: str) -> None:
+        self.seen.discard(key)
+        self.changed.pop(key, None)
+
+    def get(self, key: str) -> dict | None:
+        if key in self.changed:
+            return self.changed[key]
+        return self.current[key][0] if key in self.seen else None
+
+
 class Planner:
     def __init__(self, files: list[tuple[Path, FeedFile]]):
         self.files = files
@@ -148,7 +182,7 @@ class Planner:
         }
         self.current = current
         open_keys = set(School.objects.filter(ent_open=True).values_list("join_key", flat=True))
-        desired = {kind: {} for kind in state.KINDS}
+        desired = {kind: _Wanted(current[kind]) for kind in state.KINDS}
         leaves = {kind: set() for kind in state.KINDS}
 
         # Schools: all of them are kept (so the city can open the ENT in any).
@@ -156,10 +190,10 @@ class Planner:
             if record.op == Op.DELETE:
                 leaves["schools"].add(record.key)
                 continue
-            desired["schools"][record.key] = self._merge(
-                "schools", record, state.school_from_record(record)
-            )
-        known_schools = set(current["schools"]) | set(desired["schools"])
+            merged = self._merge("schools", record, state.school_from_record(record))
+            if merged is not None:
+                desired["schools"][record.key] = merged
+        known_schools = set(current["schools"]) | desired["schools"].seen
 
         # Pupils: kept only in open schools; they name the guardians and classes to keep.
         needed_guardians: set[str] = set()
@@ -182,9 +216,9 @@ class Planner:
             if not keep and record.op == Op.MODIFY and not self.complet:
                 self._unknown_person(record.key)
             if keep:
-                desired["guardians"][record.key] = self._merge(
-                    "guardians", record, state.guardian_from_record(record)
-                )
+                merged = self._merge("guardians", record, state.guardian_from_record(record))
+                if merged is not None:
+                    desired["guardians"][record.key] = merged
         self._drop_dangling_links(desired)
 
         # Staff: kept when one of their schools is open, with only the open schools' links.
@@ -260,11 +294,10 @@ class Planner:
         return merged
 
     def _drop_dangling_links(self, desired):
-        known = set(desired["guardians"]) | {
-            key for key, (_, left) in self.current["guardians"].items()
-        }
-        for key, link in list(desired["links"].items()):
-            self.plan.references += 1
+        known = desired["guardians"].seen | set(self.current["guardians"])
+        # An unchanged link points to a guardian the database holds: only changed ones can dangle.
+        self.plan.references += len(desired["links"].seen)
+        for key, link in list(desired["links"].changed.items()):
             if link["guardian"] not in known:
                 self.plan.dangling += 1
                 self._problem(
@@ -325,7 +358,7 @@ class Planner:
 
     def _pupil_data(self, key):
         if key in self.desired["pupils"]:
-            return self.desired["pupils"][key]
+            return self.desired["pupils"].get(key)
         old = self.current["pupils"].get(key)
         return old[0] if old else None
 
@@ -335,8 +368,9 @@ class Planner:
         counts = {kind: Counter() for kind in state.KINDS}
         per_school: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
         guardian_school = {}
-        for link in desired["links"].values():
-            pupil = desired["pupils"].get(link["pupil"])
+        present_links = (data for data, left in self.current["links"].values() if not left)
+        for link in (*desired["links"].changed.values(), *present_links):
+            pupil = self._pupil_data(link["pupil"])
             if pupil:
                 guardian_school.setdefault(link["guardian"], pupil["school"])
 
@@ -349,7 +383,9 @@ class Planner:
         for kind in state.KINDS:
             current = self.current[kind]
             wanted = desired[kind]
-            for key, data in wanted.items():
+            # Seen and equal to the database: nothing to write.
+            counts[kind]["unchanged"] += len(wanted.seen) - len(wanted.changed)
+            for key, data in wanted.changed.items():
                 if kind == "guardians":
                     school_key = guardian_school.get(key, "")
                 else:
@@ -360,17 +396,13 @@ class Planner:
                 elif old[1]:
                     add(kind, "return", key, _changed(old[0], data), school_key)
                 else:
-                    changed = _changed(old[0], data)
-                    if changed:
-                        add(kind, "update", key, changed, school_key)
-                    else:
-                        counts[kind]["unchanged"] += 1
+                    add(kind, "update", key, _changed(old[0], data), school_key)
             if self.complet and self._kind_is_complete(kind):
-                gone = {key for key, (_, left) in current.items() if not left} - set(wanted)
+                gone = {key for key, (_, left) in current.items() if not left} - wanted.seen
             else:
                 gone = set()
             gone |= {key for key in leaves[kind] if key in current and not current[key][1]}
-            gone -= set(wanted)
+            gone -= wanted.seen
             if kind == "links" and not self.complet:
                 # A delta restates a pupil's links: those it no longer lists end.
                 gone |= {
@@ -412,7 +444,7 @@ class Planner:
                             plan.pupils_by_school.get(school_key, 0) + 1
                         )
         # A guardian left with no present link to a kept pupil goes too (data minimisation).
-        linked = {link["guardian"] for link in desired["links"].values()} | {
+        linked = {link["guardian"] for link in desired["links"].changed.values()} | {
             data["guardian"]
             for key, (data, left) in self.current["links"].items()
             if not left and key not in gone_links
@@ -457,7 +489,7 @@ class Planner:
                           data["birth_date"])] = key  # fmt: skip
             if not left:
                 continue
-            for key, data in desired[kind].items():
+            for key, data in desired[kind].changed.items():
                 if key in self.current[kind]:
                     continue
                 twin = left.get(
