@@ -71,6 +71,11 @@ def test_director_opens_a_class_sees_states_and_downloads_the_letters(
     batch = LetterBatch.objects.get()
     assert (batch.count, batch.requested_by.login) == (1, "marie.durand")
 
+    # From the class to the person page: identity, guardians with their flags.
+    page.get_by_role("link", name="Léa N'Diaye").click()
+    assert page.locator("h1").inner_text().startswith("Léa N'Diaye")
+    assert page.locator("table.data tbody tr").first.locator("td").nth(2).inner_text() == "oui (1)"
+
 
 def test_teacher_cannot_open_another_class(live_server, page, school):
     log_in(page, live_server, "paul.martin")
