@@ -19,7 +19,8 @@ CACHES = {
         "KEY_PREFIX": f"entaix-test-{secrets.token_hex(4)}",
     }
 }
-CELERY_BROKER_URL = REDIS_URL
+# Not the cache's database: a test's cache.clear() flushes that one, queued tasks included.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
 # Eager in-process, except for the worker started by the end-to-end test.
 CELERY_TASK_ALWAYS_EAGER = boolean("CELERY_TASK_ALWAYS_EAGER", True)
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
