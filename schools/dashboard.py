@@ -268,7 +268,7 @@ def dashboard_figures(*, user) -> DashboardFigures:
     (default 60; 0 turns the cache off): at académie scale they take most of a second to
     compute, and a dashboard a minute old is still right. The page shows when they were made.
     """
-    timeout = getattr(settings, "DASHBOARD_CACHE_SECONDS", 60)
+    timeout = settings.DASHBOARD_CACHE_SECONDS
     cacheable = timeout > 0 and scope_for_user(user).is_city
     if cacheable:
         cached = cache.get(CACHE_KEY)

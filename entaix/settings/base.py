@@ -189,6 +189,9 @@ TERMS_OF_USE_VERSION = "2026-09"
 # An e-mailed password link works once, for this many seconds.
 PASSWORD_RESET_TIMEOUT = 24 * 3600
 
+# City staff share one set of dashboard figures, recomputed at most this often (0: never cached).
+DASHBOARD_CACHE_SECONDS = integer("DASHBOARD_CACHE_SECONDS", 60)
+
 # --- AAF import guards: a run beyond these is held for a human -------------------------------
 IMPORT_MAX_LEAVE_RATIO = env.float("IMPORT_MAX_LEAVE_RATIO", default=0.10)
 IMPORT_MAX_AGE_DAYS = integer("IMPORT_MAX_AGE_DAYS", 7)
