@@ -375,7 +375,7 @@ class Planner:
                 guardian_school.setdefault(link["guardian"], pupil["school"])
 
         def add(kind, action, key, data, school_key):
-            plan.items.append(state_item(kind, action, key, school_key, data))
+            plan.items.append(Item(kind, action, key, school_key or "", data))
             counts[kind][_COUNT_NAME[action]] += 1
             if school_key:
                 per_school[school_key][kind][_COUNT_NAME[action]] += 1
@@ -506,10 +506,6 @@ class Planner:
 
 _COUNT_NAME = {"create": "created", "update": "updated", "leave": "left", "return": "returned"}
 _COUNT_NAMES = ("created", "updated", "left", "returned", "unchanged")
-
-
-def state_item(kind, action, key, school_key, data) -> Item:
-    return Item(kind=kind, action=action, key=key, school_key=school_key or "", data=data)
 
 
 def plan_files(paths: Iterable[Path]) -> Plan:

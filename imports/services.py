@@ -169,10 +169,12 @@ def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> Im
         run.error_count = sum(p.level == "error" for p in plan.problems)
         run.warning_count = sum(p.level == "warning" for p in plan.problems)
         _store_plan_items(run, items)
+        school_of = _problem_schools(plan.problems, items)
         ImportProblem.objects.bulk_create(
             (
                 ImportProblem(run=run, level=p.level, code=p.code, file=p.file, line=p.line,
-                              identifier=p.identifier or "", message=p.message)
+                              identifier=p.identifier or "", message=p.message,
+                              school_key=school_of.get(p.identifier, ""))
                 for p in plan.problems
             ),
             batch_size=5000,
@@ -185,6 +187,28 @@ def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> Im
         run.save()
     logger.info("import run %s planned: %s items, status %s", run.pk, len(items), run.status)
     return run
+
+
+def _problem_schools(problems, items: list[Item]) -> dict[str, str]:
+    """The school each problem's person belongs to, for the directors' per-school report:
+    from the plan for newcomers, from the directory for the others."""
+    keys = {p.identifier for p in problems if p.identifier}
+    found = {i.key: i.school_key for i in items if i.key in keys and i.school_key}
+    rest = sorted(keys - set(found))
+    for start in range(0, len(rest), 5000):
+        chunk = rest[start : start + 5000]
+        for rows in (
+            Pupil.objects.filter(join_key__in=chunk).values_list("join_key", "school__join_key"),
+            StaffAssignment.objects.filter(staff__join_key__in=chunk).values_list(
+                "staff__join_key", "school__join_key"
+            ),
+            GuardianLink.objects.filter(guardian__join_key__in=chunk).values_list(
+                "guardian__join_key", "pupil__school__join_key"
+            ),
+        ):
+            for key, school_key in rows:
+                found.setdefault(key, school_key)
+    return found
 
 
 def _store_plan_items(run: ImportRun, items: list[Item]) -> None:

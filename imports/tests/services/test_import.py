@@ -251,7 +251,9 @@ def test_delta_for_an_unknown_person_changes_nothing(imported, tmp_path):
     before = snapshot()
     run = run_import(folder)
     assert run.status == Status.APPLIED
-    assert list(run.problems.values_list("code", "identifier")) == [("unknown-person", "9999")]
+    assert list(run.problems.values_list("code", "identifier", "school_key")) == [
+        ("unknown-person", "9999", "")  # nobody knows this person's school
+    ]
     assert snapshot() == before
 
 
@@ -370,7 +372,9 @@ def test_new_key_with_the_name_and_birth_date_of_a_leaver_is_flagged_not_merged(
     pupils.write_text(pupils.read_text(encoding="utf-8").replace(">4003<", ">4999<"), "utf-8")
     run = run_import(folder)
     assert run.status == Status.APPLIED, run.held_reasons
-    assert list(run.problems.values_list("code", "identifier")) == [("possible-duplicate", "4999")]
+    assert list(run.problems.values_list("code", "identifier", "school_key")) == [
+        ("possible-duplicate", "4999", "1301001")  # shown in that school's import report
+    ]
     assert Pupil.objects.get(join_key="4003").left_at is not None
     assert Pupil.objects.get(join_key="4999").left_at is None
 
