@@ -12,7 +12,7 @@ from auditlog.context import auditlog_value
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
-BATCH = 2000
+from entaix.common.db import bulk_insert
 
 
 class Event(StrEnum):
@@ -84,20 +84,23 @@ def audit_objects(
     except LookupError:
         remote_addr = None  # outside a request (import, task, shell)
     action = LogEntry.Action.ACCESS if event in _ACCESS_EVENTS else LogEntry.Action.UPDATE
-    entries = [
-        LogEntry(
-            content_type=content_type,
-            object_pk=str(object_id),
-            object_id=object_id,
-            object_repr=f"{label} {object_id}",
-            action=action,
-            changes={},
-            changes_text=str(event),
-            actor=actor if getattr(actor, "pk", None) else None,
-            remote_addr=remote_addr,
-            additional_data={"event": str(event), **(data or {})},
-        )
-        for object_id in ids
-    ]
-    LogEntry.objects.bulk_create(entries, batch_size=BATCH)
+    additional = {"event": str(event), **(data or {})}
+    entries = bulk_insert(
+        LogEntry,
+        (
+            {
+                "content_type_id": content_type.pk,
+                "object_pk": str(object_id),
+                "object_id": object_id,
+                "object_repr": f"{label} {object_id}",
+                "action": action,
+                "changes": {},
+                "changes_text": str(event),
+                "actor_id": actor.pk if getattr(actor, "pk", None) else None,
+                "remote_addr": remote_addr,
+                "additional_data": additional,
+            }
+            for object_id in ids
+        ),
+    )
     return len(entries)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from django.db import connection
 
+from entaix.common.db import bulk_insert
 from imports import state
 from schools.models import (
     Guardian,
@@ -104,13 +105,7 @@ class Applier:
         changes = [i for i in items if i.action in ("update", "return")]
         leaves = [i.key for i in items if i.action == "leave"]
 
-        new_rows = []
-        for item in creates:
-            values = _model_values(kind, item.data)
-            if kind == "pupils":
-                values["school_id"] = self.school_ids[item.data["school"]]
-            new_rows.append(model(join_key=item.key, first_seen_at=self.now, **stamp, **values))
-        model.objects.bulk_create(new_rows, batch_size=BATCH)
+        new_ids = bulk_insert(model, (self._new_row(kind, item, stamp) for item in creates))
 
         if changes:
             rows = model.objects.in_bulk([i.key for i in changes], field_name="join_key")
@@ -136,47 +131,56 @@ class Applier:
                     left_at=self.now, last_changed_run=self.run_id
                 )
         if kind in ("pupils", "staff"):
-            self._memberships(kind, model, creates + changes)
+            new = dict(zip((i.key for i in creates), new_ids, strict=True))
+            self._memberships(kind, model, creates + changes, new)
 
-    def _memberships(self, kind, model, items) -> None:
+    def _new_row(self, kind: str, item, stamp: dict) -> dict:
+        values = {"join_key": item.key, "first_seen_at": self.now, "left_at": None, **stamp}
+        values.update(_model_values(kind, item.data))
+        if kind == "pupils":
+            values["school_id"] = self.school_ids[item.data["school"]]
+        return values
+
+    def _memberships(self, kind, model, items, new_ids: dict[str, int]) -> None:
         touched = [i for i in items if "classes" in i.data or "assignments" in i.data]
         if not touched:
             return
         ids = dict(
-            model.objects.filter(join_key__in=[i.key for i in touched]).values_list(
-                "join_key", "id"
-            )
+            model.objects.filter(
+                join_key__in=[i.key for i in touched if i.key not in new_ids]
+            ).values_list("join_key", "id")
         )
+        ids.update(new_ids)
         through, owner = (PupilClass, "pupil_id") if kind == "pupils" else (StaffClass, "staff_id")
         with_classes = [i for i in touched if "classes" in i.data]
         # A new person has no membership yet: only changed ones have old rows to replace.
         replaced = [ids[i.key] for i in with_classes if i.action != "create"]
         through.objects.filter(**{f"{owner}__in": replaced}).delete()
-        through.objects.bulk_create(
-            [
-                through(**{owner: ids[i.key]}, school_class_id=self.class_ids[key])
+        bulk_insert(
+            through,
+            (
+                {owner: ids[i.key], "school_class_id": self.class_ids[key]}
                 for i in with_classes
                 for key in i.data["classes"]
-            ],
-            batch_size=BATCH,
+            ),
         )
         if kind == "staff":
             with_assignments = [i for i in touched if "assignments" in i.data]
             StaffAssignment.objects.filter(
                 staff_id__in=[ids[i.key] for i in with_assignments if i.action != "create"]
             ).delete()
-            StaffAssignment.objects.bulk_create(
-                [
-                    StaffAssignment(
-                        staff_id=ids[i.key],
-                        school_id=self.school_ids[school_key],
-                        is_director=is_director,
-                        functions=functions,
-                    )
+            bulk_insert(
+                StaffAssignment,
+                (
+                    {
+                        "staff_id": ids[i.key],
+                        "school_id": self.school_ids[school_key],
+                        "is_director": is_director,
+                        "functions": functions,
+                    }
                     for i in with_assignments
                     for school_key, is_director, functions in i.data["assignments"]
-                ],
-                batch_size=BATCH,
+                ),
             )
 
     # -- classes and links ----------------------------------------------------------------
@@ -220,7 +224,6 @@ class Applier:
             return
         pupil_ids = dict(Pupil.objects.values_list("join_key", "id"))
         guardian_ids = dict(Guardian.objects.values_list("join_key", "id"))
-        new_rows = []
         existing = {}
         others = [i for i in items if i.action != "create"]
         if others:
@@ -231,15 +234,21 @@ class Applier:
             ):
                 existing[state.link_key(row.pupil.join_key, row.guardian.join_key)] = row
         changed = []
+        bulk_insert(
+            GuardianLink,
+            (
+                {
+                    "pupil_id": pupil_ids[item.data["pupil"]],
+                    "guardian_id": guardian_ids[item.data["guardian"]],
+                    "left_at": None,
+                    **_model_values("links", item.data),
+                }
+                for item in items
+                if item.action == "create"
+            ),
+        )
         for item in items:
             if item.action == "create":
-                new_rows.append(
-                    GuardianLink(
-                        pupil_id=pupil_ids[item.data["pupil"]],
-                        guardian_id=guardian_ids[item.data["guardian"]],
-                        **_model_values("links", item.data),
-                    )
-                )
                 continue
             row = existing[item.key]
             if item.action == "leave":
@@ -249,5 +258,4 @@ class Applier:
                     setattr(row, name, value)
                 row.left_at = None
             changed.append(row)
-        GuardianLink.objects.bulk_create(new_rows, batch_size=BATCH)
         GuardianLink.objects.bulk_update(changed, [*state.LINK_FIELDS, "left_at"], BATCH)

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.gdpr.selectors import convention_terminated
@@ -55,11 +56,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def plan_hash(items: Iterable) -> str:
+def plan_hash(*, run_id: int) -> str:
+    """SHA-256 of a run's stored plan, in order, as the database renders it: taken once the plan
+    is stored and again before applying it, so a changed, added or removed item is refused."""
     digest = hashlib.sha256()
-    for item in items:
-        line = [item.kind, item.action, item.key, item.school_key, item.data]
-        digest.update(json.dumps(line, sort_keys=True, separators=(",", ":")).encode())
+    rows = (
+        ImportPlanItem.objects.filter(run_id=run_id)
+        .order_by("seq")
+        .annotate(text=Cast("data", TextField()))
+        .values_list("kind", "action", "key", "school_key", "text")
+    )
+    for row in rows.iterator(chunk_size=5000):
+        digest.update("\x1f".join(row).encode())
         digest.update(b"\n")
     return digest.hexdigest()
 
@@ -179,7 +187,7 @@ def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> Im
             ),
             batch_size=5000,
         )  # fmt: skip
-        run.plan_hash = plan_hash(items)
+        run.plan_hash = plan_hash(run_id=run.pk)
         run.status = Status.HELD if reasons else Status.PLANNED
         run.timings = {"parse_and_diff": round(parsed - started, 3),
                        "store_plan": round(time.monotonic() - parsed, 3)}  # fmt: skip
@@ -268,7 +276,7 @@ def import_run_apply(*, run_id: int) -> ImportRun:
                 f"Run {run.pk} was planned before run {last.pk} was applied: import again.",
                 code="stale-plan",
             )
-        if plan_hash(_stored_items(run)) != run.plan_hash:
+        if plan_hash(run_id=run.pk) != run.plan_hash:
             raise ApplicationError(f"Run {run.pk}: the stored plan changed.", code="plan-hash")
         started = time.monotonic()
         applier = Applier(run_id=run.pk, now=timezone.now())

@@ -128,7 +128,7 @@ def apply_import(items, *, feed_date=None):
         for seq, (kind, action, key, data) in enumerate(items)
     ]
     ImportPlanItem.objects.bulk_create(rows)
-    run.plan_hash = plan_hash(rows)
+    run.plan_hash = plan_hash(run_id=run.pk)
     run.save(update_fields=["plan_hash"])
     return import_run_apply(run_id=run.pk)
 
