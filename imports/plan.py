@@ -5,10 +5,12 @@ it. Data minimisation happens here: persons are kept only when attached to a sch
 ENT is open, with only their links to open schools.
 """
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from imports import state
 from imports.aaf import (
@@ -29,7 +31,7 @@ ALL_KINDS = frozenset(Kind)
 _FILE_ORDER = (Kind.SCHOOL, Kind.PUPIL, Kind.GUARDIAN, Kind.STAFF)  # pupils tell which guardians
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     kind: str
     action: str  # create / update / leave / return
@@ -38,12 +40,23 @@ class Item:
     data: dict
 
 
+class Planned(NamedTuple):
+    """A plan item as the planner holds it until stored: its data as JSON text (the form it is
+    stored in), which takes a third of a dict's memory on a first import."""
+
+    kind: str
+    action: str
+    key: str
+    school_key: str
+    text: str
+
+
 @dataclass
 class Plan:
     mode: str
     feed_date: object
     files: list[FeedFile]
-    items: list[Item] = field(default_factory=list)
+    items: list[Planned] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     school_counts: dict = field(default_factory=dict)
@@ -93,19 +106,20 @@ def _changed(old: dict, new: dict) -> dict:
 
 
 class _Wanted:
-    """What the feed wants for one kind: every key it names, but the data only of the records
-    that differ from the database. An unchanged re-import then holds keys, not copies."""
+    """What the feed wants for one kind: every key it names, but the data (as canonical JSON
+    text) only of the records that differ from the database. An unchanged re-import then holds
+    keys, not copies; equal texts are equal records."""
 
-    def __init__(self, current: dict) -> None:
+    def __init__(self, current: state.Snapshot) -> None:
         self.current = current
         self.seen: set[str] = set()
-        self.changed: dict[str, dict] = {}
+        self.changed: dict[str, str] = {}
 
     def __setitem__(self, key: str, data: dict) -> None:
         self.seen.add(key)
-        old = self.current.get(key)
-        if old is None or old[1] or _changed(old[0], data):
-            self.changed[key] = data
+        text = state.dump(data)
+        if key not in self.current or self.current.is_left(key) or self.current.text(key) != text:
+            self.changed[key] = text
         else:
             self.changed.pop(key, None)
 
@@ -122,7 +136,7 @@ class _Wanted:
 
     def get(self, key: str) -> dict | None:
         if key in self.changed:
-            return self.changed[key]
+            return json.loads(self.changed[key])
         return self.current[key][0] if key in self.seen else None
 
 
@@ -138,7 +152,7 @@ class Planner:
         self.seen_keys: dict[str, set[str]] = defaultdict(set)
         self.linked_pupils: set[str] = set()  # pupils whose record restated their links
         self._leaving_pupils: set[str] = set()
-        self.desired: dict = {}
+        self.pupil_school: dict[str, str] = {}  # the school of each pupil the feed keeps
 
     # -- reading --------------------------------------------------------------------------
     def _records(self, kind: Kind):
@@ -278,6 +292,7 @@ class Planner:
         if record.op == Op.MODIFY and "classes" not in record.present:
             merged["classes"] = self.current["pupils"][record.key][0]["classes"]
         desired["pupils"][record.key] = merged
+        self.pupil_school[record.key] = merged["school"]
         if record.op != Op.MODIFY or "guardian_links" in record.present:
             for link in record.guardian_links:
                 key = state.link_key(record.key, link.guardian_key)
@@ -297,14 +312,15 @@ class Planner:
         known = desired["guardians"].seen | set(self.current["guardians"])
         # An unchanged link points to a guardian the database holds: only changed ones can dangle.
         self.plan.references += len(desired["links"].seen)
-        for key, link in list(desired["links"].changed.items()):
-            if link["guardian"] not in known:
+        for key in list(desired["links"].changed):
+            pupil, guardian = state.link_ends(key)
+            if guardian not in known:
                 self.plan.dangling += 1
                 self._problem(
                     WARNING,
                     "dangling-guardian",
-                    link["pupil"],
-                    f"Pupil linked to unknown guardian key {link['guardian']}.",
+                    pupil,
+                    f"Pupil linked to unknown guardian key {guardian}.",
                 )
                 del desired["links"][key]
 
@@ -342,89 +358,82 @@ class Planner:
         return True
 
     # -- diff -----------------------------------------------------------------------------
-    def _school_of(self, kind: str, key: str, data: dict | None) -> str:
-        if data is None:
-            data = self.current[kind][key][0]
+    def _pupil_school_of(self, key: str) -> str:
+        """The school a pupil will be in: the feed's when it keeps them, else the database's."""
+        if key in self.pupil_school:
+            return self.pupil_school[key]
+        current = self.current["pupils"]
+        return current.school(key) if key in current else ""
+
+    def _school_of(self, kind: str, key: str, text: str | None, guardian_school: dict) -> str:
+        """The school an item is counted in; `text` is the planned data (None for a leave)."""
         if kind == "schools":
             return key
-        if kind in ("pupils", "classes"):
-            return data["school"]
+        if kind == "classes":
+            return key.split("|", 1)[0]
+        if kind == "pupils":
+            return self.pupil_school[key] if text is not None else self.current[kind].school(key)
         if kind == "staff":
-            return data["assignments"][0][0] if data["assignments"] else ""
+            return state.staff_school(json.loads(text)) if text is not None else (
+                self.current[kind].school(key)
+            )  # fmt: skip
         if kind == "links":
-            pupil = self._pupil_data(data["pupil"])
-            return pupil["school"] if pupil else ""
-        return ""
-
-    def _pupil_data(self, key):
-        if key in self.desired["pupils"]:
-            return self.desired["pupils"].get(key)
-        old = self.current["pupils"].get(key)
-        return old[0] if old else None
+            return self._pupil_school_of(state.link_ends(key)[0])
+        return guardian_school.get(key, "")
 
     def _diff(self, desired, leaves):
-        self.desired = desired
         plan = self.plan
         counts = {kind: Counter() for kind in state.KINDS}
         per_school: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
         guardian_school = {}
-        present_links = (data for data, left in self.current["links"].values() if not left)
-        for link in (*desired["links"].changed.values(), *present_links):
-            pupil = self._pupil_data(link["pupil"])
-            if pupil:
-                guardian_school.setdefault(link["guardian"], pupil["school"])
+        current_links = self.current["links"]
+        for key in (*desired["links"].changed, *current_links.present()):
+            pupil, guardian = state.link_ends(key)
+            school = self._pupil_school_of(pupil)
+            if school:
+                guardian_school.setdefault(guardian, school)
 
-        def add(kind, action, key, data, school_key):
-            plan.items.append(Item(kind, action, key, school_key or "", data))
+        def add(kind, action, key, text, school_key):
+            plan.items.append(Planned(kind, action, key, school_key or "", text))
             counts[kind][_COUNT_NAME[action]] += 1
             if school_key:
                 per_school[school_key][kind][_COUNT_NAME[action]] += 1
 
+        gone_links: set[str] = set()
         for kind in state.KINDS:
             current = self.current[kind]
             wanted = desired[kind]
             # Seen and equal to the database: nothing to write.
             counts[kind]["unchanged"] += len(wanted.seen) - len(wanted.changed)
-            for key, data in wanted.changed.items():
-                if kind == "guardians":
-                    school_key = guardian_school.get(key, "")
-                else:
-                    school_key = self._school_of(kind, key, data)
-                old = current.get(key)
-                if old is None:
-                    add(kind, "create", key, data, school_key)
-                elif old[1]:
-                    add(kind, "return", key, _changed(old[0], data), school_key)
-                else:
-                    add(kind, "update", key, _changed(old[0], data), school_key)
+            for key, text in wanted.changed.items():
+                school_key = self._school_of(kind, key, text, guardian_school)
+                if key not in current:
+                    add(kind, "create", key, text, school_key)
+                    continue
+                action = "return" if current.is_left(key) else "update"
+                delta = _changed(current[key][0], json.loads(text))
+                add(kind, action, key, state.dump(delta), school_key)
             if self.complet and self._kind_is_complete(kind):
-                gone = {key for key, (_, left) in current.items() if not left} - wanted.seen
+                gone = set(current.present()) - wanted.seen
             else:
                 gone = set()
-            gone |= {key for key in leaves[kind] if key in current and not current[key][1]}
+            gone |= {key for key in leaves[kind] if key in current and not current.is_left(key)}
             gone -= wanted.seen
-            if kind == "links" and not self.complet:
-                # A delta restates a pupil's links: those it no longer lists end.
-                gone |= {
-                    key for key, (data, left) in current.items()
-                    if not left and data["pupil"] in self.linked_pupils and key not in wanted
-                }  # fmt: skip
             if kind == "links":
-                gone |= {
-                    key for key, (data, left) in current.items()
-                    if not left and (data["pupil"] in leaves["pupils"] or
-                                     data["pupil"] in self._leaving_pupils)
-                }  # fmt: skip
+                ending = self.linked_pupils if not self.complet else set()
+                leaving = leaves["pupils"] | self._leaving_pupils
+                for key in current.present():
+                    pupil = state.link_ends(key)[0]
+                    # A delta restates a pupil's links: those it no longer lists end. A leaving
+                    # pupil's links end with them.
+                    if (pupil in ending and key not in wanted) or pupil in leaving:
+                        gone.add(key)
+                gone_links = gone
             if kind == "pupils":
                 self._leaving_pupils = set(gone)
-            if kind == "links":
-                gone_links = set(gone)
             for key in sorted(gone):
-                school_key = (
-                    guardian_school.get(key, "") if kind == "guardians"
-                    else self._school_of(kind, key, current[key][0])
-                )  # fmt: skip
-                add(kind, "leave", key, {}, school_key)
+                school_key = self._school_of(kind, key, None, guardian_school)
+                add(kind, "leave", key, "{}", school_key)
                 if kind in ("pupils", "staff"):
                     plan.leaving_by_school[school_key] = (
                         plan.leaving_by_school.get(school_key, 0) + 1
@@ -433,31 +442,25 @@ class Planner:
                     plan.pupils_leaving_by_school[school_key] = (
                         plan.pupils_leaving_by_school.get(school_key, 0) + 1
                     )
-            present = [data for data, left in current.values() if not left]
+            present = current.present()
             plan.active_before[kind] = len(present)
             if kind in ("pupils", "staff"):
-                for data in present:
-                    school_key = self._school_of(kind, "", data)
+                for key in present:
+                    school_key = current.school(key)
                     plan.active_by_school[school_key] = plan.active_by_school.get(school_key, 0) + 1
                     if kind == "pupils":
                         plan.pupils_by_school[school_key] = (
                             plan.pupils_by_school.get(school_key, 0) + 1
                         )
         # A guardian left with no present link to a kept pupil goes too (data minimisation).
-        linked = {link["guardian"] for link in desired["links"].changed.values()} | {
-            data["guardian"]
-            for key, (data, left) in self.current["links"].items()
-            if not left and key not in gone_links
+        linked = {state.link_ends(key)[1] for key in desired["links"].changed} | {
+            state.link_ends(key)[1] for key in current_links.present() if key not in gone_links
         }
         leaving = {i.key for i in plan.items if i.kind == "guardians" and i.action == "leave"}
-        for key, (_, left) in sorted(self.current["guardians"].items()):
-            if (
-                not left
-                and key not in linked
-                and key not in leaving
-                and key not in desired["guardians"]
-            ):
-                add("guardians", "leave", key, {}, "")
+        guardians = self.current["guardians"]
+        for key in sorted(guardians.present()):
+            if key not in linked and key not in leaving and key not in desired["guardians"]:
+                add("guardians", "leave", key, "{}", "")
         plan.counts = {
             kind: {name: counts[kind][name] for name in _COUNT_NAMES} for kind in state.KINDS
         }
@@ -482,16 +485,19 @@ class Planner:
         """A new key with the name and birth date of someone who left: flag, never merge."""
         for kind in ("pupils", "staff"):
             leaving = {i.key for i in self.plan.items if i.kind == kind and i.action == "leave"}
+            current = self.current[kind]
             left = {}
-            for key, (data, is_left) in self.current[kind].items():
-                if is_left or key in leaving:
+            for key in current:
+                if current.is_left(key) or key in leaving:
+                    data = current[key][0]
                     left[(data["last_name"].lower(), data["first_name"].lower(),
                           data["birth_date"])] = key  # fmt: skip
             if not left:
                 continue
-            for key, data in desired[kind].changed.items():
-                if key in self.current[kind]:
+            for key, text in desired[kind].changed.items():
+                if key in current:
                     continue
+                data = json.loads(text)
                 twin = left.get(
                     (data["last_name"].lower(), data["first_name"].lower(), data["birth_date"])
                 )

@@ -26,7 +26,7 @@ from imports.aaf import FeedFileError, Mode, feed_file_from_name
 from imports.apply import Applier
 from imports.guards import held_reasons
 from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
-from imports.plan import FileSetError, Item, plan_files
+from imports.plan import FileSetError, Item, Planned, plan_files
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -197,7 +197,7 @@ def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> Im
     return run
 
 
-def _problem_schools(problems, items: list[Item]) -> dict[str, str]:
+def _problem_schools(problems, items: list[Planned]) -> dict[str, str]:
     """The school each problem's person belongs to, for the directors' per-school report:
     from the plan for newcomers, from the directory for the others."""
     keys = {p.identifier for p in problems if p.identifier}
@@ -219,14 +219,14 @@ def _problem_schools(problems, items: list[Item]) -> dict[str, str]:
     return found
 
 
-def _store_plan_items(run: ImportRun, items: list[Item]) -> None:
+def _store_plan_items(run: ImportRun, items: list[Planned]) -> None:
     """A first import's plan holds every record: COPY it (bulk_create spends its time building
     SQL in Python); other databases take the ORM's way."""
     if connection.vendor != "postgresql":
         ImportPlanItem.objects.bulk_create(
             (
                 ImportPlanItem(run=run, seq=seq, kind=i.kind, action=i.action, key=i.key,
-                               school_key=i.school_key, data=i.data)
+                               school_key=i.school_key, data=json.loads(i.text))
                 for seq, i in enumerate(items)
             ),
             batch_size=5000,
@@ -238,11 +238,10 @@ def _store_plan_items(run: ImportRun, items: list[Item]) -> None:
         cursor.cursor.copy(f"COPY {ImportPlanItem._meta.db_table} ({columns}) FROM STDIN") as copy,
     ):
         for seq, i in enumerate(items):
-            copy.write_row((run.pk, seq, i.kind, i.action, i.key, i.school_key,
-                            json.dumps(i.data)))  # fmt: skip
+            copy.write_row((run.pk, seq, i.kind, i.action, i.key, i.school_key, i.text))
 
 
-def _recount(items: list[Item], counts: dict) -> dict:
+def _recount(items: list[Planned], counts: dict) -> dict:
     fresh = {kind: dict.fromkeys(("created", "updated", "left", "returned", "unchanged"), 0)
              for kind in counts}  # fmt: skip
     names = {"create": "created", "update": "updated", "leave": "left", "return": "returned"}

@@ -4,6 +4,7 @@ The planner diffs these dicts; the applier writes them back. One shape per kind,
 (dates as ISO strings, memberships as sorted lists of keys), so a stored plan replays exactly.
 """
 
+import json
 from collections.abc import Iterable
 
 from imports.aaf import ClassRef, GuardianRecord, PupilRecord, SchoolRecord, StaffRecord
@@ -100,30 +101,81 @@ def class_refs(refs: Iterable[ClassRef], kind: str) -> list[tuple[str, dict]]:
 
 
 # --- from the database ----------------------------------------------------------------------
-# Each loader returns {key: (data, left)} where `left` tells whether the row has left.
+# Each loader returns a Snapshot: per key, the row as canonical JSON text, whether it has left,
+# and its school. Text, not dicts: a dict per row made the planner's memory three times larger.
+
+dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
+class Snapshot:
+    """One kind's rows in the database, keyed by join key; rows decode when asked for."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, bool, str]] = {}
+
+    def add(self, key: str, data: dict, left: bool, school: str = "") -> None:
+        self.rows[key] = (dump(data), left, school)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.rows
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def text(self, key: str) -> str | None:
+        row = self.rows.get(key)
+        return None if row is None else row[0]
+
+    def is_left(self, key: str) -> bool:
+        return self.rows[key][1]
+
+    def school(self, key: str) -> str:
+        return self.rows[key][2]
+
+    def get(self, key: str) -> tuple[dict, bool] | None:
+        row = self.rows.get(key)
+        return None if row is None else (json.loads(row[0]), row[1])
+
+    def __getitem__(self, key: str) -> tuple[dict, bool]:
+        text, left, _ = self.rows[key]
+        return json.loads(text), left
+
+    def present(self) -> list[str]:
+        return [key for key, row in self.rows.items() if not row[1]]
+
+    def items(self):
+        for key, (text, left, _) in self.rows.items():
+            yield key, (json.loads(text), left)
 
 
 def _rows(model, fields: tuple[str, ...], extra: tuple[str, ...] = ()) -> Iterable[dict]:
-    return model.objects.values("id", "join_key", "left_at", *fields, *extra).iterator(2000)
+    return model.objects.values("id", "join_key", "left_at", *fields, *extra).iterator(5000)
 
 
-def load_schools() -> dict[str, tuple[dict, bool]]:
-    return {
-        row["join_key"]: ({f: row[f] for f in SCHOOL_FIELDS}, row["left_at"] is not None)
-        for row in _rows(School, SCHOOL_FIELDS)
-    }
+def load_schools() -> Snapshot:
+    result = Snapshot()
+    for row in _rows(School, SCHOOL_FIELDS):
+        data = {f: row[f] for f in SCHOOL_FIELDS}
+        result.add(row["join_key"], data, row["left_at"] is not None, row["join_key"])
+    return result
 
 
 def school_keys_by_id() -> dict[int, str]:
     return dict(School.objects.values_list("id", "join_key"))
 
 
-def load_classes(school_keys: dict[int, str]) -> dict[str, tuple[dict, bool]]:
-    result = {}
+def load_classes(school_keys: dict[int, str]) -> Snapshot:
+    result = Snapshot()
     for row in SchoolClass.objects.values("school_id", "kind", "code", "name", "left_at"):
         school = school_keys[row["school_id"]]
         data = {"school": school, "kind": row["kind"], "code": row["code"], "name": row["name"]}
-        result[class_key(school, row["kind"], row["code"])] = (data, row["left_at"] is not None)
+        key = class_key(school, row["kind"], row["code"])
+        result.add(key, data, row["left_at"] is not None, school)
     return result
 
 
@@ -141,26 +193,27 @@ def _memberships(through, owner: str, class_keys: dict[int, str]) -> dict[int, l
     return result
 
 
-def load_pupils(school_keys: dict[int, str]) -> dict[str, tuple[dict, bool]]:
+def load_pupils(school_keys: dict[int, str]) -> Snapshot:
     class_keys = _class_keys_by_id(school_keys)
     memberships = _memberships(PupilClass, "pupil_id", class_keys)
-    result = {}
+    result = Snapshot()
     for row in _rows(Pupil, PUPIL_FIELDS, ("school_id",)):
         data = {f: _plain(row[f]) for f in PUPIL_FIELDS}
         data["school"] = school_keys[row["school_id"]]
-        data["classes"] = sorted(memberships.get(row["id"], ()))
-        result[row["join_key"]] = (data, row["left_at"] is not None)
+        data["classes"] = sorted(memberships.pop(row["id"], ()))
+        result.add(row["join_key"], data, row["left_at"] is not None, data["school"])
     return result
 
 
-def load_guardians() -> dict[str, tuple[dict, bool]]:
-    return {
-        row["join_key"]: ({f: row[f] for f in GUARDIAN_FIELDS}, row["left_at"] is not None)
-        for row in _rows(Guardian, GUARDIAN_FIELDS)
-    }
+def load_guardians() -> Snapshot:
+    result = Snapshot()
+    for row in _rows(Guardian, GUARDIAN_FIELDS):
+        data = {f: row[f] for f in GUARDIAN_FIELDS}
+        result.add(row["join_key"], data, row["left_at"] is not None)
+    return result
 
 
-def load_staff(school_keys: dict[int, str]) -> dict[str, tuple[dict, bool]]:
+def load_staff(school_keys: dict[int, str]) -> Snapshot:
     class_keys = _class_keys_by_id(school_keys)
     classes = _memberships(StaffClass, "staff_id", class_keys)
     assignments: dict[int, list[list]] = {}
@@ -170,17 +223,22 @@ def load_staff(school_keys: dict[int, str]) -> dict[str, tuple[dict, bool]]:
         assignments.setdefault(staff_id, []).append(
             [school_keys[school_id], is_director, functions]
         )
-    result = {}
+    result = Snapshot()
     for row in _rows(Staff, STAFF_FIELDS):
         data = {f: _plain(row[f]) for f in STAFF_FIELDS}
         data["assignments"] = sorted(assignments.get(row["id"], ()))
         data["classes"] = sorted(classes.get(row["id"], ()))
-        result[row["join_key"]] = (data, row["left_at"] is not None)
+        result.add(row["join_key"], data, row["left_at"] is not None, staff_school(data))
     return result
 
 
-def load_links() -> dict[str, tuple[dict, bool]]:
-    result = {}
+def staff_school(data: dict) -> str:
+    """Staff are counted in their first open school."""
+    return data["assignments"][0][0] if data["assignments"] else ""
+
+
+def load_links() -> Snapshot:
+    result = Snapshot()
     rows = GuardianLink.objects.values_list(
         "pupil__join_key", "guardian__join_key", *LINK_FIELDS, "left_at"
     ).iterator(5000)
@@ -193,5 +251,11 @@ def load_links() -> dict[str, tuple[dict, bool]]:
             "financial": financial,
             "contact": contact,
         }
-        result[link_key(pupil, guardian)] = (data, left_at is not None)
+        result.add(link_key(pupil, guardian), data, left_at is not None)
     return result
+
+
+def link_ends(key: str) -> tuple[str, str]:
+    """(pupil key, guardian key) of a link key."""
+    pupil, guardian = key.split("|", 1)
+    return pupil, guardian
