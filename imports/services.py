@@ -6,12 +6,12 @@ is applied, and applying replays exactly the stored plan (checked by its hash).
 
 import datetime
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+import orjson
 from django.db import connection, transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
@@ -226,7 +226,7 @@ def _store_plan_items(run: ImportRun, items: list[Planned]) -> None:
         ImportPlanItem.objects.bulk_create(
             (
                 ImportPlanItem(run=run, seq=seq, kind=i.kind, action=i.action, key=i.key,
-                               school_key=i.school_key, data=json.loads(i.text))
+                               school_key=i.school_key, data=orjson.loads(i.text))
                 for seq, i in enumerate(items)
             ),
             batch_size=5000,
@@ -238,7 +238,7 @@ def _store_plan_items(run: ImportRun, items: list[Planned]) -> None:
         cursor.cursor.copy(f"COPY {ImportPlanItem._meta.db_table} ({columns}) FROM STDIN") as copy,
     ):
         for seq, i in enumerate(items):
-            copy.write_row((run.pk, seq, i.kind, i.action, i.key, i.school_key, i.text))
+            copy.write_row((run.pk, seq, i.kind, i.action, i.key, i.school_key, i.text.decode()))
 
 
 def _recount(items: list[Planned], counts: dict) -> dict:
