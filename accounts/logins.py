@@ -4,6 +4,7 @@ Pure functions: the caller loads the logins already taken (one query) and hands 
 once given, is never recomputed: a later change of name keeps the old login.
 """
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -33,6 +34,7 @@ BASE_MAX = 30  # `prenom.nom` before any homonym number
 FALLBACK = "compte"
 
 
+@functools.lru_cache(maxsize=20000)  # first and last names repeat: an import folds each once
 def fold(name: str) -> str:
     """One part of a login: lower case, accents folded, apostrophes dropped, words joined by '-'.
 

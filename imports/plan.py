@@ -49,7 +49,7 @@ class Planned(NamedTuple):
     action: str
     key: str
     school_key: str
-    text: bytes
+    text: str
 
 
 @dataclass
@@ -114,7 +114,7 @@ class _Wanted:
     def __init__(self, current: state.Snapshot) -> None:
         self.current = current
         self.seen: set[str] = set()
-        self.changed: dict[str, bytes] = {}
+        self.changed: dict[str, str] = {}
 
     def __setitem__(self, key: str, data: dict) -> None:
         self.seen.add(key)
@@ -366,7 +366,7 @@ class Planner:
         current = self.current["pupils"]
         return current.school(key) if key in current else ""
 
-    def _school_of(self, kind: str, key: str, text: bytes | None, guardian_school: dict) -> str:
+    def _school_of(self, kind: str, key: str, text: str | None, guardian_school: dict) -> str:
         """The school an item is counted in; `text` is the planned data (None for a leave)."""
         if kind == "schools":
             return key
@@ -434,7 +434,7 @@ class Planner:
                 self._leaving_pupils = set(gone)
             for key in sorted(gone):
                 school_key = self._school_of(kind, key, None, guardian_school)
-                add(kind, "leave", key, b"{}", school_key)
+                add(kind, "leave", key, "{}", school_key)
                 if kind in ("pupils", "staff"):
                     plan.leaving_by_school[school_key] = (
                         plan.leaving_by_school.get(school_key, 0) + 1
@@ -461,7 +461,7 @@ class Planner:
         guardians = self.current["guardians"]
         for key in sorted(guardians.present()):
             if key not in linked and key not in leaving and key not in desired["guardians"]:
-                add("guardians", "leave", key, b"{}", "")
+                add("guardians", "leave", key, "{}", "")
         plan.counts = {
             kind: {name: counts[kind][name] for name in _COUNT_NAMES} for kind in state.KINDS
         }

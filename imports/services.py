@@ -238,7 +238,7 @@ def _store_plan_items(run: ImportRun, items: list[Planned]) -> None:
         cursor.cursor.copy(f"COPY {ImportPlanItem._meta.db_table} ({columns}) FROM STDIN") as copy,
     ):
         for seq, i in enumerate(items):
-            copy.write_row((run.pk, seq, i.kind, i.action, i.key, i.school_key, i.text.decode()))
+            copy.write_row((run.pk, seq, i.kind, i.action, i.key, i.school_key, i.text))
 
 
 def _recount(items: list[Planned], counts: dict) -> dict:
@@ -310,14 +310,24 @@ def import_run_approve(*, run_id: int, user=None) -> ImportRun:
     return run
 
 
-def _stored_items(run: ImportRun, *, kind: str | None = None) -> Iterable[Item]:
-    rows = run.plan_items.order_by("seq")
-    if kind is not None:
-        rows = rows.filter(kind=kind)
-    for kind_, action, key, school_key, data in rows.values_list(
-        "kind", "action", "key", "school_key", "data"
-    ).iterator(chunk_size=5000):
-        yield Item(kind=kind_, action=action, key=key, school_key=school_key, data=data)
+def _stored_items(run: ImportRun, *, kind: str) -> Iterable[Item]:
+    """One kind's stored items in order, read in keyset pages of plain rows (the ORM's work per
+    row was a fifth of a first import's apply)."""
+    table = connection.ops.quote_name(ImportPlanItem._meta.db_table)
+    sql = (
+        f"SELECT seq, action, key, school_key, data FROM {table}"  # noqa: S608 - our table name
+        " WHERE run_id = %s AND kind = %s AND seq > %s ORDER BY seq LIMIT 20000"
+    )
+    last = -1
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(sql, [run.pk, kind, last])
+            page = cursor.fetchall()
+            if not page:
+                return
+            for _seq, action, key, school_key, data in page:
+                yield Item(kind, action, key, school_key, orjson.loads(data))
+            last = page[-1][0]
 
 
 def import_run_queue(*, run_id: int) -> None:

@@ -7,6 +7,7 @@ The planner diffs these dicts; the applier writes them back. One shape per kind,
 from collections.abc import Iterable
 
 import orjson
+from django.db import connection, models
 
 from imports.aaf import ClassRef, GuardianRecord, PupilRecord, SchoolRecord, StaffRecord
 from schools.models import (
@@ -102,14 +103,14 @@ def class_refs(refs: Iterable[ClassRef], kind: str) -> list[tuple[str, dict]]:
 
 
 # --- from the database ----------------------------------------------------------------------
-# Each loader returns a Snapshot: per key, the row as canonical JSON (UTF-8 bytes, sorted keys),
-# whether it has left, and its school. JSON, not dicts: a dict per row made the planner's memory
-# three times larger; equal JSON is an equal row. orjson: the stdlib encoder cost a tenth of a
-# re-import.
+# Each loader returns a Snapshot: per key, the row as canonical JSON text (sorted keys), whether
+# it has left, and its school. Text, not dicts: a dict per row made the planner's memory three
+# times larger; equal texts are equal rows. orjson is five times faster than the stdlib encoder;
+# its bytes keep an 8 KB buffer each, so they are decoded to a compact str.
 
 
-def dump(data: dict) -> bytes:
-    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+def dump(data: dict) -> str:
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
 
 class Snapshot:
@@ -118,7 +119,7 @@ class Snapshot:
     __slots__ = ("rows",)
 
     def __init__(self) -> None:
-        self.rows: dict[str, tuple[bytes, bool, str]] = {}
+        self.rows: dict[str, tuple[str, bool, str]] = {}
 
     def add(self, key: str, data: dict, left: bool, school: str = "") -> None:
         self.rows[key] = (dump(data), left, school)
@@ -132,7 +133,7 @@ class Snapshot:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def text(self, key: str) -> bytes | None:
+    def text(self, key: str) -> str | None:
         row = self.rows.get(key)
         return None if row is None else row[0]
 
@@ -158,15 +159,56 @@ class Snapshot:
             yield key, (orjson.loads(text), left)
 
 
+PAGE = 20000
+
+
+def _converter(field):
+    """Raw values to what the feed side holds (the ORM's converters, without the ORM)."""
+    if isinstance(field, models.JSONField):
+        return lambda v: orjson.loads(v) if isinstance(v, str | bytes) else v
+    if isinstance(field, models.BooleanField):
+        return lambda v: v if v is None else bool(v)
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        return lambda v: v.isoformat() if hasattr(v, "isoformat") else v
+    return None
+
+
 def _rows(model, fields: tuple[str, ...], extra: tuple[str, ...] = ()) -> Iterable[dict]:
-    return model.objects.values("id", "join_key", "left_at", *fields, *extra).iterator(5000)
+    """Each row as {"id", "join_key", "left", *fields, *extra (by attname)}, read in keyset
+    pages of plain tuples: the ORM's work per row doubled the time to read the directory."""
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in (*fields, *extra)]
+    names = [field.attname for field in model_fields]
+    converters = [(i, c) for i, f in enumerate(model_fields) if (c := _converter(f))]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in model_fields)
+    # Identifiers come from the model's metadata, quoted; the page bound is a parameter.
+    sql = (
+        f"SELECT id, join_key, left_at IS NOT NULL, {columns} FROM {quote(meta.db_table)}"  # noqa: S608
+        f" WHERE id > %s ORDER BY id LIMIT {PAGE}"
+    )
+    last = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(sql, [last])
+            page = cursor.fetchall()
+            if not page:
+                return
+            for row in page:
+                values = list(row[3:])
+                for i, convert in converters:
+                    values[i] = convert(values[i])
+                data = dict(zip(names, values, strict=True))
+                data["id"], data["join_key"], data["left"] = row[0], row[1], bool(row[2])
+                yield data
+            last = page[-1][0]
 
 
 def load_schools() -> Snapshot:
     result = Snapshot()
     for row in _rows(School, SCHOOL_FIELDS):
         data = {f: row[f] for f in SCHOOL_FIELDS}
-        result.add(row["join_key"], data, row["left_at"] is not None, row["join_key"])
+        result.add(row["join_key"], data, row["left"], row["join_key"])
     return result
 
 
@@ -202,11 +244,11 @@ def load_pupils(school_keys: dict[int, str]) -> Snapshot:
     class_keys = _class_keys_by_id(school_keys)
     memberships = _memberships(PupilClass, "pupil_id", class_keys)
     result = Snapshot()
-    for row in _rows(Pupil, PUPIL_FIELDS, ("school_id",)):
-        data = {f: _plain(row[f]) for f in PUPIL_FIELDS}
+    for row in _rows(Pupil, PUPIL_FIELDS, ("school",)):
+        data = {f: row[f] for f in PUPIL_FIELDS}
         data["school"] = school_keys[row["school_id"]]
         data["classes"] = sorted(memberships.pop(row["id"], ()))
-        result.add(row["join_key"], data, row["left_at"] is not None, data["school"])
+        result.add(row["join_key"], data, row["left"], data["school"])
     return result
 
 
@@ -214,7 +256,7 @@ def load_guardians() -> Snapshot:
     result = Snapshot()
     for row in _rows(Guardian, GUARDIAN_FIELDS):
         data = {f: row[f] for f in GUARDIAN_FIELDS}
-        result.add(row["join_key"], data, row["left_at"] is not None)
+        result.add(row["join_key"], data, row["left"])
     return result
 
 
@@ -230,10 +272,10 @@ def load_staff(school_keys: dict[int, str]) -> Snapshot:
         )
     result = Snapshot()
     for row in _rows(Staff, STAFF_FIELDS):
-        data = {f: _plain(row[f]) for f in STAFF_FIELDS}
+        data = {f: row[f] for f in STAFF_FIELDS}
         data["assignments"] = sorted(assignments.get(row["id"], ()))
         data["classes"] = sorted(classes.get(row["id"], ()))
-        result.add(row["join_key"], data, row["left_at"] is not None, staff_school(data))
+        result.add(row["join_key"], data, row["left"], staff_school(data))
     return result
 
 

@@ -23,15 +23,18 @@ def bulk_set(model: type[models.Model], field: str, pairs: Iterable[tuple[int, o
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
     column = connection.ops.quote_name(column)
+    pk_type = model._meta.pk.rel_db_type(connection)
+    value_type = model._meta.get_field(field).db_type(connection)
     with connection.cursor() as cursor:
-        for start in range(0, len(pairs), BATCH):
-            chunk = pairs[start : start + BATCH]
-            values = ", ".join(["(%s, %s)"] * len(chunk))
-            # Identifiers come from the model's metadata, quoted; every value is a parameter.
+        for start in range(0, len(pairs), BATCH * 4):
+            chunk = pairs[start : start + BATCH * 4]
+            # Identifiers and types come from the model's metadata; the values are two array
+            # parameters (one parameter per value made the driver's query parsing the cost).
             cursor.execute(
                 f"UPDATE {table} AS t SET {column} = v.value"  # noqa: S608
-                f" FROM (VALUES {values}) AS v(id, value) WHERE t.{pk} = v.id",
-                [item for pair in chunk for item in pair],
+                f" FROM unnest(%s::{pk_type}[], %s::{value_type}[]) AS v(id, value)"
+                f" WHERE t.{pk} = v.id",
+                [[pk for pk, _ in chunk], [value for _, value in chunk]],
             )
 
 
@@ -92,16 +95,26 @@ def _copy_chunk(cursor, table, pk, columns, given, missing, json_fields, chunk) 
         [table.strip('"'), pk, len(chunk)],
     )
     ids = [row[0] for row in cursor.fetchall()]
+    texts: dict[int, tuple[object, str]] = {}
+
+    def as_json(value):
+        # Rows often share one dict (an audit event's data): dump it once. The cache holds the
+        # value itself, so its id cannot be reused by another object meanwhile.
+        if value is None:
+            return None
+        cached = texts.get(id(value))
+        if cached is None:
+            cached = texts[id(value)] = (value, json.dumps(value))
+        return cached[1]
+
     with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for new_id, row in zip(ids, chunk, strict=True):
             values = [new_id]
             for name in given:
                 value = row[name]
-                values.append(json.dumps(value) if name in json_fields and value is not None
-                              else value)  # fmt: skip
+                values.append(as_json(value) if name in json_fields else value)
             for name, fill in missing:
                 value = fill()
-                values.append(json.dumps(value) if name in json_fields and value is not None
-                              else value)  # fmt: skip
+                values.append(as_json(value) if name in json_fields else value)
             copy.write_row(values)
     return ids
