@@ -4,6 +4,7 @@ The planner diffs these dicts; the applier writes them back. One shape per kind,
 (dates as ISO strings, memberships as sorted lists of keys), so a stored plan replays exactly.
 """
 
+import operator
 from collections.abc import Iterable
 
 import orjson
@@ -59,27 +60,26 @@ def link_key(pupil_key: str, guardian_key: str) -> str:
     return f"{pupil_key}|{guardian_key}"
 
 
-def _plain(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 # --- from the feed --------------------------------------------------------------------------
+# Records' values go in as they are (dates, tuples): every dict is compared and stored as its
+# canonical JSON, where they become ISO strings and lists, as the database side's do.
+
+_SCHOOL_VALUES = operator.attrgetter(*SCHOOL_FIELDS)
+_GUARDIAN_VALUES = operator.attrgetter(*GUARDIAN_FIELDS)
+_PUPIL_VALUES = operator.attrgetter(*PUPIL_FIELDS)
+_STAFF_VALUES = operator.attrgetter(*STAFF_FIELDS)
 
 
 def school_from_record(record: SchoolRecord) -> dict:
-    return {name: getattr(record, name) for name in SCHOOL_FIELDS}
+    return dict(zip(SCHOOL_FIELDS, _SCHOOL_VALUES(record), strict=True))
 
 
 def guardian_from_record(record: GuardianRecord) -> dict:
-    return {name: _plain(getattr(record, name)) for name in GUARDIAN_FIELDS}
+    return dict(zip(GUARDIAN_FIELDS, _GUARDIAN_VALUES(record), strict=True))
 
 
 def pupil_from_record(record: PupilRecord, *, school_key: str, classes: Iterable[str]) -> dict:
-    data = {name: _plain(getattr(record, name)) for name in PUPIL_FIELDS}
+    data = dict(zip(PUPIL_FIELDS, _PUPIL_VALUES(record), strict=True))
     data["school"] = school_key
     data["classes"] = sorted(set(classes))
     return data
@@ -88,7 +88,7 @@ def pupil_from_record(record: PupilRecord, *, school_key: str, classes: Iterable
 def staff_from_record(
     record: StaffRecord, *, assignments: list[list], classes: Iterable[str]
 ) -> dict:
-    data = {name: _plain(getattr(record, name)) for name in STAFF_FIELDS}
+    data = dict(zip(STAFF_FIELDS, _STAFF_VALUES(record), strict=True))
     data["assignments"] = sorted(assignments)
     data["classes"] = sorted(set(classes))
     return data
