@@ -10,7 +10,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -48,24 +48,31 @@ def _persons() -> list[tuple[type, str, Q]]:
     - staff: present, assigned to a present school where the ENT is open.
     """
     open_school = {"ent_open": True, "left_at__isnull": True}
-    authority = GuardianLink.objects.filter(
-        left_at__isnull=True,
-        legal__gt=0,
-        pupil__left_at__isnull=True,
-        pupil__school__ent_open=True,
-        pupil__school__left_at__isnull=True,
-    ).values("guardian_id")
-    assigned = StaffAssignment.objects.filter(
-        **{f"school__{k}": v for k, v in open_school.items()}
-    ).values("staff_id")
+    # EXISTS, not IN: negated (who is no longer entitled), NOT IN over a subquery larger than
+    # work_mem is re-scanned for every row, and a doubled feed made that query run for minutes.
+    authority = Exists(
+        GuardianLink.objects.filter(
+            guardian_id=OuterRef("pk"),
+            left_at__isnull=True,
+            legal__gt=0,
+            pupil__left_at__isnull=True,
+            pupil__school__ent_open=True,
+            pupil__school__left_at__isnull=True,
+        )
+    )
+    assigned = Exists(
+        StaffAssignment.objects.filter(
+            staff_id=OuterRef("pk"), **{f"school__{k}": v for k, v in open_school.items()}
+        )
+    )
     return [
         (
             Pupil,
             User.Kind.PUPIL,
             Q(left_at__isnull=True, **{f"school__{k}": v for k, v in open_school.items()}),
         ),
-        (Guardian, User.Kind.GUARDIAN, Q(left_at__isnull=True, id__in=authority)),
-        (Staff, User.Kind.STAFF, Q(left_at__isnull=True, id__in=assigned)),
+        (Guardian, User.Kind.GUARDIAN, Q(authority, left_at__isnull=True)),
+        (Staff, User.Kind.STAFF, Q(assigned, left_at__isnull=True)),
     ]
 
 
