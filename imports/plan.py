@@ -403,6 +403,7 @@ class Planner:
         gone_links: set[str] = set()
         for kind in state.KINDS:
             current = self.current[kind]
+            present = current.present()
             wanted = desired[kind]
             # Seen and equal to the database: nothing to write.
             counts[kind]["unchanged"] += len(wanted.seen) - len(wanted.changed)
@@ -415,7 +416,7 @@ class Planner:
                 delta = _changed(current[key][0], orjson.loads(text))
                 add(kind, action, key, state.dump(delta), school_key)
             if self.complet and self._kind_is_complete(kind):
-                gone = set(current.present()) - wanted.seen
+                gone = set(present) - wanted.seen
             else:
                 gone = set()
             gone |= {key for key in leaves[kind] if key in current and not current.is_left(key)}
@@ -423,7 +424,7 @@ class Planner:
             if kind == "links":
                 ending = self.linked_pupils if not self.complet else set()
                 leaving = leaves["pupils"] | self._leaving_pupils
-                for key in current.present():
+                for key in present:
                     pupil = state.link_ends(key)[0]
                     # A delta restates a pupil's links: those it no longer lists end. A leaving
                     # pupil's links end with them.
@@ -443,7 +444,6 @@ class Planner:
                     plan.pupils_leaving_by_school[school_key] = (
                         plan.pupils_leaving_by_school.get(school_key, 0) + 1
                     )
-            present = current.present()
             plan.active_before[kind] = len(present)
             if kind in ("pupils", "staff"):
                 for key in present:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.gdpr.selectors import convention_terminated
 from accounts.gdpr.services import rectification_tasks_check
 from accounts.services import account_sync
+from entaix.common.db import PAGE, keyset_rows
 from entaix.common.exceptions import ApplicationError
 from imports import selectors
 from imports.aaf import FeedFileError, Mode, feed_file_from_name
@@ -316,18 +317,10 @@ def _stored_items(run: ImportRun, *, kind: str) -> Iterable[Item]:
     table = connection.ops.quote_name(ImportPlanItem._meta.db_table)
     sql = (
         f"SELECT seq, action, key, school_key, data FROM {table}"  # noqa: S608 - our table name
-        " WHERE run_id = %s AND kind = %s AND seq > %s ORDER BY seq LIMIT 20000"
+        f" WHERE run_id = %s AND kind = %s AND seq > %s ORDER BY seq LIMIT {PAGE}"
     )
-    last = -1
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(sql, [run.pk, kind, last])
-            page = cursor.fetchall()
-            if not page:
-                return
-            for _seq, action, key, school_key, data in page:
-                yield Item(kind, action, key, school_key, orjson.loads(data))
-            last = page[-1][0]
+    for _seq, action, key, school_key, data in keyset_rows(sql, [run.pk, kind], after=-1):
+        yield Item(kind, action, key, school_key, orjson.loads(data))
 
 
 def import_run_queue(*, run_id: int) -> None:

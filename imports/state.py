@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import orjson
 from django.db import connection, models
 
+from entaix.common.db import PAGE, keyset_rows
 from imports.aaf import ClassRef, GuardianRecord, PupilRecord, SchoolRecord, StaffRecord
 from schools.models import (
     Guardian,
@@ -130,9 +131,6 @@ class Snapshot:
     def __iter__(self):
         return iter(self.rows)
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
     def text(self, key: str) -> str | None:
         row = self.rows.get(key)
         return None if row is None else row[0]
@@ -153,13 +151,6 @@ class Snapshot:
 
     def present(self) -> list[str]:
         return [key for key, row in self.rows.items() if not row[1]]
-
-    def items(self):
-        for key, (text, left, _) in self.rows.items():
-            yield key, (orjson.loads(text), left)
-
-
-PAGE = 20000
 
 
 def _converter(field):
@@ -187,21 +178,13 @@ def _rows(model, fields: tuple[str, ...], extra: tuple[str, ...] = ()) -> Iterab
         f"SELECT id, join_key, left_at IS NOT NULL, {columns} FROM {quote(meta.db_table)}"  # noqa: S608
         f" WHERE id > %s ORDER BY id LIMIT {PAGE}"
     )
-    last = 0
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(sql, [last])
-            page = cursor.fetchall()
-            if not page:
-                return
-            for row in page:
-                values = list(row[3:])
-                for i, convert in converters:
-                    values[i] = convert(values[i])
-                data = dict(zip(names, values, strict=True))
-                data["id"], data["join_key"], data["left"] = row[0], row[1], bool(row[2])
-                yield data
-            last = page[-1][0]
+    for row in keyset_rows(sql, [], after=0):
+        values = list(row[3:])
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        data = dict(zip(names, values, strict=True))
+        data["id"], data["join_key"], data["left"] = row[0], row[1], bool(row[2])
+        yield data
 
 
 def load_schools() -> Snapshot:

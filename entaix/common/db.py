@@ -118,3 +118,20 @@ def _copy_chunk(cursor, table, pk, columns, given, missing, json_fields, chunk) 
                 values.append(as_json(value) if name in json_fields else value)
             copy.write_row(values)
     return ids
+
+
+PAGE = 20000
+
+
+def keyset_rows(sql: str, params: list, *, after) -> Iterable[tuple]:
+    """Rows of `sql` as plain tuples, read PAGE at a time: `sql` selects its key first, ends with
+    `key > %s ORDER BY key LIMIT n`, and `after` is below every key. Plain rows, not the ORM's
+    per-row work, and no server-side cursor, so it also works outside a transaction."""
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(sql, [*params, after])
+            page = cursor.fetchall()
+            if not page:
+                return
+            yield from page
+            after = page[-1][0]

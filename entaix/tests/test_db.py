@@ -7,7 +7,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import User
-from entaix.common.db import bulk_insert, bulk_set
+from entaix.common.db import bulk_insert, bulk_set, keyset_rows
 from schools.models import StaffAssignment
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +60,13 @@ def test_bulk_set_updates_only_the_pairs_given():
         "",
         "Noé",
     ]
+
+
+def test_keyset_rows_reads_every_row_once_across_pages():
+    users = [User.objects.create(login=f"p{n}", kind=User.Kind.CITY) for n in range(5)]
+    sql = "SELECT id, login FROM accounts_user WHERE kind = %s AND id > %s ORDER BY id LIMIT 2"
+
+    rows = list(keyset_rows(sql, [User.Kind.CITY], after=0))
+
+    assert rows == [(u.pk, u.login) for u in users]
+    assert list(keyset_rows(sql, [User.Kind.PUPIL], after=0)) == []
