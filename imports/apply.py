@@ -121,6 +121,8 @@ class Applier:
                 if item.action == "return":
                     row.left_at = None
                     fields.add("left_at")
+                row.feed_digest = item.digest
+                fields.add("feed_digest")
                 row.last_seen_at = self.now
                 row.last_changed_run = self.run_id
             model.objects.bulk_update(rows.values(), sorted(fields), batch_size=BATCH)
@@ -135,7 +137,8 @@ class Applier:
             self._memberships(kind, model, creates + changes, new)
 
     def _new_row(self, kind: str, item, stamp: dict) -> dict:
-        values = {"join_key": item.key, "first_seen_at": self.now, "left_at": None, **stamp}
+        values = {"join_key": item.key, "first_seen_at": self.now, "left_at": None, **stamp,
+                  "feed_digest": item.digest}  # fmt: skip
         values.update(_model_values(kind, item.data))
         if kind == "pupils":
             values["school_id"] = self.school_ids[item.data["school"]]
@@ -205,6 +208,7 @@ class Applier:
                         name=item.data["name"],
                         first_seen_at=self.now,
                         last_seen_at=self.now,
+                        feed_digest=item.digest,
                     )
                 )
             elif item.action == "leave":
@@ -214,9 +218,12 @@ class Applier:
                 row.name = item.data.get("name", row.name)
                 row.left_at = None
                 row.last_seen_at = self.now
+                row.feed_digest = item.digest
                 changed.append(row)
         SchoolClass.objects.bulk_create(new_rows, batch_size=BATCH)
-        SchoolClass.objects.bulk_update(changed, ["name", "left_at", "last_seen_at"], BATCH)
+        SchoolClass.objects.bulk_update(
+            changed, ["name", "left_at", "last_seen_at", "feed_digest"], BATCH
+        )
         SchoolClass.objects.filter(pk__in=left).update(left_at=self.now)
 
     def _links(self, items) -> None:
@@ -241,6 +248,7 @@ class Applier:
                     "pupil_id": pupil_ids[item.data["pupil"]],
                     "guardian_id": guardian_ids[item.data["guardian"]],
                     "left_at": None,
+                    "feed_digest": item.digest,
                     **_model_values("links", item.data),
                 }
                 for item in items
@@ -257,5 +265,8 @@ class Applier:
                 for name, value in _model_values("links", item.data).items():
                     setattr(row, name, value)
                 row.left_at = None
+                row.feed_digest = item.digest
             changed.append(row)
-        GuardianLink.objects.bulk_update(changed, [*state.LINK_FIELDS, "left_at"], BATCH)
+        GuardianLink.objects.bulk_update(
+            changed, [*state.LINK_FIELDS, "left_at", "feed_digest"], BATCH
+        )

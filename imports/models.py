@@ -130,6 +130,8 @@ class ImportPlanItem(models.Model):
     school_key = models.CharField(_("school"), max_length=64, blank=True)
     # The fields to write: all of them for a create, only the changed ones for an update.
     data = models.JSONField(_("data"), default=dict, blank=True)
+    # The whole record's digest once applied (the row's feed_digest); NULL for a leave.
+    digest = models.BigIntegerField(_("digest"), null=True, blank=True)
 
     class Meta:
         ordering = ["run", "seq"]

@@ -1,19 +1,27 @@
 """Planning: read a file set, compare it with the database, and list every change to make.
 
-Pure of writes: it reads the database and returns a `Plan`; `services.import_run_plan` stores
-it. Data minimisation happens here: persons are kept only when attached to a school where the
-ENT is open, with only their links to open schools.
+No domain row is written: the records the feed wants are staged in temporary tables
+(imports/stage.py), compared with the directory there, and the changes listed in `st_plan`,
+which `services.import_run_plan` stores. Memory does not grow with the feed: Python holds one
+record at a time, plus the few a delta modifies. Data minimisation happens here: persons are
+kept only when attached to a school where the ENT is open, with only their links to open
+schools.
 """
+
+# SQL is built here from constant table and column names and model metadata (quoted); values
+# always go as parameters.
+# ruff: noqa: S608
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import orjson
+from django.db import connection
 
-from imports import state
+from entaix.common.db import PAGE, keyset_rows
+from imports import stage, state
 from imports.aaf import (
     ERROR,
     WARNING,
@@ -26,7 +34,7 @@ from imports.aaf import (
     Problem,
     feed_file_from_name,
 )
-from schools.models import School
+from schools.models import Pupil, School, Staff
 
 ALL_KINDS = frozenset(Kind)
 _FILE_ORDER = (Kind.SCHOOL, Kind.PUPIL, Kind.GUARDIAN, Kind.STAFF)  # pupils tell which guardians
@@ -39,17 +47,7 @@ class Item:
     key: str
     school_key: str
     data: dict
-
-
-class Planned(NamedTuple):
-    """A plan item as the planner holds it until stored: its data as JSON (the form it is
-    stored in), which takes a third of a dict's memory on a first import."""
-
-    kind: str
-    action: str
-    key: str
-    school_key: str
-    text: str
+    digest: int | None = None  # of the whole record once applied; None for a leave
 
 
 @dataclass
@@ -57,7 +55,7 @@ class Plan:
     mode: str
     feed_date: object
     files: list[FeedFile]
-    items: list[Planned] = field(default_factory=list)
+    item_count: int = 0  # the items themselves are in st_plan until stored
     problems: list[Problem] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     school_counts: dict = field(default_factory=dict)
@@ -106,39 +104,16 @@ def _changed(old: dict, new: dict) -> dict:
     return {name: value for name, value in new.items() if old.get(name) != value}
 
 
-class _Wanted:
-    """What the feed wants for one kind: every key it names, but the data (as canonical JSON
-    text) only of the records that differ from the database. An unchanged re-import then holds
-    keys, not copies; equal texts are equal records."""
+def _twin(data: dict) -> str:
+    """Name and birth date, compared to flag a newcomer who may be someone who left."""
+    birth = data.get("birth_date")
+    birth = birth.isoformat() if hasattr(birth, "isoformat") else (birth or "")
+    return f"{data['last_name'].lower()}\x1f{data['first_name'].lower()}\x1f{birth}"
 
-    def __init__(self, current: state.Snapshot) -> None:
-        self.current = current
-        self.seen: set[str] = set()
-        self.changed: dict[str, str] = {}
 
-    def __setitem__(self, key: str, data: dict) -> None:
-        self.seen.add(key)
-        text = state.dump(data)
-        if key not in self.current or self.current.is_left(key) or self.current.text(key) != text:
-            self.changed[key] = text
-        else:
-            self.changed.pop(key, None)
-
-    def setdefault(self, key: str, data: dict) -> None:
-        if key not in self.seen:
-            self[key] = data
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.seen
-
-    def __delitem__(self, key: str) -> None:
-        self.seen.discard(key)
-        self.changed.pop(key, None)
-
-    def get(self, key: str) -> dict | None:
-        if key in self.changed:
-            return orjson.loads(self.changed[key])
-        return self.current[key][0] if key in self.seen else None
+CHANGE_PAGE = 2000  # updates and returns compared per query of the directory
+_ITEM_COLUMNS = ("kind", "key", "school", "digest", "data", "pupil", "guardian", "twin")
+_PLAN_COLUMNS = ("kind", "action", "key", "school_key", "digest", "data")
 
 
 class Planner:
@@ -150,31 +125,63 @@ class Planner:
         self.plan = Plan(mode=str(first.mode), feed_date=first.date, files=[f for _, f in files])
         self.plan.missing_kinds = frozenset(ALL_KINDS - {f.kind for _, f in files})
         self.kinds_present = {f.kind for _, f in files}
-        self.seen_keys: dict[str, set[str]] = defaultdict(set)
-        self.linked_pupils: set[str] = set()  # pupils whose record restated their links
-        self._leaving_pupils: set[str] = set()
-        self.pupil_school: dict[str, str] = {}  # the school of each pupil the feed keeps
+        # Keys are remembered only to catch a key repeated across the parts of one kind (the
+        # reader catches repeats within a file).
+        parts = Counter(f.kind for _, f in files)
+        self.seen_keys: dict[str, set[str]] = {kind: set() for kind, n in parts.items() if n > 1}
+        self.items = stage.Writer("st_item", _ITEM_COLUMNS)
+        self.gone = stage.Writer("st_gone", ("kind", "key"))
+        self.restated = stage.Writer("st_restated", ("key",))
+        self.classes: dict[str, dict] = {}
+        self.old: dict[str, dict] = {}  # directory rows of the records a delta modifies
+        self.needed: set[str] = set()  # of those, guardians a kept pupil links to
+        self.open_keys: set[str] = set()
+        self.known_schools: set[str] = set()
 
     # -- reading --------------------------------------------------------------------------
     def _records(self, kind: Kind):
+        seen = self.seen_keys.get(kind)
         for path, feed in self.files:
             if feed.kind != kind:
                 continue
             reader = FeedReader(path)
             for record in reader:
-                if record.key in self.seen_keys[kind]:
-                    # Parts of one kind form one file: a key twice across parts is a duplicate.
-                    reader.problems.append(
-                        Problem(ERROR, "duplicate-key", feed.name, record.line, record.key,
-                                "Join key already seen in another part of this kind.")
-                    )  # fmt: skip
-                    continue
-                self.seen_keys[kind].add(record.key)
+                if seen is not None:
+                    if record.key in seen:
+                        # Parts of one kind form one file: a key twice across parts is a duplicate.
+                        reader.problems.append(
+                            Problem(ERROR, "duplicate-key", feed.name, record.line, record.key,
+                                    "Join key already seen in another part of this kind.")
+                        )  # fmt: skip
+                        continue
+                    seen.add(record.key)
                 yield record
             self.plan.problems.extend(reader.problems)
             self.plan.record_counts[str(kind)] = self.plan.record_counts.get(str(kind), 0) + sum(
                 reader.counts.get(op, 0) for op in ("add", "modify", "delete")
             )
+
+    def _pass(self, kind: Kind, name: str, handle) -> None:
+        """Deletes are staged as leaves, adds handled as they stream by; records a delta
+        modifies wait until the end of the kind, to read their rows in one go."""
+        modifies = []
+        for record in self._records(kind):
+            if record.op == Op.DELETE:
+                self.gone.add(name, record.key)
+            elif record.op == Op.MODIFY:
+                modifies.append(record)
+            else:
+                handle(record)
+        if not modifies:
+            return
+        keys = [record.key for record in modifies]
+        self.old = state.rows(name, keys)
+        if name == "guardians":
+            self.items.flush()
+            self.needed = self._linked_guardians(keys)
+        for record in modifies:
+            handle(record)
+        self.old, self.needed = {}, set()
 
     def _problem(self, level, code, identifier, message, file=""):
         self.plan.problems.append(Problem(level, code, file, None, identifier, message))
@@ -184,92 +191,73 @@ class Planner:
             ERROR, "unknown-person", key, "A delta modifies a record entaix lacks: dropped."
         )
 
+    def _stage(self, kind, key, data, *, school="", pupil="", guardian="", twin="") -> None:
+        text = state.dump(data)
+        self.items.add(kind, key, school, state.digest(text), text, pupil, guardian, twin)
+
     # -- planning -------------------------------------------------------------------------
     def run(self) -> Plan:
-        school_ids = state.school_keys_by_id()
-        current = {
-            "schools": state.load_schools(),
-            "classes": state.load_classes(school_ids),
-            "pupils": state.load_pupils(school_ids),
-            "guardians": state.load_guardians(),
-            "staff": state.load_staff(school_ids),
-            "links": state.load_links(),
-        }
-        self.current = current
-        open_keys = set(School.objects.filter(ent_open=True).values_list("join_key", flat=True))
-        desired = {kind: _Wanted(current[kind]) for kind in state.KINDS}
-        leaves = {kind: set() for kind in state.KINDS}
+        stage.create()
+        stage.load_directory()
+        schools = School.objects.values_list("join_key", "ent_open")
+        self.open_keys = {key for key, is_open in schools if is_open}
+        self.known_schools = {key for key, _ in schools}
 
         # Schools: all of them are kept (so the city can open the ENT in any).
-        for record in self._records(Kind.SCHOOL):
-            if record.op == Op.DELETE:
-                leaves["schools"].add(record.key)
-                continue
-            merged = self._merge("schools", record, state.school_from_record(record))
-            if merged is not None:
-                desired["schools"][record.key] = merged
-        known_schools = set(current["schools"]) | desired["schools"].seen
-
+        self._pass(Kind.SCHOOL, "schools", self._school)
         # Pupils: kept only in open schools; they name the guardians and classes to keep.
-        needed_guardians: set[str] = set()
-        for record in self._records(Kind.PUPIL):
-            if record.op == Op.DELETE:
-                leaves["pupils"].add(record.key)
-                continue
-            merged = self._pupil(record, open_keys, known_schools, desired, needed_guardians)
-            if merged is None and not self.complet and record.key in current["pupils"]:
-                leaves["pupils"].add(record.key)  # moved out of every open school
-
+        self._pass(Kind.PUPIL, "pupils", self._pupil)
         # Guardians: kept only when a kept pupil links to them (or, in a delta, already known).
-        for record in self._records(Kind.GUARDIAN):
-            if record.op == Op.DELETE:
-                leaves["guardians"].add(record.key)
-                continue
-            keep = record.key in needed_guardians or (
-                not self.complet and record.key in current["guardians"]
-            )
-            if not keep and record.op == Op.MODIFY and not self.complet:
-                self._unknown_person(record.key)
-            if keep:
-                merged = self._merge("guardians", record, state.guardian_from_record(record))
-                if merged is not None:
-                    desired["guardians"][record.key] = merged
-        self._drop_dangling_links(desired)
-
+        self._pass(Kind.GUARDIAN, "guardians", self._guardian)
         # Staff: kept when one of their schools is open, with only the open schools' links.
-        for record in self._records(Kind.STAFF):
-            if record.op == Op.DELETE:
-                leaves["staff"].add(record.key)
-                continue
-            kept = self._staff(record, open_keys, desired)
-            if not kept and not self.complet and record.key in current["staff"]:
-                leaves["staff"].add(record.key)
+        self._pass(Kind.STAFF, "staff", self._staff)
+        for key, data in self.classes.items():
+            self._stage("classes", key, data, school=data["school"])
+        for writer in (self.items, self.gone, self.restated):
+            writer.flush()
+        stage.analyze()
 
-        self._diff(desired, leaves)
-        self._possible_duplicates(desired)
+        self._drop_dangling_links()
+        self._keep_linked_guardians()
+        self._guardian_schools()
+        stage.analyze()
+        self._diff()
+        self._possible_duplicates()
+        self._count()
         return self.plan
 
     def _merge(self, kind: str, record, fresh: dict) -> dict | None:
         """A modify carries only some fields: keep the others from the database."""
         if record.op != Op.MODIFY:
             return fresh
-        old = self.current[kind].get(record.key)
+        old = self.old.get(record.key)
         if old is None:
             self._unknown_person(record.key)
             return None
-        merged = dict(old[0])
+        merged = dict(old)
         for name in fresh:
             if name in record.present:
                 merged[name] = fresh[name]
         return merged
 
-    def _pupil(self, record, open_keys, known_schools, desired, needed_guardians):
+    def _school(self, record) -> None:
+        merged = self._merge("schools", record, state.school_from_record(record))
+        if merged is not None:
+            self.known_schools.add(record.key)
+            self._stage("schools", record.key, merged, school=record.key)
+
+    def _pupil(self, record) -> None:
+        if self._kept_pupil(record) is None and not self.complet:
+            self.gone.add("pupils", record.key)  # moved out of every open school (if known)
+
+    def _kept_pupil(self, record) -> dict | None:
+        open_keys = self.open_keys
         open_schools = [key for key in record.school_keys if key in open_keys]
+        old = self.old.get(record.key)
         if record.op == Op.MODIFY and "school_keys" not in record.present:
-            old = self.current["pupils"].get(record.key)
-            open_schools = [old[0]["school"]] if old and old[0]["school"] in open_keys else []
+            open_schools = [old["school"]] if old and old["school"] in open_keys else []
         for key in record.school_keys:
-            if key not in known_schools:
+            if key not in self.known_schools:
                 self.plan.dangling += 1
                 self._problem(
                     WARNING,
@@ -284,20 +272,19 @@ class Planner:
         for kind, refs in (("class", record.classes), ("group", record.groups)):
             for key, data in state.class_refs(refs, kind):
                 if data["school"] in open_keys:
-                    desired["classes"][key] = data
+                    self.classes[key] = data
                     classes.append(key)
         fresh = state.pupil_from_record(record, school_key=school_key, classes=classes)
         merged = self._merge("pupils", record, fresh)
         if merged is None:
             return None
         if record.op == Op.MODIFY and "classes" not in record.present:
-            merged["classes"] = self.current["pupils"][record.key][0]["classes"]
-        desired["pupils"][record.key] = merged
-        self.pupil_school[record.key] = merged["school"]
+            merged["classes"] = old["classes"]
+        school = merged["school"]
+        self._stage("pupils", record.key, merged, school=school, twin=_twin(merged))
         if record.op != Op.MODIFY or "guardian_links" in record.present:
-            for link in record.guardian_links:
-                key = state.link_key(record.key, link.guardian_key)
-                desired["links"][key] = {
+            links = {
+                link.guardian_key: {
                     "pupil": record.key,
                     "guardian": link.guardian_key,
                     "relation": link.relation,
@@ -305,27 +292,47 @@ class Planner:
                     "financial": link.financial,
                     "contact": link.contact,
                 }
-                needed_guardians.add(link.guardian_key)
-            self.linked_pupils.add(record.key)
+                for link in record.guardian_links
+            }
+            for guardian, data in links.items():
+                key = state.link_key(record.key, guardian)
+                self._stage("links", key, data, school=school, pupil=record.key, guardian=guardian)
+            self.plan.references += len(links)
+            if not self.complet:
+                self.restated.add(record.key)  # links the record no longer lists end
         return merged
 
-    def _drop_dangling_links(self, desired):
-        known = desired["guardians"].seen | set(self.current["guardians"])
-        # An unchanged link points to a guardian the database holds: only changed ones can dangle.
-        self.plan.references += len(desired["links"].seen)
-        for key in list(desired["links"].changed):
-            pupil, guardian = state.link_ends(key)
-            if guardian not in known:
-                self.plan.dangling += 1
-                self._problem(
-                    WARNING,
-                    "dangling-guardian",
-                    pupil,
-                    f"Pupil linked to unknown guardian key {guardian}.",
-                )
-                del desired["links"][key]
+    def _guardian(self, record) -> None:
+        if record.op == Op.MODIFY:
+            keep = record.key in self.needed or (not self.complet and record.key in self.old)
+            if not keep:
+                if not self.complet:
+                    self._unknown_person(record.key)
+                return
+        # Adds are staged whoever links to them: the pupils' links decide in the database.
+        merged = self._merge("guardians", record, state.guardian_from_record(record))
+        if merged is not None:
+            self._stage("guardians", record.key, merged)
 
-    def _staff(self, record, open_keys, desired) -> bool:
+    def _linked_guardians(self, keys: list[str]) -> set[str]:
+        found = set()
+        for start in range(0, len(keys), state.CHUNK):
+            chunk = keys[start : start + state.CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            rows = stage.fetch(
+                f"SELECT DISTINCT guardian FROM st_item WHERE kind = 'links'"
+                f" AND guardian IN ({marks})",
+                chunk,
+            )
+            found.update(row[0] for row in rows)
+        return found
+
+    def _staff(self, record) -> None:
+        if not self._kept_staff(record) and not self.complet:
+            self.gone.add("staff", record.key)
+
+    def _kept_staff(self, record) -> bool:
+        open_keys = self.open_keys
         by_school: dict[str, list] = defaultdict(list)
         for function in record.functions:
             by_school[function.school_key].append(
@@ -334,9 +341,9 @@ class Planner:
             )  # fmt: skip
         schools = set(record.school_keys) | set(by_school) | set(record.directed_school_keys)
         open_schools = sorted(schools & open_keys)
+        old = self.old.get(record.key)
         if record.op == Op.MODIFY and not ({"functions", "school_keys"} & record.present):
-            old = self.current["staff"].get(record.key)
-            open_schools = sorted({a[0] for a in old[0]["assignments"]} & open_keys) if old else []
+            open_schools = sorted({a[0] for a in old["assignments"]} & open_keys) if old else []
         if not open_schools:
             return False
         directed = set(record.directed_school_keys)
@@ -344,7 +351,7 @@ class Planner:
         classes = []
         for key, data in state.class_refs(record.classes, "class"):
             if data["school"] in open_keys:
-                desired["classes"].setdefault(key, data)
+                self.classes.setdefault(key, data)
                 classes.append(key)
         fresh = state.staff_from_record(record, assignments=assignments, classes=classes)
         merged = self._merge("staff", record, fresh)
@@ -352,123 +359,139 @@ class Planner:
             return False
         if record.op == Op.MODIFY:
             if not ({"functions", "school_keys", "directed_school_keys"} & record.present):
-                merged["assignments"] = self.current["staff"][record.key][0]["assignments"]
+                merged["assignments"] = old["assignments"]
             if "classes" not in record.present:
-                merged["classes"] = self.current["staff"][record.key][0]["classes"]
-        desired["staff"][record.key] = merged
+                merged["classes"] = old["classes"]
+        school = state.staff_school(merged)
+        self._stage("staff", record.key, merged, school=school, twin=_twin(merged))
         return True
 
-    # -- diff -----------------------------------------------------------------------------
-    def _pupil_school_of(self, key: str) -> str:
-        """The school a pupil will be in: the feed's when it keeps them, else the database's."""
-        if key in self.pupil_school:
-            return self.pupil_school[key]
-        current = self.current["pupils"]
-        return current.school(key) if key in current else ""
+    # -- in the database ------------------------------------------------------------------
+    def _drop_dangling_links(self) -> None:
+        """A link to a guardian neither the feed nor the directory knows is dropped."""
+        where = (
+            "kind = 'links' AND NOT EXISTS (SELECT 1 FROM st_item g WHERE g.kind = 'guardians'"
+            " AND g.key = st_item.guardian) AND NOT EXISTS (SELECT 1 FROM st_cur c"
+            " WHERE c.kind = 'guardians' AND c.key = st_item.guardian)"
+        )
+        rows = stage.fetch(f"SELECT pupil, guardian FROM st_item WHERE {where} ORDER BY key")
+        for pupil, guardian in rows:
+            self.plan.dangling += 1
+            self._problem(
+                WARNING,
+                "dangling-guardian",
+                pupil,
+                f"Pupil linked to unknown guardian key {guardian}.",
+            )
+        if rows:
+            stage.execute(f"DELETE FROM st_item WHERE {where}")
 
-    def _school_of(self, kind: str, key: str, text: str | None, guardian_school: dict) -> str:
-        """The school an item is counted in; `text` is the planned data (None for a leave)."""
-        if kind == "schools":
-            return key
-        if kind == "classes":
-            return key.split("|", 1)[0]
-        if kind == "pupils":
-            return self.pupil_school[key] if text is not None else self.current[kind].school(key)
-        if kind == "staff":
-            return state.staff_school(orjson.loads(text)) if text is not None else (
-                self.current[kind].school(key)
-            )  # fmt: skip
-        if kind == "links":
-            return self._pupil_school_of(state.link_ends(key)[0])
-        return guardian_school.get(key, "")
+    def _keep_linked_guardians(self) -> None:
+        """Data minimisation: a guardian is kept when a kept pupil links to them; in a delta,
+        also when already known (their pupils' records need not come again)."""
+        stage.execute(
+            "DELETE FROM st_item WHERE kind = 'guardians' AND NOT EXISTS (SELECT 1 FROM st_item l"
+            " WHERE l.kind = 'links' AND l.guardian = st_item.key) AND NOT (%s AND EXISTS"
+            " (SELECT 1 FROM st_cur c WHERE c.kind = 'guardians' AND c.key = st_item.key))",
+            [not self.complet],
+        )
 
-    def _diff(self, desired, leaves):
-        plan = self.plan
-        counts = {kind: Counter() for kind in state.KINDS}
-        per_school: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-        guardian_school = {}
-        current_links = self.current["links"]
-        for key in (*desired["links"].changed, *current_links.present()):
-            pupil, guardian = state.link_ends(key)
-            school = self._pupil_school_of(pupil)
-            if school:
-                guardian_school.setdefault(guardian, school)
+    def _guardian_schools(self) -> None:
+        """A link counts in its pupil's school (the feed's when it keeps the pupil), a guardian
+        in the first school of their pupils."""
+        stage.execute(
+            "UPDATE st_cur SET school = (SELECT i.school FROM st_item i WHERE i.kind = 'pupils'"
+            " AND i.key = st_cur.pupil) WHERE kind = 'links' AND EXISTS (SELECT 1 FROM st_item i"
+            " WHERE i.kind = 'pupils' AND i.key = st_cur.pupil)"
+        )
+        for table in ("st_item", "st_cur"):
+            stage.execute(
+                f"UPDATE {table} SET school = COALESCE((SELECT MIN(x.school) FROM ("
+                " SELECT l.guardian, l.school FROM st_item l WHERE l.kind = 'links' UNION ALL"
+                " SELECT c.guardian, c.school FROM st_cur c WHERE c.kind = 'links'"
+                f" AND c.is_left = 0) x WHERE x.guardian = {table}.key), '')"
+                " WHERE kind = 'guardians'"
+            )
 
-        def add(kind, action, key, text, school_key):
-            plan.items.append(Planned(kind, action, key, school_key or "", text))
-            counts[kind][_COUNT_NAME[action]] += 1
-            if school_key:
-                per_school[school_key][kind][_COUNT_NAME[action]] += 1
-
-        gone_links: set[str] = set()
+    def _diff(self) -> None:
         for kind in state.KINDS:
-            current = self.current[kind]
-            present = current.present()
-            wanted = desired[kind]
-            # Seen and equal to the database: nothing to write.
-            counts[kind]["unchanged"] += len(wanted.seen) - len(wanted.changed)
-            for key, text in wanted.changed.items():
-                school_key = self._school_of(kind, key, text, guardian_school)
-                if key not in current:
-                    add(kind, "create", key, text, school_key)
-                    continue
-                action = "return" if current.is_left(key) else "update"
-                delta = _changed(current[key][0], orjson.loads(text))
-                add(kind, action, key, state.dump(delta), school_key)
-            if self.complet and self._kind_is_complete(kind):
-                gone = set(present) - wanted.seen
-            else:
-                gone = set()
-            gone |= {key for key in leaves[kind] if key in current and not current.is_left(key)}
-            gone -= wanted.seen
-            if kind == "links":
-                ending = self.linked_pupils if not self.complet else set()
-                leaving = leaves["pupils"] | self._leaving_pupils
-                for key in present:
-                    pupil = state.link_ends(key)[0]
-                    # A delta restates a pupil's links: those it no longer lists end. A leaving
-                    # pupil's links end with them.
-                    if (pupil in ending and key not in wanted) or pupil in leaving:
-                        gone.add(key)
-                gone_links = gone
-            if kind == "pupils":
-                self._leaving_pupils = set(gone)
-            for key in sorted(gone):
-                school_key = self._school_of(kind, key, None, guardian_school)
-                add(kind, "leave", key, "{}", school_key)
-                if kind in ("pupils", "staff"):
-                    plan.leaving_by_school[school_key] = (
-                        plan.leaving_by_school.get(school_key, 0) + 1
-                    )
-                if kind == "pupils":
-                    plan.pupils_leaving_by_school[school_key] = (
-                        plan.pupils_leaving_by_school.get(school_key, 0) + 1
-                    )
-            plan.active_before[kind] = len(present)
-            if kind in ("pupils", "staff"):
-                for key in present:
-                    school_key = current.school(key)
-                    plan.active_by_school[school_key] = plan.active_by_school.get(school_key, 0) + 1
-                    if kind == "pupils":
-                        plan.pupils_by_school[school_key] = (
-                            plan.pupils_by_school.get(school_key, 0) + 1
-                        )
+            stage.execute(
+                "INSERT INTO st_plan (kind, action, key, school_key, digest, data)"
+                " SELECT i.kind, 'create', i.key, i.school, i.digest, i.data FROM st_item i"
+                " WHERE i.kind = %s AND NOT EXISTS (SELECT 1 FROM st_cur c"
+                " WHERE c.kind = i.kind AND c.key = i.key) ORDER BY i.key",
+                [kind],
+            )
+            self._changes(kind)
+            self._leaves(kind)
         # A guardian left with no present link to a kept pupil goes too (data minimisation).
-        linked = {state.link_ends(key)[1] for key in desired["links"].changed} | {
-            state.link_ends(key)[1] for key in current_links.present() if key not in gone_links
-        }
-        leaving = {i.key for i in plan.items if i.kind == "guardians" and i.action == "leave"}
-        guardians = self.current["guardians"]
-        for key in sorted(guardians.present()):
-            if key not in linked and key not in leaving and key not in desired["guardians"]:
-                add("guardians", "leave", key, "{}", "")
-        plan.counts = {
-            kind: {name: counts[kind][name] for name in _COUNT_NAMES} for kind in state.KINDS
-        }
-        plan.school_counts = {
-            school: {kind: dict(counter) for kind, counter in kinds.items()}
-            for school, kinds in sorted(per_school.items())
-        }
+        stage.execute(
+            "INSERT INTO st_plan (kind, action, key, school_key, digest, data)"
+            " SELECT 'guardians', 'leave', c.key, '', NULL, '{}' FROM st_cur c"
+            " WHERE c.kind = 'guardians' AND c.is_left = 0"
+            " AND NOT EXISTS (SELECT 1 FROM st_item i WHERE i.kind = 'guardians' AND i.key = c.key)"
+            " AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'guardians'"
+            " AND p.key = c.key AND p.action = 'leave')"
+            " AND NOT EXISTS (SELECT 1 FROM st_item l WHERE l.kind = 'links'"
+            " AND l.guardian = c.key)"
+            " AND NOT EXISTS (SELECT 1 FROM st_cur l WHERE l.kind = 'links' AND l.guardian = c.key"
+            " AND l.is_left = 0 AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'links'"
+            " AND p.key = l.key AND p.action = 'leave')) ORDER BY c.key"
+        )
+
+    def _changes(self, kind: str) -> None:
+        """Updates (only the changed fields) and returns. Rows whose digest differs are read
+        back a page at a time; a row of unknown digest is compared field by field."""
+        sql = (
+            "SELECT i.key, i.data, i.digest, i.school, c.is_left, c.digest FROM st_item i"
+            " JOIN st_cur c ON c.kind = i.kind AND c.key = i.key WHERE i.kind = %s"
+            " AND (c.is_left = 1 OR c.digest IS NULL OR c.digest <> i.digest)"
+            f" AND i.key > %s ORDER BY i.key LIMIT {CHANGE_PAGE}"
+        )
+        writer = stage.Writer("st_plan", _PLAN_COLUMNS)
+        page = []
+        for row in keyset_rows(sql, [kind], after=""):
+            page.append(row)
+            if len(page) >= CHANGE_PAGE:
+                self._write_changes(kind, page, writer)
+                page = []
+        self._write_changes(kind, page, writer)
+        writer.flush()
+
+    def _write_changes(self, kind: str, page: list[tuple], writer: stage.Writer) -> None:
+        if not page:
+            return
+        old_rows = state.rows(kind, [row[0] for row in page])
+        for key, text, digest, school, is_left, old_digest in page:
+            old = old_rows[key]
+            if not is_left and old_digest is None and state.dump(old) == text:
+                continue  # unchanged, though its digest was unknown
+            delta = _changed(old, orjson.loads(text))
+            action = "return" if is_left else "update"
+            writer.add(kind, action, key, school, digest, state.dump(delta))
+
+    def _leaves(self, kind: str) -> None:
+        """Present rows the feed drops: every one it omits when a Complet brings the kind's
+        files, else those it deletes. A delta restating a pupil's links ends the ones it no
+        longer lists; a leaving pupil's links end with them."""
+        omitted = "1 = 1" if self.complet and self._kind_is_complete(kind) else "1 = 0"
+        extra = "1 = 0"
+        if kind == "links":
+            omitted += " OR EXISTS (SELECT 1 FROM st_restated r WHERE r.key = c.pupil)"
+            extra = (
+                "EXISTS (SELECT 1 FROM st_gone g WHERE g.kind = 'pupils' AND g.key = c.pupil)"
+                " OR EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'pupils'"
+                " AND p.key = c.pupil AND p.action = 'leave')"
+            )
+        stage.execute(
+            "INSERT INTO st_plan (kind, action, key, school_key, digest, data)"
+            " SELECT c.kind, 'leave', c.key, c.school, NULL, '{}' FROM st_cur c"
+            " WHERE c.kind = %s AND c.is_left = 0 AND ((NOT EXISTS (SELECT 1 FROM st_item i"
+            " WHERE i.kind = c.kind AND i.key = c.key) AND (" + omitted + " OR EXISTS"
+            " (SELECT 1 FROM st_gone g WHERE g.kind = c.kind AND g.key = c.key)))"
+            " OR " + extra + ") ORDER BY c.key",
+            [kind],
+        )
 
     def _kind_is_complete(self, kind: str) -> bool:
         """Leaves are computed from a Complet only for the kinds whose file came."""
@@ -482,41 +505,127 @@ class Planner:
         }[kind]
         return needs <= self.kinds_present
 
-    def _possible_duplicates(self, desired):
+    def _possible_duplicates(self) -> None:
         """A new key with the name and birth date of someone who left: flag, never merge."""
-        for kind in ("pupils", "staff"):
-            leaving = {i.key for i in self.plan.items if i.kind == kind and i.action == "leave"}
-            current = self.current[kind]
-            left = {}
-            for key in current:
-                if current.is_left(key) or key in leaving:
-                    data = current[key][0]
-                    left[(data["last_name"].lower(), data["first_name"].lower(),
-                          data["birth_date"])] = key  # fmt: skip
-            if not left:
+        for kind, model in (("pupils", Pupil), ("staff", Staff)):
+            if not stage.fetch(
+                "SELECT 1 FROM st_plan WHERE kind = %s AND action = 'create' LIMIT 1", [kind]
+            ):
                 continue
-            for key, text in desired[kind].changed.items():
-                if key in current:
-                    continue
-                data = orjson.loads(text)
-                twin = left.get(
-                    (data["last_name"].lower(), data["first_name"].lower(), data["birth_date"])
+            table = connection.ops.quote_name(model._meta.db_table)
+            sql = (
+                f"SELECT t.id, t.join_key, t.last_name, t.first_name, t.birth_date"
+                f" FROM {table} t WHERE (t.left_at IS NOT NULL OR EXISTS (SELECT 1 FROM st_plan p"
+                f" WHERE p.kind = %s AND p.action = 'leave' AND p.key = t.join_key))"
+                f" AND t.id > %s ORDER BY t.id LIMIT {PAGE}"
+            )
+            twins = stage.Writer("st_twin", ("kind", "twin", "key"))
+            for _id, key, last_name, first_name, birth_date in keyset_rows(sql, [kind], after=0):
+                data = {"last_name": last_name, "first_name": first_name, "birth_date": birth_date}
+                twins.add(kind, _twin(data), key)
+            twins.flush()
+            if not twins.count:
+                continue
+            rows = stage.fetch(
+                "SELECT p.key, MIN(t.key) FROM st_plan p JOIN st_item i ON i.kind = p.kind"
+                " AND i.key = p.key JOIN st_twin t ON t.kind = i.kind AND t.twin = i.twin"
+                " WHERE p.kind = %s AND p.action = 'create' GROUP BY p.key ORDER BY p.key",
+                [kind],
+            )
+            for key, twin in rows:
+                self._problem(
+                    WARNING,
+                    "possible-duplicate",
+                    key,
+                    f"Same name and birth date as {twin}, who left: review.",
                 )
-                if twin:
-                    self._problem(
-                        WARNING,
-                        "possible-duplicate",
-                        key,
-                        f"Same name and birth date as {twin}, who left: review.",
-                    )
+
+    def _count(self) -> None:
+        count_plan(self.plan)
+        plan = self.plan
+        staged = dict(stage.fetch("SELECT kind, COUNT(*) FROM st_item GROUP BY kind"))
+        for kind, counts in plan.counts.items():
+            changed = counts["created"] + counts["updated"] + counts["returned"]
+            counts["unchanged"] = staged.get(kind, 0) - changed
+        plan.school_counts = {}
+        for school, kind, action, n in stage.fetch(
+            "SELECT school_key, kind, action, COUNT(*) FROM st_plan WHERE school_key <> ''"
+            " GROUP BY school_key, kind, action ORDER BY school_key, kind, action"
+        ):
+            plan.school_counts.setdefault(school, {}).setdefault(kind, {})[_COUNT_NAME[action]] = n
+        plan.active_before = dict.fromkeys(state.KINDS, 0) | dict(
+            stage.fetch("SELECT kind, COUNT(*) FROM st_cur WHERE is_left = 0 GROUP BY kind")
+        )
+        persons = "kind IN ('pupils', 'staff')"
+        plan.active_by_school = _by_school(
+            f"SELECT school, COUNT(*) FROM st_cur WHERE is_left = 0 AND {persons} GROUP BY school"
+        )
+        plan.pupils_by_school = _by_school(
+            "SELECT school, COUNT(*) FROM st_cur WHERE is_left = 0 AND kind = 'pupils'"
+            " GROUP BY school"
+        )
+        plan.leaving_by_school = _by_school(
+            f"SELECT school_key, COUNT(*) FROM st_plan WHERE action = 'leave' AND {persons}"
+            " GROUP BY school_key"
+        )
+        plan.pupils_leaving_by_school = _by_school(
+            "SELECT school_key, COUNT(*) FROM st_plan WHERE action = 'leave'"
+            " AND kind = 'pupils' GROUP BY school_key"
+        )
+
+
+def _by_school(sql: str) -> dict[str, int]:
+    return dict(stage.fetch(sql))
 
 
 _COUNT_NAME = {"create": "created", "update": "updated", "leave": "left", "return": "returned"}
 _COUNT_NAMES = ("created", "updated", "left", "returned", "unchanged")
 
 
+def count_plan(plan: Plan) -> None:
+    """Counts per kind and action from the staged plan (nothing is unchanged until the
+    planner says so)."""
+    counts = {kind: dict.fromkeys(_COUNT_NAMES, 0) for kind in state.KINDS}
+    for kind, action, n in stage.fetch(
+        "SELECT kind, action, COUNT(*) FROM st_plan GROUP BY kind, action"
+    ):
+        counts[kind][_COUNT_NAME[action]] = n
+    plan.counts = counts
+    plan.item_count = sum(sum(c.values()) for c in counts.values())
+
+
+def restrict_to_schools(plan: Plan, school_keys: Iterable[str]) -> None:
+    """Opening schools adds their people; it never rewrites anyone else from older files."""
+    keys = sorted(set(school_keys))
+    marks = ", ".join(["%s"] * len(keys))
+    stage.execute(
+        f"DELETE FROM st_plan WHERE action NOT IN ('create', 'return')"
+        f" OR school_key NOT IN ({marks})",
+        keys,
+    )
+    count_plan(plan)
+
+
+def item_schools(keys: Iterable[str]) -> dict[str, str]:
+    """The school of each staged plan item among these keys."""
+    keys = sorted(set(keys))
+    found = {}
+    for start in range(0, len(keys), state.CHUNK):
+        chunk = keys[start : start + state.CHUNK]
+        marks = ", ".join(["%s"] * len(chunk))
+        found.update(
+            stage.fetch(
+                f"SELECT key, MIN(school_key) FROM st_plan WHERE school_key <> ''"
+                f" AND key IN ({marks}) GROUP BY key",
+                chunk,
+            )
+        )
+    return found
+
+
 def plan_files(paths: Iterable[Path]) -> Plan:
-    """Identify, parse and diff. Raises FileSetError or FeedFileError before any write."""
+    """Identify, parse and diff. Raises FileSetError or FeedFileError before any write; the
+    plan stays in the staging tables of this connection until stored or `stage.drop()`."""
     files = identify(paths)
     return Planner(files).run()
 

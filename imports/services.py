@@ -22,12 +22,12 @@ from accounts.gdpr.services import rectification_tasks_check
 from accounts.services import account_sync
 from entaix.common.db import PAGE, keyset_rows
 from entaix.common.exceptions import ApplicationError
-from imports import selectors
+from imports import selectors, stage
 from imports.aaf import FeedFileError, Mode, feed_file_from_name
 from imports.apply import Applier
 from imports.guards import held_reasons
 from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
-from imports.plan import FileSetError, Item, Planned, plan_files
+from imports.plan import FileSetError, Item, Plan, item_schools, plan_files, restrict_to_schools
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -65,10 +65,10 @@ def plan_hash(*, run_id: int) -> str:
         ImportPlanItem.objects.filter(run_id=run_id)
         .order_by("seq")
         .annotate(text=Cast("data", TextField()))
-        .values_list("kind", "action", "key", "school_key", "text")
+        .values_list("kind", "action", "key", "school_key", "text", "digest")
     )
     for row in rows.iterator(chunk_size=5000):
-        digest.update("\x1f".join(row).encode())
+        digest.update("\x1f".join(map(str, row)).encode())
         digest.update(b"\n")
     return digest.hexdigest()
 
@@ -127,11 +127,27 @@ def _fail(run: ImportRun, *, code: str, message: str, file: str = "", line=None)
     return run
 
 
+def import_preview(*, paths: Iterable[Path]) -> Plan:
+    """Plan without storing anything (the command's --dry-run)."""
+    try:
+        return plan_files(paths)
+    finally:
+        stage.drop()
+
+
 def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> ImportRun:
     """Compute and store the plan; the run ends planned, held (with reasons) or failed."""
     run = ImportRun.objects.get(pk=run_id)
     if run.status != Status.PLANNING:
         return run  # already planned: a second delivery of the task does nothing
+    try:
+        return _plan_and_store(run, reconcile_schools)
+    finally:
+        stage.drop()  # the staging tables outlive a failed plan only until the next one
+
+
+def _plan_and_store(run: ImportRun, reconcile_schools: Iterable[str]) -> ImportRun:
+    run_id = run.pk
     started = time.monotonic()
     base = selectors.import_run_last_applied()
     paths = [Path(f.path) for f in run.files.all()]
@@ -145,16 +161,13 @@ def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> Im
         return _fail(run, code="unreadable", message=f"A file could not be read: {exc.strerror}")
     parsed = time.monotonic()
 
-    items = plan.items
     reconcile = bool(reconcile_schools)
     if reconcile:
         # Opening schools adds their people; it never rewrites anyone else from older files.
-        opened = set(reconcile_schools)
-        items = [i for i in items if i.school_key in opened and i.action in ("create", "return")]
-        plan.counts = _recount(items, plan.counts)
+        restrict_to_schools(plan, reconcile_schools)
     first_import = base is None and not School.objects.exists()
     reasons = []
-    if items:
+    if plan.item_count:
         reasons = held_reasons(
             plan,
             today=timezone.localdate(),
@@ -177,8 +190,8 @@ def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> Im
         run.held_reasons = reasons
         run.error_count = sum(p.level == "error" for p in plan.problems)
         run.warning_count = sum(p.level == "warning" for p in plan.problems)
-        _store_plan_items(run, items)
-        school_of = _problem_schools(plan.problems, items)
+        stage.store(run_id=run.pk, table=ImportPlanItem._meta.db_table)
+        school_of = _problem_schools(plan.problems)
         ImportProblem.objects.bulk_create(
             (
                 ImportProblem(run=run, level=p.level, code=p.code, file=p.file, line=p.line,
@@ -194,15 +207,15 @@ def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> Im
                        "store_plan": round(time.monotonic() - parsed, 3)}  # fmt: skip
         run.progress = 50
         run.save()
-    logger.info("import run %s planned: %s items, status %s", run.pk, len(items), run.status)
+    logger.info("import run %s planned: %s items, status %s", run.pk, plan.item_count, run.status)
     return run
 
 
-def _problem_schools(problems, items: list[Planned]) -> dict[str, str]:
+def _problem_schools(problems) -> dict[str, str]:
     """The school each problem's person belongs to, for the directors' per-school report:
     from the plan for newcomers, from the directory for the others."""
     keys = {p.identifier for p in problems if p.identifier}
-    found = {i.key: i.school_key for i in items if i.key in keys and i.school_key}
+    found = item_schools(keys)
     rest = sorted(keys - set(found))
     for start in range(0, len(rest), 5000):
         chunk = rest[start : start + 5000]
@@ -218,37 +231,6 @@ def _problem_schools(problems, items: list[Planned]) -> dict[str, str]:
             for key, school_key in rows:
                 found.setdefault(key, school_key)
     return found
-
-
-def _store_plan_items(run: ImportRun, items: list[Planned]) -> None:
-    """A first import's plan holds every record: COPY it (bulk_create spends its time building
-    SQL in Python); other databases take the ORM's way."""
-    if connection.vendor != "postgresql":
-        ImportPlanItem.objects.bulk_create(
-            (
-                ImportPlanItem(run=run, seq=seq, kind=i.kind, action=i.action, key=i.key,
-                               school_key=i.school_key, data=orjson.loads(i.text))
-                for seq, i in enumerate(items)
-            ),
-            batch_size=5000,
-        )  # fmt: skip
-        return
-    columns = "run_id, seq, kind, action, key, school_key, data"
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {ImportPlanItem._meta.db_table} ({columns}) FROM STDIN") as copy,
-    ):
-        for seq, i in enumerate(items):
-            copy.write_row((run.pk, seq, i.kind, i.action, i.key, i.school_key, i.text))
-
-
-def _recount(items: list[Planned], counts: dict) -> dict:
-    fresh = {kind: dict.fromkeys(("created", "updated", "left", "returned", "unchanged"), 0)
-             for kind in counts}  # fmt: skip
-    names = {"create": "created", "update": "updated", "leave": "left", "return": "returned"}
-    for item in items:
-        fresh[item.kind][names[item.action]] += 1
-    return fresh
 
 
 def import_run_apply(*, run_id: int) -> ImportRun:
@@ -316,11 +298,11 @@ def _stored_items(run: ImportRun, *, kind: str) -> Iterable[Item]:
     row was a fifth of a first import's apply)."""
     table = connection.ops.quote_name(ImportPlanItem._meta.db_table)
     sql = (
-        f"SELECT seq, action, key, school_key, data FROM {table}"  # noqa: S608 - our table name
+        f"SELECT seq, action, key, school_key, data, digest FROM {table}"  # noqa: S608 - our table
         f" WHERE run_id = %s AND kind = %s AND seq > %s ORDER BY seq LIMIT {PAGE}"
     )
-    for _seq, action, key, school_key, data in keyset_rows(sql, [run.pk, kind], after=-1):
-        yield Item(kind, action, key, school_key, orjson.loads(data))
+    for _seq, action, key, school_key, data, digest in keyset_rows(sql, [run.pk, kind], after=-1):
+        yield Item(kind, action, key, school_key, orjson.loads(data), digest)
 
 
 def import_run_queue(*, run_id: int) -> None:
@@ -405,6 +387,11 @@ def school_close(*, uais: Iterable[str], user=None) -> ImportRun:
         .exclude(pupil_links__left_at__isnull=True, pupil_links__pupil__left_at__isnull=True)
         .update(**stamp)
     )
+    # Staff keep their other schools: their rows no longer match the digest of their record.
+    Staff.objects.filter(
+        Q(assignments__school_id__in=school_ids)
+        | Q(class_links__school_class__school_id__in=school_ids)
+    ).update(feed_digest=None)
     StaffClass.objects.filter(school_class__school_id__in=school_ids).delete()
     StaffAssignment.objects.filter(school_id__in=school_ids).delete()
     counts["staff"] = (

@@ -1,16 +1,17 @@
 """The directory as comparable plain dicts, both from the feed and from the database.
 
-The planner diffs these dicts; the applier writes them back. One shape per kind, JSON-safe
-(dates as ISO strings, memberships as sorted lists of keys), so a stored plan replays exactly.
+The planner stages and diffs these dicts; the applier writes them back. One shape per kind,
+JSON-safe (dates as ISO strings, memberships as sorted lists of keys), so a stored plan replays
+exactly.
 """
 
+import hashlib
 import operator
 from collections.abc import Iterable
 
 import orjson
 from django.db import connection, models
 
-from entaix.common.db import PAGE, keyset_rows
 from imports.aaf import ClassRef, GuardianRecord, PupilRecord, SchoolRecord, StaffRecord
 from schools.models import (
     Guardian,
@@ -104,53 +105,22 @@ def class_refs(refs: Iterable[ClassRef], kind: str) -> list[tuple[str, dict]]:
 
 
 # --- from the database ----------------------------------------------------------------------
-# Each loader returns a Snapshot: per key, the row as canonical JSON text (sorted keys), whether
-# it has left, and its school. Text, not dicts: a dict per row made the planner's memory three
-# times larger; equal texts are equal rows. orjson is five times faster than the stdlib encoder;
-# its bytes keep an 8 KB buffer each, so they are decoded to a compact str.
+# The planner compares digests in the database (imports/stage.py); these loaders render the few
+# rows whose fields it needs in full: the targets of updates, returns and modify records, and
+# rows whose digest is unknown. Dicts are compared and stored as canonical JSON (sorted keys);
+# orjson is five times faster than the stdlib encoder, and its bytes are decoded to a compact str.
+
+CHUNK = 1000  # keys per query (SQLite allows a few thousand parameters)
 
 
 def dump(data: dict) -> str:
     return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
 
-class Snapshot:
-    """One kind's rows in the database, keyed by join key; rows decode when asked for."""
-
-    __slots__ = ("rows",)
-
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[str, bool, str]] = {}
-
-    def add(self, key: str, data: dict, left: bool, school: str = "") -> None:
-        self.rows[key] = (dump(data), left, school)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.rows
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def text(self, key: str) -> str | None:
-        row = self.rows.get(key)
-        return None if row is None else row[0]
-
-    def is_left(self, key: str) -> bool:
-        return self.rows[key][1]
-
-    def school(self, key: str) -> str:
-        return self.rows[key][2]
-
-    def get(self, key: str) -> tuple[dict, bool] | None:
-        row = self.rows.get(key)
-        return None if row is None else (orjson.loads(row[0]), row[1])
-
-    def __getitem__(self, key: str) -> tuple[dict, bool]:
-        text, left, _ = self.rows[key]
-        return orjson.loads(text), left
-
-    def present(self) -> list[str]:
-        return [key for key, row in self.rows.items() if not row[1]]
+def digest(text: str) -> int:
+    """64-bit digest of a record's canonical JSON, as stored in its row's feed_digest. It is only
+    compared with the same key's previous digest, so 64 bits leave no practical collision."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), signed=True)
 
 
 def _converter(field):
@@ -164,125 +134,147 @@ def _converter(field):
     return None
 
 
-def _rows(model, fields: tuple[str, ...], extra: tuple[str, ...] = ()) -> Iterable[dict]:
-    """Each row as {"id", "join_key", "left", *fields, *extra (by attname)}, read in keyset
-    pages of plain tuples: the ORM's work per row doubled the time to read the directory."""
+def _rows(model, fields: tuple[str, ...], keys: list[str], extra: tuple[str, ...] = ()):
+    """Rows of the given join keys as {"id", "join_key", *fields, *extra (by attname)}, read as
+    plain tuples: the ORM's work per row doubled the time to read the directory."""
     meta = model._meta
     model_fields = [meta.get_field(name) for name in (*fields, *extra)]
     names = [field.attname for field in model_fields]
     converters = [(i, c) for i, f in enumerate(model_fields) if (c := _converter(f))]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in model_fields)
-    # Identifiers come from the model's metadata, quoted; the page bound is a parameter.
-    sql = (
-        f"SELECT id, join_key, left_at IS NOT NULL, {columns} FROM {quote(meta.db_table)}"  # noqa: S608
-        f" WHERE id > %s ORDER BY id LIMIT {PAGE}"
-    )
-    for row in keyset_rows(sql, [], after=0):
-        values = list(row[3:])
-        for i, convert in converters:
-            values[i] = convert(values[i])
-        data = dict(zip(names, values, strict=True))
-        data["id"], data["join_key"], data["left"] = row[0], row[1], bool(row[2])
-        yield data
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        marks = ", ".join(["%s"] * len(chunk))
+        # Identifiers come from the model's metadata, quoted; the keys are parameters.
+        sql = (
+            f"SELECT id, join_key, {columns} FROM {quote(meta.db_table)}"  # noqa: S608
+            f" WHERE join_key IN ({marks})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, chunk)
+            for row in cursor.fetchall():
+                values = list(row[2:])
+                for i, convert in converters:
+                    values[i] = convert(values[i])
+                data = dict(zip(names, values, strict=True))
+                data["id"], data["join_key"] = row[0], row[1]
+                yield data
 
 
-def load_schools() -> Snapshot:
-    result = Snapshot()
-    for row in _rows(School, SCHOOL_FIELDS):
-        data = {f: row[f] for f in SCHOOL_FIELDS}
-        result.add(row["join_key"], data, row["left"], row["join_key"])
-    return result
-
-
-def school_keys_by_id() -> dict[int, str]:
+def _school_keys() -> dict[int, str]:
     return dict(School.objects.values_list("id", "join_key"))
 
 
-def load_classes(school_keys: dict[int, str]) -> Snapshot:
-    result = Snapshot()
-    for row in SchoolClass.objects.values("school_id", "kind", "code", "name", "left_at"):
-        school = school_keys[row["school_id"]]
-        data = {"school": school, "kind": row["kind"], "code": row["code"], "name": row["name"]}
-        key = class_key(school, row["kind"], row["code"])
-        result.add(key, data, row["left_at"] is not None, school)
+def _memberships(through, owner: str, ids: list[int], school_keys) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = through.objects.filter(**{f"{owner}__in": ids[start : start + CHUNK]})
+        for owner_id, school_id, kind, code in rows.values_list(
+            owner, "school_class__school_id", "school_class__kind", "school_class__code"
+        ):
+            result.setdefault(owner_id, []).append(class_key(school_keys[school_id], kind, code))
     return result
 
 
-def _class_keys_by_id(school_keys: dict[int, str]) -> dict[int, str]:
+def _schools(keys: list[str]) -> dict[str, dict]:
     return {
-        row[0]: class_key(school_keys[row[1]], row[2], row[3])
-        for row in SchoolClass.objects.values_list("id", "school_id", "kind", "code")
+        row["join_key"]: {f: row[f] for f in SCHOOL_FIELDS}
+        for row in _rows(School, SCHOOL_FIELDS, keys)
     }
 
 
-def _memberships(through, owner: str, class_keys: dict[int, str]) -> dict[int, list[str]]:
-    result: dict[int, list[str]] = {}
-    for owner_id, class_id in through.objects.values_list(owner, "school_class_id").iterator(5000):
-        result.setdefault(owner_id, []).append(class_keys[class_id])
+def _classes(keys: list[str]) -> dict[str, dict]:
+    wanted = set(keys)
+    schools = sorted({key.split("|", 1)[0] for key in keys})
+    result = {}
+    rows = SchoolClass.objects.filter(school__join_key__in=schools).values_list(
+        "school__join_key", "kind", "code", "name"
+    )
+    for school, kind, code, name in rows:
+        key = class_key(school, kind, code)
+        if key in wanted:
+            result[key] = {"school": school, "kind": kind, "code": code, "name": name}
     return result
 
 
-def load_pupils(school_keys: dict[int, str]) -> Snapshot:
-    class_keys = _class_keys_by_id(school_keys)
-    memberships = _memberships(PupilClass, "pupil_id", class_keys)
-    result = Snapshot()
-    for row in _rows(Pupil, PUPIL_FIELDS, ("school",)):
+def _pupils(keys: list[str]) -> dict[str, dict]:
+    school_keys = _school_keys()
+    rows = list(_rows(Pupil, PUPIL_FIELDS, keys, ("school",)))
+    memberships = _memberships(PupilClass, "pupil_id", [r["id"] for r in rows], school_keys)
+    result = {}
+    for row in rows:
         data = {f: row[f] for f in PUPIL_FIELDS}
         data["school"] = school_keys[row["school_id"]]
-        data["classes"] = sorted(memberships.pop(row["id"], ()))
-        result.add(row["join_key"], data, row["left"], data["school"])
+        data["classes"] = sorted(memberships.get(row["id"], ()))
+        result[row["join_key"]] = data
     return result
 
 
-def load_guardians() -> Snapshot:
-    result = Snapshot()
-    for row in _rows(Guardian, GUARDIAN_FIELDS):
-        data = {f: row[f] for f in GUARDIAN_FIELDS}
-        result.add(row["join_key"], data, row["left"])
-    return result
+def _guardians(keys: list[str]) -> dict[str, dict]:
+    return {
+        row["join_key"]: {f: row[f] for f in GUARDIAN_FIELDS}
+        for row in _rows(Guardian, GUARDIAN_FIELDS, keys)
+    }
 
 
-def load_staff(school_keys: dict[int, str]) -> Snapshot:
-    class_keys = _class_keys_by_id(school_keys)
-    classes = _memberships(StaffClass, "staff_id", class_keys)
+def _staff(keys: list[str]) -> dict[str, dict]:
+    school_keys = _school_keys()
+    rows = list(_rows(Staff, STAFF_FIELDS, keys))
+    ids = [r["id"] for r in rows]
+    classes = _memberships(StaffClass, "staff_id", ids, school_keys)
     assignments: dict[int, list[list]] = {}
-    for staff_id, school_id, is_director, functions in StaffAssignment.objects.values_list(
-        "staff_id", "school_id", "is_director", "functions"
-    ):
-        assignments.setdefault(staff_id, []).append(
-            [school_keys[school_id], is_director, functions]
-        )
-    result = Snapshot()
-    for row in _rows(Staff, STAFF_FIELDS):
+    for start in range(0, len(ids), CHUNK):
+        for staff_id, school_id, is_director, functions in StaffAssignment.objects.filter(
+            staff_id__in=ids[start : start + CHUNK]
+        ).values_list("staff_id", "school_id", "is_director", "functions"):
+            assignments.setdefault(staff_id, []).append(
+                [school_keys[school_id], is_director, functions]
+            )
+    result = {}
+    for row in rows:
         data = {f: row[f] for f in STAFF_FIELDS}
         data["assignments"] = sorted(assignments.get(row["id"], ()))
         data["classes"] = sorted(classes.get(row["id"], ()))
-        result.add(row["join_key"], data, row["left"], staff_school(data))
+        result[row["join_key"]] = data
     return result
+
+
+def _links(keys: list[str]) -> dict[str, dict]:
+    wanted = set(keys)
+    pupils = sorted({link_ends(key)[0] for key in keys})
+    result = {}
+    for start in range(0, len(pupils), CHUNK):
+        rows = GuardianLink.objects.filter(pupil__join_key__in=pupils[start : start + CHUNK])
+        for pupil, guardian, relation, legal, financial, contact in rows.values_list(
+            "pupil__join_key", "guardian__join_key", *LINK_FIELDS
+        ):
+            key = link_key(pupil, guardian)
+            if key in wanted:
+                result[key] = {
+                    "pupil": pupil,
+                    "guardian": guardian,
+                    "relation": relation,
+                    "legal": legal,
+                    "financial": financial,
+                    "contact": contact,
+                }
+    return result
+
+
+_LOADERS = {"schools": _schools, "classes": _classes, "pupils": _pupils,
+            "guardians": _guardians, "staff": _staff, "links": _links}  # fmt: skip
+
+
+def rows(kind: str, keys: Iterable[str]) -> dict[str, dict]:
+    """The directory's rows of one kind for the given keys, as the feed side renders them."""
+    keys = sorted(set(keys))
+    return _LOADERS[kind](keys) if keys else {}
 
 
 def staff_school(data: dict) -> str:
     """Staff are counted in their first open school."""
     return data["assignments"][0][0] if data["assignments"] else ""
-
-
-def load_links() -> Snapshot:
-    result = Snapshot()
-    rows = GuardianLink.objects.values_list(
-        "pupil__join_key", "guardian__join_key", *LINK_FIELDS, "left_at"
-    ).iterator(5000)
-    for pupil, guardian, relation, legal, financial, contact, left_at in rows:
-        data = {
-            "pupil": pupil,
-            "guardian": guardian,
-            "relation": relation,
-            "legal": legal,
-            "financial": financial,
-            "contact": contact,
-        }
-        result.add(link_key(pupil, guardian), data, left_at is not None)
-    return result
 
 
 def link_ends(key: str) -> tuple[str, str]:

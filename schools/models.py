@@ -12,6 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from entaix.common.models import BaseModel
 
 
+def feed_digest_field():
+    """A 64-bit digest of the feed record as last applied, set by the importer: a re-import
+    compares digests instead of reading the whole directory back. NULL when unknown (a row
+    changed outside the importer): the importer then compares the row itself."""
+    return models.BigIntegerField(_("feed digest"), null=True, blank=True, editable=False)
+
+
 class FeedOwned(BaseModel):
     """Provenance of a record that comes from the AAF feed."""
 
@@ -23,6 +30,7 @@ class FeedOwned(BaseModel):
         _("last changed by import run"), null=True, blank=True
     )
     left_at = models.DateTimeField(_("left at"), null=True, blank=True, db_index=True)
+    feed_digest = feed_digest_field()
 
     class Meta:
         abstract = True
@@ -83,6 +91,7 @@ class SchoolClass(BaseModel):
     first_seen_at = models.DateTimeField(_("first seen"))
     last_seen_at = models.DateTimeField(_("last seen"))
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    feed_digest = feed_digest_field()
 
     class Meta:
         ordering = ["school", "kind", "name"]
@@ -185,6 +194,7 @@ class GuardianLink(models.Model):
     contact = models.BooleanField(_("contact"), default=False)
     # A link the feed no longer states ends here; the row stays (imports never hard-delete).
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    feed_digest = feed_digest_field()
 
     class Meta:
         verbose_name = _("guardian link")

@@ -113,6 +113,7 @@ def _feed_person(rule: Rule) -> dict[str, FieldClass]:
         "last_seen_at": system,
         "last_changed_run": system,
         "left_at": system,
+        "feed_digest": system,  # a hash of the feed's record: derived from personal data
         "birth_name": aaf,
         "last_name": aaf,
         "first_name": aaf,
@@ -144,6 +145,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
                 "last_seen_at",
                 "last_changed_run",
                 "left_at",
+                "feed_digest",
                 "uai",
                 "siren",
                 "name",
@@ -177,6 +179,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "first_seen_at": _SCHOOL,
         "last_seen_at": _SCHOOL,
         "left_at": _SCHOOL,
+        "feed_digest": _SCHOOL,
     },
     "schools.pupil": {
         **_feed_person(Rule.PUPIL),
@@ -222,6 +225,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
             ("pupil", "guardian", "relation", "legal", "financial", "contact"), _GUARDIAN
         ),
         "left_at": _p(Source.SYSTEM, Rule.GUARDIAN),
+        "feed_digest": _p(Source.SYSTEM, Rule.GUARDIAN),
     },
     "schools.staff": {
         **_feed_person(Rule.STAFF),
@@ -462,6 +466,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "key": _TRACE,  # join keys of the person (or of a pupil and a guardian)
         "school_key": TECH,
         "data": _TRACE,  # the feed's values: names, addresses, phones…
+        "digest": _TRACE,  # a hash of those values
     },
     "imports.importlock": {"id": TECH, "name": TECH},
     "imports.fetchattempt": {

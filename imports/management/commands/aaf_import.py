@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from entaix.common.exceptions import ApplicationError
 from imports import services
 from imports.models import ImportRun
-from imports.plan import FileSetError, plan_files
+from imports.plan import FileSetError
 
 KINDS = ("schools", "classes", "pupils", "guardians", "staff", "links")
 
@@ -58,7 +58,7 @@ class Command(BaseCommand):
         from imports.aaf import FeedFileError
 
         try:
-            plan = plan_files(services.expand_paths(paths))
+            plan = services.import_preview(paths=services.expand_paths(paths))
         except (FileSetError, FeedFileError) as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         payload = {
