@@ -219,8 +219,6 @@ class Planner:
 
         self._drop_dangling_links()
         self._keep_linked_guardians()
-        self._guardian_schools()
-        stage.analyze()
         self._diff()
         self._possible_duplicates()
         self._count()
@@ -396,22 +394,24 @@ class Planner:
             [not self.complet],
         )
 
-    def _guardian_schools(self) -> None:
-        """A link counts in its pupil's school (the feed's when it keeps the pupil), a guardian
-        in the first school of their pupils."""
-        stage.execute(
-            "UPDATE st_cur SET school = (SELECT i.school FROM st_item i WHERE i.kind = 'pupils'"
-            " AND i.key = st_cur.pupil) WHERE kind = 'links' AND EXISTS (SELECT 1 FROM st_item i"
-            " WHERE i.kind = 'pupils' AND i.key = st_cur.pupil)"
+    def _plan_schools(self) -> None:
+        """A leaving link counts in its pupil's school (the feed's, when it keeps the pupil), a
+        guardian in the first school of their pupils. Only plan rows need one."""
+        pupil_school = (
+            "SELECT i.school FROM st_cur c JOIN st_item i ON i.kind = 'pupils' AND i.key = c.pupil"
+            " WHERE c.kind = 'links' AND c.key = st_plan.key"
         )
-        for table in ("st_item", "st_cur"):
-            stage.execute(
-                f"UPDATE {table} SET school = COALESCE((SELECT MIN(x.school) FROM ("
-                " SELECT l.guardian, l.school FROM st_item l WHERE l.kind = 'links' UNION ALL"
-                " SELECT c.guardian, c.school FROM st_cur c WHERE c.kind = 'links'"
-                f" AND c.is_left = 0) x WHERE x.guardian = {table}.key), '')"
-                " WHERE kind = 'guardians'"
-            )
+        stage.execute(
+            f"UPDATE st_plan SET school_key = ({pupil_school}) WHERE kind = 'links'"
+            f" AND action = 'leave' AND EXISTS ({pupil_school})"
+        )
+        stage.execute(
+            "UPDATE st_plan SET school_key = COALESCE((SELECT MIN(x.school) FROM ("
+            " SELECT l.guardian, l.school FROM st_item l WHERE l.kind = 'links' UNION ALL"
+            " SELECT c.guardian, COALESCE(i.school, c.school) FROM st_cur c LEFT JOIN st_item i"
+            " ON i.kind = 'pupils' AND i.key = c.pupil WHERE c.kind = 'links' AND c.is_left = 0"
+            ") x WHERE x.guardian = st_plan.key), '') WHERE kind = 'guardians'"
+        )
 
     def _diff(self) -> None:
         for kind in state.KINDS:
@@ -424,6 +424,7 @@ class Planner:
             )
             self._changes(kind)
             self._leaves(kind)
+        self._plan_schools()
         # A guardian left with no present link to a kept pupil goes too (data minimisation).
         stage.execute(
             "INSERT INTO st_plan (kind, action, key, school_key, digest, data)"
@@ -473,23 +474,38 @@ class Planner:
     def _leaves(self, kind: str) -> None:
         """Present rows the feed drops: every one it omits when a Complet brings the kind's
         files, else those it deletes. A delta restating a pupil's links ends the ones it no
-        longer lists; a leaving pupil's links end with them."""
-        omitted = "1 = 1" if self.complet and self._kind_is_complete(kind) else "1 = 0"
-        extra = "1 = 0"
-        if kind == "links":
-            omitted += " OR EXISTS (SELECT 1 FROM st_restated r WHERE r.key = c.pupil)"
-            extra = (
-                "EXISTS (SELECT 1 FROM st_gone g WHERE g.kind = 'pupils' AND g.key = c.pupil)"
-                " OR EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'pupils'"
-                " AND p.key = c.pupil AND p.action = 'leave')"
-            )
-        stage.execute(
+        longer lists; a leaving pupil's links end with them. One statement per rule: each is
+        then a plain (anti-)join, where ORs of subqueries were tested row by row."""
+        insert = (
             "INSERT INTO st_plan (kind, action, key, school_key, digest, data)"
             " SELECT c.kind, 'leave', c.key, c.school, NULL, '{}' FROM st_cur c"
-            " WHERE c.kind = %s AND c.is_left = 0 AND ((NOT EXISTS (SELECT 1 FROM st_item i"
-            " WHERE i.kind = c.kind AND i.key = c.key) AND (" + omitted + " OR EXISTS"
-            " (SELECT 1 FROM st_gone g WHERE g.kind = c.kind AND g.key = c.key)))"
-            " OR " + extra + ") ORDER BY c.key",
+            " WHERE c.kind = %s AND c.is_left = 0 AND "
+        )
+        omitted = "NOT EXISTS (SELECT 1 FROM st_item i WHERE i.kind = c.kind AND i.key = c.key)"
+        if self.complet and self._kind_is_complete(kind):
+            stage.execute(insert + omitted + " ORDER BY c.key", [kind])
+        else:
+            stage.execute(
+                insert + omitted + " AND c.key IN (SELECT g.key FROM st_gone g WHERE g.kind = %s)"
+                " ORDER BY c.key",
+                [kind, kind],
+            )
+        if kind != "links":
+            return
+        not_yet = (
+            " AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = c.kind AND p.key = c.key"
+            " AND p.action = 'leave')"
+        )
+        stage.execute(
+            insert + omitted + not_yet + " AND c.pupil IN (SELECT r.key FROM st_restated r)"
+            " ORDER BY c.key",
+            [kind],
+        )
+        stage.execute(
+            insert + "c.pupil IN (SELECT g.key FROM st_gone g WHERE g.kind = 'pupils' UNION"
+            " SELECT p.key FROM st_plan p WHERE p.kind = 'pupils' AND p.action = 'leave')"
+            + not_yet
+            + " ORDER BY c.key",
             [kind],
         )
 
