@@ -96,9 +96,18 @@ def step(name: str, args) -> dict:
             "rows_written": _rows_written() - before,
             "records": sum(run.record_counts.values()),
         }
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = _peak_rss_mb()
     result.setdefault("cpu", _cpu_seconds(connection) - cpu_before)
     return result
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak: getrusage's ru_maxrss survives exec, so a child started by a
+    parent that had generated the feed reported the parent's peak. VmHWM starts afresh."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu_seconds(connection) -> float:

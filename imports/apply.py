@@ -1,7 +1,6 @@
 """Applying a stored plan: bulk writes in dependency order, inside the caller's transaction."""
 
 import datetime
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from django.db import connection
@@ -21,6 +20,7 @@ from schools.models import (
 )
 
 BATCH = 2000
+PAGE = 5000  # plan items applied at a time
 ANALYZE_ABOVE = 5000  # rows written
 _PERSON_MODELS = {"pupils": Pupil, "guardians": Guardian, "staff": Staff}
 
@@ -36,21 +36,19 @@ def _model_values(kind: str, data: dict) -> dict:
     return values
 
 
-class _Lazy(dict):
-    """Loads one kind's items when asked, and forgets the previous kind's."""
+def _ids(model, keys: set[str]) -> dict[str, int]:
+    return dict(model.objects.filter(join_key__in=sorted(keys)).values_list("join_key", "id"))
 
-    def __init__(self, load: Callable[[str], Iterable]) -> None:
-        super().__init__()
-        self.load = load
 
-    total = 0
-
-    def __missing__(self, kind: str) -> list:
-        self.clear()
-        items = list(self.load(kind))
-        self.total += len(items)
-        self[kind] = items
-        return items
+def _pages(items: Iterable, size: int) -> Iterable[list]:
+    page = []
+    for item in items:
+        page.append(item)
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 class Applier:
@@ -61,29 +59,29 @@ class Applier:
         self.written = 0
         self.class_ids: dict[str, int] = {}
 
-    def apply(self, items) -> None:
-        by_kind = defaultdict(list)
-        for item in items:
-            by_kind[item.kind].append(item)
-        self.apply_kinds(lambda kind: by_kind[kind])
-
     def apply_kinds(self, items_of: Callable[[str], Iterable]) -> None:
-        """Dependency order: schools, classes, then persons, then the links between them."""
-        by_kind = _Lazy(items_of)
-        self._feed_owned("schools", School, by_kind["schools"])
-        self.school_ids = dict(School.objects.values_list("join_key", "id"))
-        self._classes(by_kind["classes"])
-        self.class_ids = {
-            state.class_key(key, kind, code): pk
-            for pk, key, kind, code in SchoolClass.objects.values_list(
-                "id", "school__join_key", "kind", "code"
-            )
-        }
-        self._feed_owned("guardians", Guardian, by_kind["guardians"])
-        self._feed_owned("staff", Staff, by_kind["staff"])
-        self._feed_owned("pupils", Pupil, by_kind["pupils"])
-        self._links(by_kind["links"])
-        self.written = by_kind.total
+        """Dependency order: schools, classes, then persons, then the links between them. Each
+        kind is read and written a page at a time: memory does not grow with the plan."""
+        for kind, write in (
+            ("schools", lambda page: self._feed_owned("schools", School, page)),
+            ("classes", self._classes),
+            ("guardians", lambda page: self._feed_owned("guardians", Guardian, page)),
+            ("staff", lambda page: self._feed_owned("staff", Staff, page)),
+            ("pupils", lambda page: self._feed_owned("pupils", Pupil, page)),
+            ("links", self._links),
+        ):
+            if kind == "classes":
+                self.school_ids = dict(School.objects.values_list("join_key", "id"))
+            if kind == "guardians":
+                self.class_ids = {
+                    state.class_key(key, kind, code): pk
+                    for pk, key, kind, code in SchoolClass.objects.values_list(
+                        "id", "school__join_key", "kind", "code"
+                    )
+                }
+            for page in _pages(items_of(kind), PAGE):
+                write(page)
+                self.written += len(page)
 
     def refresh_statistics(self) -> None:
         """After a large first import, the planner's statistics still describe empty tables:
@@ -229,8 +227,9 @@ class Applier:
     def _links(self, items) -> None:
         if not items:
             return
-        pupil_ids = dict(Pupil.objects.values_list("join_key", "id"))
-        guardian_ids = dict(Guardian.objects.values_list("join_key", "id"))
+        ends = [state.link_ends(item.key) for item in items]
+        pupil_ids = _ids(Pupil, {pupil for pupil, _ in ends})
+        guardian_ids = _ids(Guardian, {guardian for _, guardian in ends})
         existing = {}
         others = [i for i in items if i.action != "create"]
         if others:

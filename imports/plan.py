@@ -12,12 +12,19 @@ schools.
 # always go as parameters.
 # ruff: noqa: S608
 
+import logging
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+from django.conf import settings
 from django.db import connection
 
 from entaix.common.db import PAGE, keyset_rows
@@ -36,6 +43,7 @@ from imports.aaf import (
 )
 from schools.models import Pupil, School, Staff
 
+logger = logging.getLogger(__name__)
 ALL_KINDS = frozenset(Kind)
 _FILE_ORDER = (Kind.SCHOOL, Kind.PUPIL, Kind.GUARDIAN, Kind.STAFF)  # pupils tell which guardians
 
@@ -162,8 +170,11 @@ class Planner:
             )
 
     def _pass(self, kind: Kind, name: str, handle) -> None:
+        self._modified(name, self._read(kind, name, handle), handle)
+
+    def _read(self, kind: Kind, name: str, handle) -> list:
         """Deletes are staged as leaves, adds handled as they stream by; records a delta
-        modifies wait until the end of the kind, to read their rows in one go."""
+        modifies are returned, to be handled once their rows are read in one go."""
         modifies = []
         for record in self._records(kind):
             if record.op == Op.DELETE:
@@ -172,6 +183,9 @@ class Planner:
                 modifies.append(record)
             else:
                 handle(record)
+        return modifies
+
+    def _modified(self, name: str, modifies: list, handle) -> None:
         if not modifies:
             return
         keys = [record.key for record in modifies]
@@ -182,6 +196,61 @@ class Planner:
         for record in modifies:
             handle(record)
         self.old, self.needed = {}, set()
+
+    # -- a second process for the guardian and staff files ----------------------------------
+    def _helper_start(self):
+        """Guardians and staff depend on the pupils only through the records a delta
+        modifies: a second process reads their files while this one reads the pupils'."""
+        files = [(path, feed) for path, feed in self.files if feed.kind in _HELPER_KINDS]
+        minimum = settings.IMPORT_PARALLEL_MIN_BYTES
+        size = sum(path.stat().st_size for path, _ in self.files)
+        if connection.vendor != "postgresql" or not files or minimum < 0 or size < minimum:
+            return None
+        folder = Path(tempfile.mkdtemp(prefix="entaix-plan-"))
+        job = {"files": files, "complet": self.complet, "open_keys": self.open_keys,
+               "known_schools": self.known_schools, "folder": str(folder)}  # fmt: skip
+        (folder / "job").write_bytes(pickle.dumps(job))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "imports.plan_helper", str(folder)], cwd=settings.BASE_DIR
+        )
+        return process, folder
+
+    def _helper_stop(self, helper) -> None:
+        process, folder = helper
+        process.kill()
+        process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def _helper_join(self, helper) -> None:
+        process, folder = helper
+        try:
+            result = None
+            if process.wait() == 0:
+                result = pickle.loads((folder / "result").read_bytes())  # noqa: S301 - ours
+            else:
+                logger.warning("the planner's helper process failed: reading in this one")
+            if result is None:
+                for kind in _HELPER_KINDS:
+                    self._pass(kind, _HELPER_KINDS[kind], self._handler(kind))
+                return
+            if "error" in result:
+                raise FeedFileError(**result["error"])
+            self.items.flush()
+            self.gone.flush()
+            stage.load_file("st_item", _ITEM_COLUMNS, folder / "items")
+            stage.load_file("st_gone", ("kind", "key"), folder / "gone")
+            self.plan.record_counts.update(result["record_counts"])
+            for key, data in result["classes"].items():
+                self.classes.setdefault(key, data)  # the pupils' say wins, as in one process
+            for kind, name in _HELPER_KINDS.items():
+                problems, modifies = result["kinds"][name]
+                self.plan.problems.extend(problems)
+                self._modified(name, modifies, self._handler(kind))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _handler(self, kind: Kind):
+        return {Kind.GUARDIAN: self._guardian, Kind.STAFF: self._staff}[kind]
 
     def _problem(self, level, code, identifier, message, file=""):
         self.plan.problems.append(Problem(level, code, file, None, identifier, message))
@@ -205,16 +274,26 @@ class Planner:
 
         # Schools: all of them are kept (so the city can open the ENT in any).
         self._pass(Kind.SCHOOL, "schools", self._school)
-        # Pupils: kept only in open schools; they name the guardians and classes to keep.
-        self._pass(Kind.PUPIL, "pupils", self._pupil)
-        # Guardians: kept only when a kept pupil links to them (or, in a delta, already known).
-        self._pass(Kind.GUARDIAN, "guardians", self._guardian)
-        # Staff: kept when one of their schools is open, with only the open schools' links.
-        self._pass(Kind.STAFF, "staff", self._staff)
+        helper = self._helper_start()
+        try:
+            # Pupils: kept only in open schools; they name the guardians and classes to keep.
+            self._pass(Kind.PUPIL, "pupils", self._pupil)
+        except BaseException:
+            if helper:
+                self._helper_stop(helper)
+            raise
+        if helper:
+            self._helper_join(helper)
+        else:
+            # Guardians: kept when a kept pupil links to them (or, in a delta, already known).
+            self._pass(Kind.GUARDIAN, "guardians", self._guardian)
+            # Staff: kept when one of their schools is open, with only the open schools' links.
+            self._pass(Kind.STAFF, "staff", self._staff)
         for key, data in self.classes.items():
             self._stage("classes", key, data, school=data["school"])
         for writer in (self.items, self.gone, self.restated):
             writer.flush()
+        stage.index("st_item")
         stage.analyze()
 
         self._drop_dangling_links()
@@ -406,11 +485,13 @@ class Planner:
             f" AND action = 'leave' AND EXISTS ({pupil_school})"
         )
         stage.execute(
-            "UPDATE st_plan SET school_key = COALESCE((SELECT MIN(x.school) FROM ("
-            " SELECT l.guardian, l.school FROM st_item l WHERE l.kind = 'links' UNION ALL"
-            " SELECT c.guardian, COALESCE(i.school, c.school) FROM st_cur c LEFT JOIN st_item i"
-            " ON i.kind = 'pupils' AND i.key = c.pupil WHERE c.kind = 'links' AND c.is_left = 0"
-            ") x WHERE x.guardian = st_plan.key), '') WHERE kind = 'guardians'"
+            "UPDATE st_plan SET school_key = x.school FROM (SELECT u.guardian, MIN(u.school) AS"
+            " school FROM (SELECT l.guardian, l.school FROM st_item l WHERE l.kind = 'links'"
+            " UNION ALL SELECT c.guardian, COALESCE(i.school, c.school) FROM st_cur c"
+            " LEFT JOIN st_item i ON i.kind = 'pupils' AND i.key = c.pupil"
+            " WHERE c.kind = 'links' AND c.is_left = 0) u WHERE u.guardian IN"
+            " (SELECT p.key FROM st_plan p WHERE p.kind = 'guardians') GROUP BY u.guardian) x"
+            " WHERE st_plan.kind = 'guardians' AND x.guardian = st_plan.key"
         )
 
     def _diff(self) -> None:
@@ -637,6 +718,34 @@ def item_schools(keys: Iterable[str]) -> dict[str, str]:
             )
         )
     return found
+
+
+_HELPER_KINDS = {Kind.GUARDIAN: "guardians", Kind.STAFF: "staff"}
+
+
+def stage_in_helper(job: dict) -> dict:
+    """In the helper process: stage the guardian and staff records to files (no database)."""
+    planner = Planner(job["files"])
+    planner.complet = job["complet"]
+    planner.open_keys = job["open_keys"]
+    planner.known_schools = job["known_schools"]
+    folder = Path(job["folder"])
+    planner.items = stage.FileWriter(folder / "items", _ITEM_COLUMNS)
+    planner.gone = stage.FileWriter(folder / "gone", ("kind", "key"))
+    kinds = {}
+    try:
+        for kind, name in _HELPER_KINDS.items():
+            before = len(planner.plan.problems)
+            modifies = planner._read(kind, name, planner._handler(kind))
+            kinds[name] = (planner.plan.problems[before:], modifies)
+    except FeedFileError as exc:  # its keyword-only constructor does not unpickle
+        return {"error": {"file": exc.file, "code": exc.code, "message": str(exc.message),
+                          "line": exc.line}}  # fmt: skip
+    finally:
+        planner.items.close()
+        planner.gone.close()
+    return {"kinds": kinds, "record_counts": planner.plan.record_counts,
+            "classes": planner.classes}  # fmt: skip
 
 
 def plan_files(paths: Iterable[Path]) -> Plan:

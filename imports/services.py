@@ -262,7 +262,7 @@ def import_run_apply(*, run_id: int) -> ImportRun:
             raise ApplicationError(f"Run {run.pk}: the stored plan changed.", code="plan-hash")
         started = time.monotonic()
         applier = Applier(run_id=run.pk, now=timezone.now())
-        # One kind at a time, as light tuples: memory stays at the largest kind, not the plan.
+        # One page of one kind at a time: memory stays flat whatever the plan's size.
         applier.apply_kinds(lambda kind: _stored_items(run, kind=kind))
         applier.refresh_statistics()
         # Same transaction: a person and their ENT account arrive or leave together. A plan

@@ -197,6 +197,9 @@ IMPORT_MAX_LEAVE_RATIO = env.float("IMPORT_MAX_LEAVE_RATIO", default=0.10)
 IMPORT_MAX_AGE_DAYS = integer("IMPORT_MAX_AGE_DAYS", 7)
 IMPORT_MAX_COUNT_DROP = env.float("IMPORT_MAX_COUNT_DROP", default=0.20)
 IMPORT_MAX_DANGLING_RATIO = env.float("IMPORT_MAX_DANGLING_RATIO", default=0.01)
+# Feeds at least this large (bytes) have their guardian and staff files read by a second
+# process while this one reads the pupils (PostgreSQL only); 0 always, -1 never.
+IMPORT_PARALLEL_MIN_BYTES = integer("IMPORT_PARALLEL_MIN_BYTES", 20 * 2**20)
 
 # --- Daily AAF delivery over SFTP (convention, annex 2) --------------------------------------
 SFTP_HOST = env.str("SFTP_HOST", default="")
