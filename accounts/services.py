@@ -76,6 +76,19 @@ def _persons() -> list[tuple[type, str, Q]]:
     ]
 
 
+def _missing_accounts(model, entitled: Q) -> Iterable[list[tuple[int, str, str]]]:
+    """Entitled persons without an account, a page at a time (by id: a first import has
+    hundreds of thousands)."""
+    after = 0
+    while page := list(
+        model.objects.filter(entitled, account__isnull=True, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "first_name", "last_name")[:BATCH]
+    ):
+        yield page
+        after = page[-1][0]
+
+
 def _unusable_password() -> str:
     """What make_password(None) gives (unusable, unique per account, so reset tokens differ),
     from one CSPRNG read instead of forty: it runs for every new account of an import."""
@@ -103,15 +116,10 @@ def account_sync(*, run_id: int | None = None) -> dict[str, int]:
     renamed: list[User] = []
     allocator = None
     for model, kind, entitled in _persons():
-        missing = list(
-            model.objects.filter(entitled, account__isnull=True)
-            .order_by("pk")
-            .values_list("pk", "first_name", "last_name")
-        )
-        if missing and allocator is None:
-            # Every login taken, at once: homonym numbers are then found without a query.
-            allocator = LoginAllocator(User.objects.values_list("login", flat=True))
-        for chunk in _chunks(missing):
+        for chunk in _missing_accounts(model, entitled):
+            if allocator is None:
+                # Every login taken, at once: homonym numbers are then found without a query.
+                allocator = LoginAllocator(User.objects.values_list("login", flat=True))
             user_ids = bulk_insert(
                 User,
                 (

@@ -22,6 +22,8 @@ from schools.models import (
 BATCH = 2000
 PAGE = 5000  # plan items applied at a time
 ANALYZE_ABOVE = 5000  # rows written
+DIRECTORY = (School, SchoolClass, Pupil, PupilClass, Guardian, GuardianLink, Staff,
+             StaffAssignment, StaffClass)  # fmt: skip
 _PERSON_MODELS = {"pupils": Pupil, "guardians": Guardian, "staff": Staff}
 
 
@@ -72,6 +74,10 @@ class Applier:
         ):
             if kind == "classes":
                 self.school_ids = dict(School.objects.values_list("join_key", "id"))
+            if kind == "links":
+                # The links look their persons up by key a page at a time: with statistics
+                # that still say "empty", each lookup would scan the whole table.
+                self.refresh_statistics(models=(Pupil, Guardian, GuardianLink))
             if kind == "guardians":
                 self.class_ids = {
                     state.class_key(key, kind, code): pk
@@ -83,15 +89,14 @@ class Applier:
                 write(page)
                 self.written += len(page)
 
-    def refresh_statistics(self) -> None:
+    def refresh_statistics(self, models=DIRECTORY) -> None:
         """After a large first import, the planner's statistics still describe empty tables:
         the queries that follow in the same transaction (account sync) would pick plans that
         never finish. ANALYZE sees this transaction's own rows."""
         if connection.vendor != "postgresql" or self.written < ANALYZE_ABOVE:
             return
         with connection.cursor() as cursor:
-            for model in (School, SchoolClass, Pupil, PupilClass, Guardian, GuardianLink, Staff,
-                          StaffAssignment, StaffClass):  # fmt: skip
+            for model in models:
                 cursor.execute(f'ANALYZE "{model._meta.db_table}"')
 
     # -- feed-owned rows (schools and persons) ------------------------------------------------

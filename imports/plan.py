@@ -1,15 +1,15 @@
 """Planning: read a file set, compare it with the database, and list every change to make.
 
 No domain row is written: the records the feed wants are staged in temporary tables
-(imports/stage.py), compared with the directory there, and the changes listed in `st_plan`,
-which `services.import_run_plan` stores. Memory does not grow with the feed: Python holds one
-record at a time, plus the few a delta modifies. Data minimisation happens here: persons are
-kept only when attached to a school where the ENT is open, with only their links to open
-schools.
+(imports/stage.py), compared with the directory there (imports/diff.py), and the changes listed
+in `st_plan`, which `services.import_run_plan` stores. Python holds one record at a time, the
+records a delta modifies, the classes, and the reader's set of keys per file (to catch a key
+given twice): a few tens of bytes per record, not the records. Data minimisation happens here:
+persons are kept only when attached to a school where the ENT is open, with only their links to
+open schools.
 """
 
-# SQL is built here from constant table and column names and model metadata (quoted); values
-# always go as parameters.
+# SQL is built here from constant table names; values always go as parameters.
 # ruff: noqa: S608
 
 import logging
@@ -23,11 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
 from django.conf import settings
 from django.db import connection
 
-from entaix.common.db import PAGE, keyset_rows
 from imports import stage, state
 from imports.aaf import (
     ERROR,
@@ -41,7 +39,8 @@ from imports.aaf import (
     Problem,
     feed_file_from_name,
 )
-from schools.models import Pupil, School, Staff
+from imports.diff import Diff
+from schools.models import School
 
 logger = logging.getLogger(__name__)
 ALL_KINDS = frozenset(Kind)
@@ -108,20 +107,7 @@ def identify(paths: Iterable[Path]) -> list[tuple[Path, FeedFile]]:
     return sorted(found, key=lambda pf: (_FILE_ORDER.index(pf[1].kind), pf[1].part))
 
 
-def _changed(old: dict, new: dict) -> dict:
-    return {name: value for name, value in new.items() if old.get(name) != value}
-
-
-def _twin(data: dict) -> str:
-    """Name and birth date, compared to flag a newcomer who may be someone who left."""
-    birth = data.get("birth_date")
-    birth = birth.isoformat() if hasattr(birth, "isoformat") else (birth or "")
-    return f"{data['last_name'].lower()}\x1f{data['first_name'].lower()}\x1f{birth}"
-
-
-CHANGE_PAGE = 2000  # updates and returns compared per query of the directory
 _ITEM_COLUMNS = ("kind", "key", "school", "digest", "data", "pupil", "guardian", "twin")
-_PLAN_COLUMNS = ("kind", "action", "key", "school_key", "digest", "data")
 
 
 class Planner:
@@ -296,11 +282,7 @@ class Planner:
         stage.index("st_item")
         stage.analyze()
 
-        self._drop_dangling_links()
-        self._keep_linked_guardians()
-        self._diff()
-        self._possible_duplicates()
-        self._count()
+        Diff(self.plan, complet=self.complet, kinds_present=self.kinds_present).run()
         return self.plan
 
     def _merge(self, kind: str, record, fresh: dict) -> dict | None:
@@ -358,7 +340,7 @@ class Planner:
         if record.op == Op.MODIFY and "classes" not in record.present:
             merged["classes"] = old["classes"]
         school = merged["school"]
-        self._stage("pupils", record.key, merged, school=school, twin=_twin(merged))
+        self._stage("pupils", record.key, merged, school=school, twin=state.twin(merged))
         if record.op != Op.MODIFY or "guardian_links" in record.present:
             links = {
                 link.guardian_key: {
@@ -440,284 +422,8 @@ class Planner:
             if "classes" not in record.present:
                 merged["classes"] = old["classes"]
         school = state.staff_school(merged)
-        self._stage("staff", record.key, merged, school=school, twin=_twin(merged))
+        self._stage("staff", record.key, merged, school=school, twin=state.twin(merged))
         return True
-
-    # -- in the database ------------------------------------------------------------------
-    def _drop_dangling_links(self) -> None:
-        """A link to a guardian neither the feed nor the directory knows is dropped."""
-        where = (
-            "kind = 'links' AND NOT EXISTS (SELECT 1 FROM st_item g WHERE g.kind = 'guardians'"
-            " AND g.key = st_item.guardian) AND NOT EXISTS (SELECT 1 FROM st_cur c"
-            " WHERE c.kind = 'guardians' AND c.key = st_item.guardian)"
-        )
-        rows = stage.fetch(f"SELECT pupil, guardian FROM st_item WHERE {where} ORDER BY key")
-        for pupil, guardian in rows:
-            self.plan.dangling += 1
-            self._problem(
-                WARNING,
-                "dangling-guardian",
-                pupil,
-                f"Pupil linked to unknown guardian key {guardian}.",
-            )
-        if rows:
-            stage.execute(f"DELETE FROM st_item WHERE {where}")
-
-    def _keep_linked_guardians(self) -> None:
-        """Data minimisation: a guardian is kept when a kept pupil links to them; in a delta,
-        also when already known (their pupils' records need not come again)."""
-        stage.execute(
-            "DELETE FROM st_item WHERE kind = 'guardians' AND NOT EXISTS (SELECT 1 FROM st_item l"
-            " WHERE l.kind = 'links' AND l.guardian = st_item.key) AND NOT (%s AND EXISTS"
-            " (SELECT 1 FROM st_cur c WHERE c.kind = 'guardians' AND c.key = st_item.key))",
-            [not self.complet],
-        )
-
-    def _plan_schools(self) -> None:
-        """A leaving link counts in its pupil's school (the feed's, when it keeps the pupil), a
-        guardian in the first school of their pupils. Only plan rows need one."""
-        pupil_school = (
-            "SELECT i.school FROM st_cur c JOIN st_item i ON i.kind = 'pupils' AND i.key = c.pupil"
-            " WHERE c.kind = 'links' AND c.key = st_plan.key"
-        )
-        stage.execute(
-            f"UPDATE st_plan SET school_key = ({pupil_school}) WHERE kind = 'links'"
-            f" AND action = 'leave' AND EXISTS ({pupil_school})"
-        )
-        stage.execute(
-            "UPDATE st_plan SET school_key = x.school FROM (SELECT u.guardian, MIN(u.school) AS"
-            " school FROM (SELECT l.guardian, l.school FROM st_item l WHERE l.kind = 'links'"
-            " UNION ALL SELECT c.guardian, COALESCE(i.school, c.school) FROM st_cur c"
-            " LEFT JOIN st_item i ON i.kind = 'pupils' AND i.key = c.pupil"
-            " WHERE c.kind = 'links' AND c.is_left = 0) u WHERE u.guardian IN"
-            " (SELECT p.key FROM st_plan p WHERE p.kind = 'guardians') GROUP BY u.guardian) x"
-            " WHERE st_plan.kind = 'guardians' AND x.guardian = st_plan.key"
-        )
-
-    def _diff(self) -> None:
-        for kind in state.KINDS:
-            stage.execute(
-                "INSERT INTO st_plan (kind, action, key, school_key, digest, data)"
-                " SELECT i.kind, 'create', i.key, i.school, i.digest, i.data FROM st_item i"
-                " WHERE i.kind = %s AND NOT EXISTS (SELECT 1 FROM st_cur c"
-                " WHERE c.kind = i.kind AND c.key = i.key) ORDER BY i.key",
-                [kind],
-            )
-            self._changes(kind)
-            self._leaves(kind)
-        self._plan_schools()
-        # A guardian left with no present link to a kept pupil goes too (data minimisation).
-        stage.execute(
-            "INSERT INTO st_plan (kind, action, key, school_key, digest, data)"
-            " SELECT 'guardians', 'leave', c.key, '', NULL, '{}' FROM st_cur c"
-            " WHERE c.kind = 'guardians' AND c.is_left = 0"
-            " AND NOT EXISTS (SELECT 1 FROM st_item i WHERE i.kind = 'guardians' AND i.key = c.key)"
-            " AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'guardians'"
-            " AND p.key = c.key AND p.action = 'leave')"
-            " AND NOT EXISTS (SELECT 1 FROM st_item l WHERE l.kind = 'links'"
-            " AND l.guardian = c.key)"
-            " AND NOT EXISTS (SELECT 1 FROM st_cur l WHERE l.kind = 'links' AND l.guardian = c.key"
-            " AND l.is_left = 0 AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'links'"
-            " AND p.key = l.key AND p.action = 'leave')) ORDER BY c.key"
-        )
-
-    def _changes(self, kind: str) -> None:
-        """Updates (only the changed fields) and returns. Rows whose digest differs are read
-        back a page at a time; a row of unknown digest is compared field by field."""
-        sql = (
-            "SELECT i.key, i.data, i.digest, i.school, c.is_left, c.digest FROM st_item i"
-            " JOIN st_cur c ON c.kind = i.kind AND c.key = i.key WHERE i.kind = %s"
-            " AND (c.is_left = 1 OR c.digest IS NULL OR c.digest <> i.digest)"
-            f" AND i.key > %s ORDER BY i.key LIMIT {CHANGE_PAGE}"
-        )
-        writer = stage.Writer("st_plan", _PLAN_COLUMNS)
-        page = []
-        for row in keyset_rows(sql, [kind], after=""):
-            page.append(row)
-            if len(page) >= CHANGE_PAGE:
-                self._write_changes(kind, page, writer)
-                page = []
-        self._write_changes(kind, page, writer)
-        writer.flush()
-
-    def _write_changes(self, kind: str, page: list[tuple], writer: stage.Writer) -> None:
-        if not page:
-            return
-        old_rows = state.rows(kind, [row[0] for row in page])
-        for key, text, digest, school, is_left, old_digest in page:
-            old = old_rows[key]
-            if not is_left and old_digest is None and state.dump(old) == text:
-                continue  # unchanged, though its digest was unknown
-            delta = _changed(old, orjson.loads(text))
-            action = "return" if is_left else "update"
-            writer.add(kind, action, key, school, digest, state.dump(delta))
-
-    def _leaves(self, kind: str) -> None:
-        """Present rows the feed drops: every one it omits when a Complet brings the kind's
-        files, else those it deletes. A delta restating a pupil's links ends the ones it no
-        longer lists; a leaving pupil's links end with them. One statement per rule: each is
-        then a plain (anti-)join, where ORs of subqueries were tested row by row."""
-        insert = (
-            "INSERT INTO st_plan (kind, action, key, school_key, digest, data)"
-            " SELECT c.kind, 'leave', c.key, c.school, NULL, '{}' FROM st_cur c"
-            " WHERE c.kind = %s AND c.is_left = 0 AND "
-        )
-        omitted = "NOT EXISTS (SELECT 1 FROM st_item i WHERE i.kind = c.kind AND i.key = c.key)"
-        if self.complet and self._kind_is_complete(kind):
-            stage.execute(insert + omitted + " ORDER BY c.key", [kind])
-        else:
-            stage.execute(
-                insert + omitted + " AND c.key IN (SELECT g.key FROM st_gone g WHERE g.kind = %s)"
-                " ORDER BY c.key",
-                [kind, kind],
-            )
-        if kind != "links":
-            return
-        not_yet = (
-            " AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = c.kind AND p.key = c.key"
-            " AND p.action = 'leave')"
-        )
-        stage.execute(
-            insert + omitted + not_yet + " AND c.pupil IN (SELECT r.key FROM st_restated r)"
-            " ORDER BY c.key",
-            [kind],
-        )
-        stage.execute(
-            insert + "c.pupil IN (SELECT g.key FROM st_gone g WHERE g.kind = 'pupils' UNION"
-            " SELECT p.key FROM st_plan p WHERE p.kind = 'pupils' AND p.action = 'leave')"
-            + not_yet
-            + " ORDER BY c.key",
-            [kind],
-        )
-
-    def _kind_is_complete(self, kind: str) -> bool:
-        """Leaves are computed from a Complet only for the kinds whose file came."""
-        needs = {
-            "schools": {Kind.SCHOOL},
-            "classes": {Kind.PUPIL, Kind.STAFF},
-            "pupils": {Kind.PUPIL},
-            "guardians": {Kind.GUARDIAN, Kind.PUPIL},
-            "staff": {Kind.STAFF},
-            "links": {Kind.PUPIL},
-        }[kind]
-        return needs <= self.kinds_present
-
-    def _possible_duplicates(self) -> None:
-        """A new key with the name and birth date of someone who left: flag, never merge."""
-        for kind, model in (("pupils", Pupil), ("staff", Staff)):
-            if not stage.fetch(
-                "SELECT 1 FROM st_plan WHERE kind = %s AND action = 'create' LIMIT 1", [kind]
-            ):
-                continue
-            table = connection.ops.quote_name(model._meta.db_table)
-            sql = (
-                f"SELECT t.id, t.join_key, t.last_name, t.first_name, t.birth_date"
-                f" FROM {table} t WHERE (t.left_at IS NOT NULL OR EXISTS (SELECT 1 FROM st_plan p"
-                f" WHERE p.kind = %s AND p.action = 'leave' AND p.key = t.join_key))"
-                f" AND t.id > %s ORDER BY t.id LIMIT {PAGE}"
-            )
-            twins = stage.Writer("st_twin", ("kind", "twin", "key"))
-            for _id, key, last_name, first_name, birth_date in keyset_rows(sql, [kind], after=0):
-                data = {"last_name": last_name, "first_name": first_name, "birth_date": birth_date}
-                twins.add(kind, _twin(data), key)
-            twins.flush()
-            if not twins.count:
-                continue
-            rows = stage.fetch(
-                "SELECT p.key, MIN(t.key) FROM st_plan p JOIN st_item i ON i.kind = p.kind"
-                " AND i.key = p.key JOIN st_twin t ON t.kind = i.kind AND t.twin = i.twin"
-                " WHERE p.kind = %s AND p.action = 'create' GROUP BY p.key ORDER BY p.key",
-                [kind],
-            )
-            for key, twin in rows:
-                self._problem(
-                    WARNING,
-                    "possible-duplicate",
-                    key,
-                    f"Same name and birth date as {twin}, who left: review.",
-                )
-
-    def _count(self) -> None:
-        count_plan(self.plan)
-        plan = self.plan
-        staged = dict(stage.fetch("SELECT kind, COUNT(*) FROM st_item GROUP BY kind"))
-        for kind, counts in plan.counts.items():
-            changed = counts["created"] + counts["updated"] + counts["returned"]
-            counts["unchanged"] = staged.get(kind, 0) - changed
-        plan.school_counts = {}
-        for school, kind, action, n in stage.fetch(
-            "SELECT school_key, kind, action, COUNT(*) FROM st_plan WHERE school_key <> ''"
-            " GROUP BY school_key, kind, action ORDER BY school_key, kind, action"
-        ):
-            plan.school_counts.setdefault(school, {}).setdefault(kind, {})[_COUNT_NAME[action]] = n
-        plan.active_before = dict.fromkeys(state.KINDS, 0) | dict(
-            stage.fetch("SELECT kind, COUNT(*) FROM st_cur WHERE is_left = 0 GROUP BY kind")
-        )
-        persons = "kind IN ('pupils', 'staff')"
-        plan.active_by_school = _by_school(
-            f"SELECT school, COUNT(*) FROM st_cur WHERE is_left = 0 AND {persons} GROUP BY school"
-        )
-        plan.pupils_by_school = _by_school(
-            "SELECT school, COUNT(*) FROM st_cur WHERE is_left = 0 AND kind = 'pupils'"
-            " GROUP BY school"
-        )
-        plan.leaving_by_school = _by_school(
-            f"SELECT school_key, COUNT(*) FROM st_plan WHERE action = 'leave' AND {persons}"
-            " GROUP BY school_key"
-        )
-        plan.pupils_leaving_by_school = _by_school(
-            "SELECT school_key, COUNT(*) FROM st_plan WHERE action = 'leave'"
-            " AND kind = 'pupils' GROUP BY school_key"
-        )
-
-
-def _by_school(sql: str) -> dict[str, int]:
-    return dict(stage.fetch(sql))
-
-
-_COUNT_NAME = {"create": "created", "update": "updated", "leave": "left", "return": "returned"}
-_COUNT_NAMES = ("created", "updated", "left", "returned", "unchanged")
-
-
-def count_plan(plan: Plan) -> None:
-    """Counts per kind and action from the staged plan (nothing is unchanged until the
-    planner says so)."""
-    counts = {kind: dict.fromkeys(_COUNT_NAMES, 0) for kind in state.KINDS}
-    for kind, action, n in stage.fetch(
-        "SELECT kind, action, COUNT(*) FROM st_plan GROUP BY kind, action"
-    ):
-        counts[kind][_COUNT_NAME[action]] = n
-    plan.counts = counts
-    plan.item_count = sum(sum(c.values()) for c in counts.values())
-
-
-def restrict_to_schools(plan: Plan, school_keys: Iterable[str]) -> None:
-    """Opening schools adds their people; it never rewrites anyone else from older files."""
-    keys = sorted(set(school_keys))
-    marks = ", ".join(["%s"] * len(keys))
-    stage.execute(
-        f"DELETE FROM st_plan WHERE action NOT IN ('create', 'return')"
-        f" OR school_key NOT IN ({marks})",
-        keys,
-    )
-    count_plan(plan)
-
-
-def item_schools(keys: Iterable[str]) -> dict[str, str]:
-    """The school of each staged plan item among these keys."""
-    keys = sorted(set(keys))
-    found = {}
-    for start in range(0, len(keys), state.CHUNK):
-        chunk = keys[start : start + state.CHUNK]
-        marks = ", ".join(["%s"] * len(chunk))
-        found.update(
-            stage.fetch(
-                f"SELECT key, MIN(school_key) FROM st_plan WHERE school_key <> ''"
-                f" AND key IN ({marks}) GROUP BY key",
-                chunk,
-            )
-        )
-    return found
 
 
 _HELPER_KINDS = {Kind.GUARDIAN: "guardians", Kind.STAFF: "staff"}

@@ -25,9 +25,10 @@ from entaix.common.exceptions import ApplicationError
 from imports import selectors, stage
 from imports.aaf import FeedFileError, Mode, feed_file_from_name
 from imports.apply import Applier
+from imports.diff import item_schools, restrict_to_schools
 from imports.guards import held_reasons
 from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
-from imports.plan import FileSetError, Item, Plan, item_schools, plan_files, restrict_to_schools
+from imports.plan import FileSetError, Item, Plan, plan_files
 from schools.models import (
     Guardian,
     GuardianLink,

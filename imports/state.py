@@ -96,6 +96,13 @@ def staff_from_record(
     return data
 
 
+def twin(data: dict) -> str:
+    """Name and birth date, compared to flag a newcomer who may be someone who left."""
+    birth = data.get("birth_date")
+    birth = birth.isoformat() if hasattr(birth, "isoformat") else (birth or "")
+    return f"{data['last_name'].lower()}\x1f{data['first_name'].lower()}\x1f{birth}"
+
+
 def class_refs(refs: Iterable[ClassRef], kind: str) -> list[tuple[str, dict]]:
     return [
         (class_key(ref.school_key, kind, ref.code),
