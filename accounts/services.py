@@ -76,6 +76,10 @@ def _persons() -> list[tuple[type, str, Q]]:
     ]
 
 
+def _taken_logins(candidates: set[str]) -> set[str]:
+    return set(User.objects.filter(login__in=sorted(candidates)).values_list("login", flat=True))
+
+
 def _missing_accounts(model, entitled: Q) -> Iterable[list[tuple[int, str, str]]]:
     """Entitled persons without an account, a page at a time (by id: a first import has
     hundreds of thousands)."""
@@ -114,23 +118,21 @@ def account_sync(*, run_id: int | None = None) -> dict[str, int]:
     deactivated: list[int] = []
     reactivated: list[int] = []
     renamed: list[User] = []
-    allocator = None
+    allocator = LoginAllocator(_taken_logins)
     for model, kind, entitled in _persons():
         for chunk in _missing_accounts(model, entitled):
-            if allocator is None:
-                # Every login taken, at once: homonym numbers are then found without a query.
-                allocator = LoginAllocator(User.objects.values_list("login", flat=True))
+            logins = allocator.allocate_batch([(first, last) for _pk, first, last in chunk])
             user_ids = bulk_insert(
                 User,
                 (
                     {
-                        "login": allocator.allocate(first, last),
+                        "login": login,
                         "kind": kind,
                         "first_name": first,
                         "last_name": last,
                         "password": _unusable_password(),
                     }
-                    for _pk, first, last in chunk
+                    for (_pk, first, last), login in zip(chunk, logins, strict=True)
                 ),
             )
             bulk_set(
