@@ -1,14 +1,13 @@
 """ENT logins: `prenom.nom`, folded to `[a-z.-]`, numbered for homonyms (`prenom.nom2`, …).
 
-Pure functions: the caller answers which candidate logins are already taken (one query per batch
-of candidates). A login, once given, is never recomputed: a later change of name keeps the old
-login.
+Pure functions: the caller loads the logins already taken (one query) and hands them in. A login,
+once given, is never recomputed: a later change of name keeps the old login.
 """
 
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable
 
 # Letters a plain NFKD decomposition does not fold.
 _SPECIAL = str.maketrans(
@@ -63,44 +62,21 @@ def login_base(first_name: str, last_name: str) -> str:
 
 
 class LoginAllocator:
-    """Hands out free logins, a batch of persons at a time. `taken(candidates)` says which of a
-    set of candidate logins are already used: the caller asks the database, so the allocator
-    holds nothing but the batch (a first import creates hundreds of thousands of accounts, and
-    the logins of a batch are in the database before the next batch is allocated)."""
+    """Hands out free logins for many persons at once, given every login already taken."""
 
-    SPARE = 3  # numbers asked about beyond those needed, so most bases need one round
+    def __init__(self, taken: Iterable[str]) -> None:
+        self._taken = {login.lower() for login in taken}
+        self._next: dict[str, int] = {}
 
-    def __init__(self, taken: Callable[[set[str]], set[str]]) -> None:
-        self._taken = taken
-
-    def allocate_batch(self, names: Sequence[tuple[str, str]]) -> list[str]:
-        """A login per (first name, last name), in order: `prenom.nom` when free, else the
-        smallest free number from 2 up, given in the order of the persons."""
-        bases = [login_base(first, last) for first, last in names]
-        used = {login.lower() for login in self._taken(set(bases))}
-        logins: list[str] = []
-        waiting: dict[str, list[int]] = {}  # base -> persons still without a login
-        for index, base in enumerate(bases):
-            if base in used:
-                waiting.setdefault(base, []).append(index)
-                logins.append("")
-            else:
-                used.add(base)
-                logins.append(base)
-        start = dict.fromkeys(waiting, 2)
-        while waiting:
-            ranges = {base: range(start[base], start[base] + len(people) + self.SPARE)
-                      for base, people in waiting.items()}  # fmt: skip
-            candidates = {f"{base}{n}" for base, numbers in ranges.items() for n in numbers}
-            used = {login.lower() for login in self._taken(candidates)}
-            for base, numbers in ranges.items():
-                people = waiting[base]
-                for number in numbers:
-                    if not people:
-                        break
-                    if f"{base}{number}" not in used:
-                        logins[people.pop(0)] = f"{base}{number}"
-                start[base] = numbers.stop
-                if not people:
-                    del waiting[base]
-        return logins
+    def allocate(self, first_name: str, last_name: str) -> str:
+        base = login_base(first_name, last_name)
+        if base not in self._taken:
+            self._taken.add(base)
+            return base
+        number = self._next.get(base, 2)
+        while f"{base}{number}" in self._taken:
+            number += 1
+        login = f"{base}{number}"
+        self._taken.add(login)
+        self._next[base] = number + 1
+        return login

@@ -76,10 +76,6 @@ def _persons() -> list[tuple[type, str, Q]]:
     ]
 
 
-def _taken_logins(candidates: set[str]) -> set[str]:
-    return set(User.objects.filter(login__in=sorted(candidates)).values_list("login", flat=True))
-
-
 def _missing_accounts(model, entitled: Q) -> Iterable[list[tuple[int, str, str]]]:
     """Entitled persons without an account, a page at a time (by id: a first import has
     hundreds of thousands)."""
@@ -118,21 +114,23 @@ def account_sync(*, run_id: int | None = None) -> dict[str, int]:
     deactivated: list[int] = []
     reactivated: list[int] = []
     renamed: list[User] = []
-    allocator = LoginAllocator(_taken_logins)
+    allocator = None
     for model, kind, entitled in _persons():
         for chunk in _missing_accounts(model, entitled):
-            logins = allocator.allocate_batch([(first, last) for _pk, first, last in chunk])
+            if allocator is None:
+                # Every login taken, at once: homonym numbers are then found without a query.
+                allocator = LoginAllocator(User.objects.values_list("login", flat=True))
             user_ids = bulk_insert(
                 User,
                 (
                     {
-                        "login": login,
+                        "login": allocator.allocate(first, last),
                         "kind": kind,
                         "first_name": first,
                         "last_name": last,
                         "password": _unusable_password(),
                     }
-                    for (_pk, first, last), login in zip(chunk, logins, strict=True)
+                    for _pk, first, last in chunk
                 ),
             )
             bulk_set(
