@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import orjson
 from django.db import connection
 
-from entaix.common.db import PAGE, keyset_rows
+from entaix.common.db import PAGE, keyset_rows, rows_in
 from imports import stage, state
 from imports.aaf import WARNING, Kind, Problem
 from schools.models import Pupil, Staff
@@ -293,7 +293,6 @@ def count_plan(plan: "Plan") -> None:
     ):
         counts[kind][_COUNT_NAME[action]] = n
     plan.counts = counts
-    plan.item_count = sum(sum(c.values()) for c in counts.values())
 
 
 def restrict_to_schools(plan: "Plan", school_keys: Iterable[str]) -> None:
@@ -310,16 +309,8 @@ def restrict_to_schools(plan: "Plan", school_keys: Iterable[str]) -> None:
 
 def item_schools(keys: Iterable[str]) -> dict[str, str]:
     """The school of each staged plan item among these keys."""
-    keys = sorted(set(keys))
-    found = {}
-    for start in range(0, len(keys), state.CHUNK):
-        chunk = keys[start : start + state.CHUNK]
-        marks = ", ".join(["%s"] * len(chunk))
-        found.update(
-            stage.fetch(
-                f"SELECT key, MIN(school_key) FROM st_plan WHERE school_key <> ''"
-                f" AND key IN ({marks}) GROUP BY key",
-                chunk,
-            )
-        )
-    return found
+    sql = (
+        "SELECT key, MIN(school_key) FROM st_plan WHERE school_key <> '' AND key IN ({keys})"
+        " GROUP BY key"
+    )
+    return dict(rows_in(sql, sorted(set(keys))))

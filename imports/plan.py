@@ -10,7 +10,6 @@ open schools.
 """
 
 # SQL is built here from constant table names; values always go as parameters.
-# ruff: noqa: S608
 
 import logging
 import pickle
@@ -26,6 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from entaix.common.db import rows_in
 from imports import stage, state
 from imports.aaf import (
     ERROR,
@@ -62,7 +62,6 @@ class Plan:
     mode: str
     feed_date: object
     files: list[FeedFile]
-    item_count: int = 0  # the items themselves are in st_plan until stored
     problems: list[Problem] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     school_counts: dict = field(default_factory=dict)
@@ -76,6 +75,11 @@ class Plan:
     dangling: int = 0
     references: int = 0
     missing_kinds: frozenset = frozenset()
+
+    @property
+    def item_count(self) -> int:
+        """Items to write (they stay in st_plan until stored): all but the unchanged."""
+        return sum(n for c in self.counts.values() for name, n in c.items() if name != "unchanged")
 
 
 class FileSetError(Exception):
@@ -374,17 +378,8 @@ class Planner:
             self._stage("guardians", record.key, merged)
 
     def _linked_guardians(self, keys: list[str]) -> set[str]:
-        found = set()
-        for start in range(0, len(keys), state.CHUNK):
-            chunk = keys[start : start + state.CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            rows = stage.fetch(
-                f"SELECT DISTINCT guardian FROM st_item WHERE kind = 'links'"
-                f" AND guardian IN ({marks})",
-                chunk,
-            )
-            found.update(row[0] for row in rows)
-        return found
+        sql = "SELECT DISTINCT guardian FROM st_item WHERE kind = 'links' AND guardian IN ({keys})"
+        return {row[0] for row in rows_in(sql, keys)}
 
     def _staff(self, record) -> None:
         if not self._kept_staff(record) and not self.complet:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import orjson
 from django.db import connection, models
 
+from entaix.common.db import IN_CHUNK, rows_in
 from imports.aaf import ClassRef, GuardianRecord, PupilRecord, SchoolRecord, StaffRecord
 from schools.models import (
     Guardian,
@@ -117,8 +118,6 @@ def class_refs(refs: Iterable[ClassRef], kind: str) -> list[tuple[str, dict]]:
 # rows whose digest is unknown. Dicts are compared and stored as canonical JSON (sorted keys);
 # orjson is five times faster than the stdlib encoder, and its bytes are decoded to a compact str.
 
-CHUNK = 1000  # keys per query (SQLite allows a few thousand parameters)
-
 
 def dump(data: dict) -> str:
     return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
@@ -150,23 +149,18 @@ def _rows(model, fields: tuple[str, ...], keys: list[str], extra: tuple[str, ...
     converters = [(i, c) for i, f in enumerate(model_fields) if (c := _converter(f))]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in model_fields)
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        marks = ", ".join(["%s"] * len(chunk))
-        # Identifiers come from the model's metadata, quoted; the keys are parameters.
-        sql = (
-            f"SELECT id, join_key, {columns} FROM {quote(meta.db_table)}"  # noqa: S608
-            f" WHERE join_key IN ({marks})"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, chunk)
-            for row in cursor.fetchall():
-                values = list(row[2:])
-                for i, convert in converters:
-                    values[i] = convert(values[i])
-                data = dict(zip(names, values, strict=True))
-                data["id"], data["join_key"] = row[0], row[1]
-                yield data
+    # Identifiers come from the model's metadata, quoted; the keys are parameters.
+    sql = (
+        f"SELECT id, join_key, {columns} FROM {quote(meta.db_table)}"  # noqa: S608
+        " WHERE join_key IN ({keys})"
+    )
+    for row in rows_in(sql, keys):
+        values = list(row[2:])
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        data = dict(zip(names, values, strict=True))
+        data["id"], data["join_key"] = row[0], row[1]
+        yield data
 
 
 def _school_keys() -> dict[int, str]:
@@ -175,8 +169,8 @@ def _school_keys() -> dict[int, str]:
 
 def _memberships(through, owner: str, ids: list[int], school_keys) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
-    for start in range(0, len(ids), CHUNK):
-        rows = through.objects.filter(**{f"{owner}__in": ids[start : start + CHUNK]})
+    for start in range(0, len(ids), IN_CHUNK):
+        rows = through.objects.filter(**{f"{owner}__in": ids[start : start + IN_CHUNK]})
         for owner_id, school_id, kind, code in rows.values_list(
             owner, "school_class__school_id", "school_class__kind", "school_class__code"
         ):
@@ -231,9 +225,9 @@ def _staff(keys: list[str]) -> dict[str, dict]:
     ids = [r["id"] for r in rows]
     classes = _memberships(StaffClass, "staff_id", ids, school_keys)
     assignments: dict[int, list[list]] = {}
-    for start in range(0, len(ids), CHUNK):
+    for start in range(0, len(ids), IN_CHUNK):
         for staff_id, school_id, is_director, functions in StaffAssignment.objects.filter(
-            staff_id__in=ids[start : start + CHUNK]
+            staff_id__in=ids[start : start + IN_CHUNK]
         ).values_list("staff_id", "school_id", "is_director", "functions"):
             assignments.setdefault(staff_id, []).append(
                 [school_keys[school_id], is_director, functions]
@@ -251,8 +245,8 @@ def _links(keys: list[str]) -> dict[str, dict]:
     wanted = set(keys)
     pupils = sorted({link_ends(key)[0] for key in keys})
     result = {}
-    for start in range(0, len(pupils), CHUNK):
-        rows = GuardianLink.objects.filter(pupil__join_key__in=pupils[start : start + CHUNK])
+    for start in range(0, len(pupils), IN_CHUNK):
+        rows = GuardianLink.objects.filter(pupil__join_key__in=pupils[start : start + IN_CHUNK])
         for pupil, guardian, relation, legal, financial, contact in rows.values_list(
             "pupil__join_key", "guardian__join_key", *LINK_FIELDS
         ):

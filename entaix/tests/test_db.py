@@ -7,7 +7,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import User
-from entaix.common.db import bulk_insert, bulk_set, keyset_rows
+from entaix.common.db import bulk_insert, bulk_set, keyset_rows, rows_in
 from schools.models import StaffAssignment
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,16 @@ def test_keyset_rows_reads_every_row_once_across_pages():
 
     assert rows == [(u.pk, u.login) for u in users]
     assert list(keyset_rows(sql, [User.Kind.PUPIL], after=0)) == []
+
+
+def test_rows_in_splits_long_key_lists_and_keeps_the_other_parameters(monkeypatch):
+    monkeypatch.setattr("entaix.common.db.IN_CHUNK", 2)
+    users = [User.objects.create(login=f"q{n}", kind=User.Kind.CITY) for n in range(5)]
+    User.objects.create(login="q9", kind=User.Kind.PUPIL)  # right key, wrong kind
+    sql = "SELECT login FROM accounts_user WHERE kind = %s AND login IN ({keys})"
+    keys = ["q0", "q1", "q2", "q3", "q4", "q9", "absent"]
+
+    rows = sorted(rows_in(sql, keys, [User.Kind.CITY]))
+
+    assert rows == [(u.login,) for u in users]
+    assert list(rows_in(sql, [], [User.Kind.CITY])) == []
