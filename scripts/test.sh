@@ -45,6 +45,7 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/hadolint Dockerfile
 .venv/bin/python manage.py compilemessages --ignore=.venv -v 0
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 exec .venv/bin/pytest "$@"
