@@ -174,3 +174,16 @@ def test_migrate_locked_waits_for_a_replica_holding_the_lock():
     out, err = replica.communicate(timeout=120)
     assert replica.returncode == 0, err
     assert "No migrations to apply." in out
+
+
+def test_every_make_target_has_a_recipe():
+    makefile = (ROOT / "Makefile").read_text()
+    targets = re.search(r"^\.PHONY: (.+)$", makefile, re.M).group(1).split()
+    assert "bench" in targets
+    for target in targets:
+        done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, target
+        assert "Nothing to be done" not in done.stdout + done.stderr, target
+        assert done.stdout.strip(), target
+    dry = subprocess.run(["make", "-n", "bench"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert ".venv/bin/python bench/import_bench.py --schools 40" in dry
