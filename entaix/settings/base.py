@@ -231,6 +231,10 @@ GDPR_EXPORT_LINK_DAYS = integer("GDPR_EXPORT_LINK_DAYS", 7)
 GDPR_REQUEST_RETENTION_YEARS = integer("GDPR_REQUEST_RETENTION_YEARS", 5)
 GDPR_ATTACHMENT_RETENTION_DAYS = integer("GDPR_ATTACHMENT_RETENTION_DAYS", 30)
 
+# Encrypted backups are kept this many days (scripts/backup.sh deletes older ones); the termination
+# certificate gives the date the last backup holding feed data expires.
+BACKUP_RETENTION_DAYS = integer("BACKUP_RETENTION_DAYS", 35)
+
 # --- Health and metrics --------------------------------------------------------
 # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset, it answers 404.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
