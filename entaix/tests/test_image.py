@@ -46,6 +46,14 @@ def declared_env() -> dict[str, str]:
     return env
 
 
+def shell() -> list[str]:
+    """The SHELL the RUN steps use (Docker's default: sh -c)."""
+    import json
+
+    declared = [json.loads(rest) for word, rest in instructions() if word == "SHELL"]
+    return declared[-1] if declared else ["/bin/sh", "-c"]
+
+
 def build_steps() -> list[str]:
     steps, copied = [], False
     for word, rest in instructions():
@@ -76,7 +84,7 @@ def built(tmp_path_factory):
     dockerignored(app)
     env = {**declared_env(), "PATH": f"{VENV_BIN}:/usr/bin:/bin", "HOME": str(app.parent)}
     for step in build_steps():
-        done = subprocess.run(["sh", "-c", step], cwd=app, env=env, capture_output=True, text=True)
+        done = subprocess.run([*shell(), step], cwd=app, env=env, capture_output=True, text=True)
         assert done.returncode == 0, f"{step}\n{done.stderr[-3000:]}"
     return app
 
