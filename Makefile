@@ -13,3 +13,10 @@ lint:
 
 format:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+## Benchmarks (print figures, assert none); city scale by default: make bench BENCH_ARGS=  for académie scale
+BENCH_ARGS ?= --schools 40
+bench:
+	scripts/venv.sh requirements-dev.txt
+	.venv/bin/python bench/import_bench.py $(BENCH_ARGS)
+	.venv/bin/python bench/pages_bench.py $(BENCH_ARGS)

@@ -19,7 +19,8 @@ from schools.models import School, StaffAssignment, StaffClass
 class DemoCity:
     city_login: str
     city_password: str
-    staff_logins: tuple[str, ...]
+    director_logins: tuple[str, ...]  # one per open school
+    teacher_login: str  # a teacher who is not a director
     staff_password: str
     closed_uai: str
 
@@ -44,29 +45,37 @@ def demo_city_create(*, seed: int = 1, schools: int = 4, pupils_per_school: int 
 @transaction.atomic
 def _demo_logins(closed: str) -> DemoCity:
     staff_password = secrets.token_urlsafe(12)
-    logins = []
+    directors_logins = []
     directors = StaffAssignment.objects.filter(is_director=True, school__ent_open=True)
     for assignment in directors.select_related("staff__account").order_by("school__name"):
         account = assignment.staff.account
         account.set_password(staff_password)
         account.activated_at = timezone.now()
         account.save(update_fields=["password", "activated_at"])
-        logins.append(account.login)
+        directors_logins.append(account.login)
     teacher = (
         StaffClass.objects.exclude(staff__assignments__is_director=True)
         .select_related("staff__account")
         .order_by("staff__last_name")
         .first()
     )
+    teacher_login = ""
     if teacher:
         teacher.staff.account.set_password(staff_password)
         teacher.staff.account.activated_at = timezone.now()
         teacher.staff.account.save(update_fields=["password", "activated_at"])
-        logins.append(teacher.staff.account.login)
+        teacher_login = teacher.staff.account.login
     city_password = secrets.token_urlsafe(12)
     city = User.objects.create_user(
         "demo.ville", city_password, kind=User.Kind.CITY, first_name="Service",
         last_name="Écoles", is_staff=True, is_superuser=True, activated_at=timezone.now(),
     )  # fmt: skip
     assert School.objects.filter(ent_open=True).exists()
-    return DemoCity(city.login, city_password, tuple(logins), staff_password, closed)
+    return DemoCity(
+        city_login=city.login,
+        city_password=city_password,
+        director_logins=tuple(directors_logins),
+        teacher_login=teacher_login,
+        staff_password=staff_password,
+        closed_uai=closed,
+    )

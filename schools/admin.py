@@ -26,6 +26,10 @@ class FeedOwnedAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # View only: the change page shows the fields and a Close link, no Save button.
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
 

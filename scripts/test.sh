@@ -12,6 +12,9 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v msgfmt >/dev/null || missing+=(gettext)
+# gpg, pg_dump and pg_restore for the backup/restore test.
+command -v gpg >/dev/null || missing+=(gnupg)
+command -v pg_restore >/dev/null || missing+=(postgresql-client)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}…"
   as_root apt-get update -qq
@@ -45,6 +48,7 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/hadolint Dockerfile
 .venv/bin/python manage.py compilemessages --ignore=.venv -v 0
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 exec .venv/bin/pytest "$@"

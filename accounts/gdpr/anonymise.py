@@ -553,6 +553,8 @@ def certificate_text(run: PurgeRun) -> str:
     from django.utils import translation
 
     held = {k: v for k, v in (run.kept.get("legal_holds") or {}).items() if v}
+    destroyed_on = timezone.localdate(run.finished_at or run.created_at)
+    backup_days = settings.BACKUP_RETENTION_DAYS
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(
             "accounts/gdpr/certificate.txt",
@@ -561,5 +563,7 @@ def certificate_text(run: PurgeRun) -> str:
                 "counts": sorted(run.counts.items()),
                 "held": held,
                 "warnings": run.kept.get("warnings", []),
+                "backup_days": backup_days,
+                "backups_expire_on": destroyed_on + datetime.timedelta(days=backup_days),
             },
         )

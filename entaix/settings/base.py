@@ -26,6 +26,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts every answer (view name and status only) for the Prometheus metrics.
+    "entaix.metrics.RequestMetricsMiddleware",
     "entaix.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -229,7 +231,23 @@ GDPR_EXPORT_LINK_DAYS = integer("GDPR_EXPORT_LINK_DAYS", 7)
 GDPR_REQUEST_RETENTION_YEARS = integer("GDPR_REQUEST_RETENTION_YEARS", 5)
 GDPR_ATTACHMENT_RETENTION_DAYS = integer("GDPR_ATTACHMENT_RETENTION_DAYS", 30)
 
+# Encrypted backups are kept this many days (scripts/backup.sh deletes older ones); the termination
+# certificate gives the date the last backup holding feed data expires.
+BACKUP_RETENTION_DAYS = integer("BACKUP_RETENTION_DAYS", 35)
+
+# --- Health and metrics --------------------------------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset, it answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# /readyz reports "degraded" (still 200) past these ages; the alert rules watch the same figures.
+READY_FEED_MAX_AGE_HOURS = integer("READY_FEED_MAX_AGE_HOURS", 26)
+WORKER_HEARTBEAT_MAX_AGE = integer("WORKER_HEARTBEAT_MAX_AGE", 300)
+
 CELERY_BEAT_SCHEDULE = {
+    # Every minute a worker records a heartbeat in Redis: /readyz and the metrics read its age.
+    "worker-heartbeat": {
+        "task": "entaix.tasks.worker_heartbeat_task",
+        "schedule": 60.0,
+    },
     # The Académie's files are there early: fetch each morning; the task retries itself every
     # AAF_FETCH_RETRY_MINUTES until the cut-off.
     "aaf-morning-fetch": {

@@ -17,3 +17,17 @@ def test_readme_documents_every_environment_variable_the_code_reads():
     readme = (ROOT / "README.md").read_text()
     assert "DJANGO_SECRET_KEY" in names
     assert sorted(n for n in names if f"| `{n}` |" not in readme) == []
+
+
+def test_readme_shell_blocks_export_the_variables_they_set():
+    """`VAR=value` alone on a line sets a shell variable the next commands never see."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
+    assert blocks
+    bare = [
+        line
+        for block in blocks
+        for line in block.splitlines()
+        if re.match(r"[A-Z][A-Z0-9_]*=\S*\s*(#.*)?$", line.strip())
+    ]
+    assert bare == []

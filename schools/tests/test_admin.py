@@ -46,3 +46,35 @@ def test_pupil_changelist_query_count_is_constant(
     with django_assert_max_num_queries(len(first.captured_queries)):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_no_read_only_change_page_shows_a_save_button(client, two_schools, superuser):
+    from django.contrib import admin
+
+    from imports.models import ImportRun
+
+    ImportRun.objects.create(status="applied", trigger="command")
+    client.force_login(superuser)
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        obj = model._default_manager.order_by("pk").first()
+        if obj is None or model_admin.has_add_permission(_request(superuser)):
+            continue
+        opts = model._meta
+        page = client.get(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        )
+        assert page.status_code == 200, opts.label
+        html = page.content.decode()
+        assert 'name="_save"' not in html, opts.label
+        assert 'name="_continue"' not in html, opts.label
+        checked.append(opts.label)
+    assert {"schools.Pupil", "schools.School", "schools.Staff", "imports.ImportRun"} <= set(checked)
+
+
+def _request(user):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request

@@ -91,3 +91,28 @@ def test_directors_cannot_open_or_close_a_school(client, two_schools):
     school.refresh_from_db()
     assert school.ent_open is True
     assert all(p.left_at is None for p in type(two_schools["a"]["pupils"][0]).objects.all())
+
+
+def _links(html: str) -> list[str]:
+    import re
+
+    main = html[html.index("<main") :] if "<main" in html else html
+    return sorted(set(re.findall(r'<a href="(/[^"#]*)"', main)))
+
+
+@pytest.mark.parametrize("ent_open", [False, True])
+def test_every_link_of_a_school_page_answers(client, city_user, ent_open):
+    """A closed school's page linked to its staff accounts and import report: both 404."""
+    from imports.models import ImportRun
+    from schools.tests.factories import SchoolFactory
+
+    school = SchoolFactory(ent_open=ent_open, ent_opened_on=None if not ent_open else "2026-09-01")
+    ImportRun.objects.create(status="applied", trigger="command", school_counts={})
+    client.force_login(city_user)
+    page = client.get(reverse("schools:school-detail", args=[school.uai]))
+    assert page.status_code == 200
+    links = [link for link in _links(page.content.decode()) if not link.startswith("/i18n/")]
+    staff = reverse("accounts:staff-accounts", args=[school.uai])
+    assert (staff in links) is ent_open
+    broken = [(link, client.get(link).status_code) for link in links]
+    assert [(link, code) for link, code in broken if code != 200] == []

@@ -9,19 +9,69 @@ from imports import feedgen
 
 
 class Command(BaseCommand):
-    help = "Write realistic generated AAF 1D files (tests, demo data, benchmarks)."
+    help = (
+        "Write realistic generated AAF 1D files (tests, demo data, benchmarks): a Complet, or "
+        "with --delta-from the next Delta."
+    )
 
     def add_arguments(self, parser):
         defaults = feedgen.GenOptions()
-        parser.add_argument("--out", type=Path, required=True)
-        parser.add_argument("--schools", type=int, default=defaults.schools)
-        parser.add_argument("--pupils-per-school", type=int, default=defaults.pupils_per_school)
-        parser.add_argument("--seed", type=int, default=defaults.seed)
-        parser.add_argument("--date", type=datetime.date.fromisoformat, default=defaults.date)
-        parser.add_argument("--max-records-per-file", type=int, default=None)
-        parser.add_argument("--delta-from", type=Path, help="a set written earlier by this command")
-        parser.add_argument("--change-rate", type=float, default=0.02)
-        parser.add_argument("--complet", action="store_true", help="with --delta-from: full set")
+        parser.add_argument(
+            "--out",
+            type=Path,
+            required=True,
+            help="Folder to write the four files into (created if missing).",
+        )
+        parser.add_argument(
+            "--schools",
+            type=int,
+            default=defaults.schools,
+            help=f"Number of schools (default {defaults.schools}; 40 is city scale).",
+        )
+        parser.add_argument(
+            "--pupils-per-school",
+            type=int,
+            default=defaults.pupils_per_school,
+            help=f"Pupils in each school (default {defaults.pupils_per_school}).",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=defaults.seed,
+            help="Random seed: the same seed writes the same feed (default %(default)s).",
+        )
+        parser.add_argument(
+            "--date",
+            type=datetime.date.fromisoformat,
+            default=defaults.date,
+            metavar="YYYY-MM-DD",
+            help="The feed's date, written in the file names (default %(default)s).",
+        )
+        parser.add_argument(
+            "--max-records-per-file",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"Split a kind into several files of at most N records "
+            f"(default {defaults.max_records_per_file}).",
+        )
+        parser.add_argument(
+            "--delta-from",
+            type=Path,
+            metavar="DIR",
+            help="Write the next Delta after the set in DIR (written earlier by this command).",
+        )
+        parser.add_argument(
+            "--change-rate",
+            type=float,
+            default=0.02,
+            help="With --delta-from: share of records that change (default %(default)s).",
+        )
+        parser.add_argument(
+            "--complet",
+            action="store_true",
+            help="With --delta-from: write the next full set (Complet) instead of a Delta.",
+        )
 
     def handle(self, *args, out, delta_from, change_rate, complet, **options):
         started = time.perf_counter()

@@ -15,7 +15,13 @@ class Command(BaseCommand):
     help = "Import AAF 1D files (or directories of them): plan, guard, apply."
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="*", type=Path)
+        parser.add_argument(
+            "paths",
+            nargs="*",
+            type=Path,
+            metavar="PATH",
+            help="AAF files, or folders holding them (a complete set of one date).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Plan only; write nothing.")
         parser.add_argument("--approve", type=int, metavar="RUN_ID", help="Apply a held run.")
         parser.add_argument("--discard", type=int, metavar="RUN_ID", help="Discard a held run.")

@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = "Fill an empty database with a small generated city and print the demo logins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed of the generated city (default 1)."
+        )
 
     def handle(self, *args, seed: int, **options):
         if School.objects.exists():
@@ -17,7 +19,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo city created (imported from a generated feed)."))
         self.stdout.write(f"  City staff:  {demo.city_login}  password: {demo.city_password}")
         self.stdout.write(
-            f"  Directors and a teacher: {', '.join(demo.staff_logins)}  "
+            f"  School directors (one per open school): {', '.join(demo.director_logins)}  "
             f"password: {demo.staff_password}"
+        )
+        self.stdout.write(
+            f"  Teacher (their classes only): {demo.teacher_login}  password: {demo.staff_password}"
         )
         self.stdout.write(f"  School where the ENT is not open yet: {demo.closed_uai}")

@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = "Close the ENT in schools (by UAI): their people leave (never deleted)."
 
     def add_arguments(self, parser):
-        parser.add_argument("uais", nargs="+", metavar="UAI")
+        parser.add_argument(
+            "uais", nargs="+", metavar="UAI", help="The schools' UAI numbers, e.g. 0131234A."
+        )
 
     def handle(self, *args, uais, **options):
         try:

@@ -11,8 +11,16 @@ class Command(BaseCommand):
     help = "Open the ENT in schools (by UAI); their people come from the latest applied feed."
 
     def add_arguments(self, parser):
-        parser.add_argument("uais", nargs="+", metavar="UAI")
-        parser.add_argument("--date", type=datetime.date.fromisoformat, default=None)
+        parser.add_argument(
+            "uais", nargs="+", metavar="UAI", help="The schools' UAI numbers, e.g. 0131234A."
+        )
+        parser.add_argument(
+            "--date",
+            type=datetime.date.fromisoformat,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="The day the ENT opened there (default: today).",
+        )
 
     def handle(self, *args, uais, date, **options):
         try:

@@ -13,7 +13,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", type=Path, default=None, help="Default: SFTP_KEY_PATH.")
+        parser.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            help="Where to write the private key (default: SFTP_KEY_PATH); missing folders are "
+            "created, mode 0700.",
+        )
         parser.add_argument(
             "--passphrase-env",
             default="SFTP_KEY_PASSPHRASE",
@@ -26,6 +32,15 @@ class Command(BaseCommand):
         path = out or (Path(settings.SFTP_KEY_PATH) if settings.SFTP_KEY_PATH else None)
         if path is None:
             raise CommandError("Give --out or set SFTP_KEY_PATH.")
+        try:
+            # The folder is private like the key (the README's path may not exist yet).
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise CommandError(f"Cannot create the folder {path.parent}: not a folder.") from exc
+        except PermissionError as exc:
+            raise CommandError(
+                f"Cannot create the folder {path.parent}: permission denied."
+            ) from exc
         try:
             public = generate_keypair(path, passphrase=os.environ.get(passphrase_env) or None)
         except FileExistsError as exc:

@@ -1,0 +1,81 @@
+"""The operator's commands: the demo's logins, the key folder, every option explained."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command, get_commands, load_command_class
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from schools.models import StaffAssignment, StaffClass
+
+OUR_APPS = {"schools", "accounts", "imports"}
+
+
+@pytest.mark.django_db
+def test_demo_says_which_logins_are_directors_and_which_is_the_teacher():
+    out = StringIO()
+    call_command("demo_seed", stdout=out)
+    lines = out.getvalue().splitlines()
+    directors_line = next(line for line in lines if "School directors" in line)
+    teacher_line = next(line for line in lines if "Teacher" in line)
+    directors = re.search(r"school\): (.+?)  password", directors_line).group(1).split(", ")
+    teacher = re.search(r"only\): (\S+)  password", teacher_line).group(1)
+    assert len(directors) == 3  # one per open school (four schools, three open)
+    for login in directors:
+        staff = User.objects.get(login=login).staff
+        assert StaffAssignment.objects.filter(staff=staff, is_director=True).count() == 1
+    staff = User.objects.get(login=teacher).staff
+    assert not StaffAssignment.objects.filter(staff=staff, is_director=True).exists()
+    assert StaffClass.objects.filter(staff=staff).exists()
+    assert teacher not in directors
+
+
+def test_sftp_keygen_makes_a_missing_folder_private(tmp_path):
+    out = StringIO()
+    target = tmp_path / "secrets" / "entaix" / "aaf_rsa"
+    call_command("sftp_keygen", "--out", str(target), stdout=out, stderr=StringIO())
+    assert out.getvalue().startswith("ssh-rsa ")
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_sftp_keygen_explains_a_folder_it_cannot_make(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(CommandError) as caught:
+        call_command("sftp_keygen", "--out", str(tmp_path / "a-file" / "aaf_rsa"),
+                     stdout=StringIO(), stderr=StringIO())  # fmt: skip
+    assert str(caught.value) == f"Cannot create the folder {tmp_path / 'a-file'}: not a folder."
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def our_commands():
+    return sorted(name for name, app in get_commands().items() if app in OUR_APPS)
+
+
+def test_every_option_of_our_commands_is_explained():
+    undocumented = []
+    for name in our_commands():
+        command = load_command_class(get_commands()[name], name)
+        parser = command.create_parser("manage.py", name)
+        assert command.help, name
+        for action in parser._actions:
+            if action.help in (None, "") and action.dest != "help":
+                if any(s.startswith("--") for s in action.option_strings) and action.dest in {
+                    "verbosity", "settings", "pythonpath", "traceback", "no_color",
+                    "force_color", "skip_checks",
+                }:  # fmt: skip
+                    continue
+                undocumented.append(f"{name} {action.dest}")
+    assert undocumented == []
+
+
+def test_dates_say_their_format():
+    for name in ("school_open", "aaf_generate", "retention_purge"):
+        command = load_command_class(get_commands()[name], name)
+        parser = command.create_parser("manage.py", name)
+        dates = [a for a in parser._actions if a.dest in {"date", "today"}]
+        assert dates, name
+        for action in dates:
+            assert "YYYY-MM-DD" in (action.help or "") + str(action.metavar), name
