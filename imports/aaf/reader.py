@@ -12,7 +12,7 @@ from typing import Any
 from lxml import etree
 
 from . import values as conv
-from .mapping import IGNORED, JOIN_ATTRIBUTE, MAPPING
+from .mapping import ALIASES, CLASSES_2D, IGNORED, JOIN_ATTRIBUTE, MAPPING
 from .records import (
     DATA_FIELDS,
     ERROR,
@@ -41,13 +41,26 @@ _ENCODING_CODES = frozenset(
 )
 _POSITION_RE = re.compile(r",? line \d+, column \d+$")
 _TAIL_RE = re.compile(rb"</" + ROOT + rb"\s*>(?:\s|<!--.*?-->|<\?.*?\?>)*\Z", re.DOTALL)
+# The file ends with a whole closing tag (of another name than the root: a mistyped one).
+_CLOSED_TAIL_RE = re.compile(rb"</[^\s<>/]+\s*>(?:\s|<!--.*?-->|<\?.*?\?>)*\Z", re.DOTALL)
 _MAX_UNKNOWN_NAMES = 100
 _KIND_ORDER = (Kind.SCHOOL, Kind.STAFF, Kind.GUARDIAN, Kind.PUPIL)
 _MODE_ORDER = (Mode.COMPLET, Mode.DELTA)
+_DISPLAY_CONVERTERS = frozenset({"words", "address"})
+# Names a person cannot do without; a guardian may be an organisation (a child-welfare
+# service), whose record carries its name as ENTPersonNom and no first name.
+_NAME_FIELDS = {
+    Kind.PUPIL: ("last_name", "first_name"),
+    Kind.STAFF: ("last_name", "first_name"),
+    Kind.GUARDIAN: ("last_name",),
+}
+_KIND_NOUNS = {Kind.PUPIL: "pupils", Kind.STAFF: "staff members"}
 
 Convert = Callable[[Sequence[str], conv.Warn], Any]
 _CONVERTERS: dict[str, Convert] = {
     "text": lambda values, warn: conv.first(values),
+    "words": lambda values, warn: conv.first_words(values),
+    "address": lambda values, warn: conv.address(values),
     "lines": lambda values, warn: conv.lines(values),
     "list": lambda values, warn: conv.distinct(values),
     "date": lambda values, warn: conv.parse_date(conv.first(values)),
@@ -62,6 +75,7 @@ class _Source:
     attribute: str
     values: list[str]
     line: int | None
+    alias: bool = False
 
 
 @dataclass
@@ -70,6 +84,8 @@ class _FileState:
     unknown: dict[str, list[int]] = field(default_factory=dict)  # name -> [count, first line]
     requests: int = 0
     wrong_category: int = 0
+    dollar: dict[str, list[int]] = field(default_factory=dict)  # attribute -> [count, line]
+    classes_2d: list[int] = field(default_factory=lambda: [0, 0])  # [records, first line]
 
 
 class FeedReader:
@@ -160,13 +176,19 @@ class FeedReader:
         message = _POSITION_RE.sub("", str(error.msg or "syntax error"))[:200]
         line = error.lineno or None
         lowered = message.lower()
-        if not _ends_with_root_close(self.path):
+        tail = _tail(self.path)
+        mistyped = (
+            error.code == etree.ErrorTypes.ERR_TAG_NAME_MISMATCH
+            and _CLOSED_TAIL_RE.search(tail) is not None
+        )
+        if _TAIL_RE.search(tail) is None and not mistyped:
             code = "truncated"
             message = f"the file does not end with </ficAlimMENESR> ({message})"
         elif error.code in _ENCODING_CODES or "encoding" in lowered or "utf-8" in lowered:
             code = "encoding"
         else:
             code = "not-well-formed"
+            message = f"not well-formed at line {line}: {message}"
         return FeedFileError(file=self.file, code=code, message=message, line=line)
 
     def _end_problems(self, stream: FeedStream, state: _FileState) -> None:
@@ -177,6 +199,25 @@ class FeedReader:
                 stream.first_repair_line,
                 None,
                 f"{stream.repairs} <modification> element(s) closed by </attr> were repaired",
+            )
+        for name, (count, line) in sorted(state.dollar.items(), key=lambda item: item[1][1]):
+            self._problem(
+                WARNING,
+                "dollar-separated-value",
+                line,
+                None,
+                f"{name}: '$'-separated display value read as words in {count} record(s)",
+            )
+        count, line = state.classes_2d
+        if count:
+            noun = _KIND_NOUNS[self.kind]
+            self._problem(
+                WARNING,
+                "classes-2d",
+                line,
+                None,
+                f"{count} {noun} have no class: the feed uses 2D class attributes "
+                f"({CLASSES_2D[self.kind]}), which a 1D import does not read",
             )
         for name, (count, line) in sorted(state.unknown.items(), key=lambda item: item[1][1]):
             shown = name or "(other names)"
@@ -223,7 +264,7 @@ class FeedReader:
             )
             return None
 
-        sources, join, unknown = self._collect(element, op, identifier)
+        sources, join, unknown, has_2d = self._collect(element, op, identifier)
         key = identifier or join
         if not key:
             self._problem(ERROR, "missing-key", line, None, "record has no identifier/id")
@@ -246,7 +287,26 @@ class FeedReader:
         for name, name_line in unknown:
             _count_unknown(state, name, name_line)
 
-        values, present = self._convert(sources, key)
+        values, present = self._convert(sources, key, state)
+        if self.kind is not Kind.SCHOOL:
+            missing = [
+                name
+                for name in _NAME_FIELDS[self.kind]
+                if (op is Op.ADD or name in present) and not values.get(name)
+            ]
+            if missing and op is not Op.DELETE:
+                self._problem(
+                    ERROR,
+                    "missing-name",
+                    line,
+                    key,
+                    f"record has no usable {' or '.join(missing)}; dropped",
+                )
+                return None
+        if has_2d and not values.get("classes"):
+            if not state.classes_2d[0]:
+                state.classes_2d[1] = line
+            state.classes_2d[0] += 1
         if op is Op.ADD:
             present = set(DATA_FIELDS[self.kind])
         return RECORD_CLASS[self.kind](
@@ -255,18 +315,21 @@ class FeedReader:
 
     def _collect(
         self, element: etree._Element, op: Op, identifier: str
-    ) -> tuple[dict[tuple[str, str], _Source], str, list[tuple[str, int | None]]]:
-        """Raw values per (field, converter), the join attribute and the unknown names."""
+    ) -> tuple[dict[tuple[str, str], _Source], str, list[tuple[str, int | None]], bool]:
+        """Raw values per (field, converter), the join attribute, the unknown names and whether
+        the record carries 2D class values."""
         sources: dict[tuple[str, str], _Source] = {}
         unknown: list[tuple[str, int | None]] = []
         join = ""
+        has_2d = False
         if op is Op.ADD:
             children = element.iterfind("attributes/attr")
         elif op is Op.MODIFY:
             children = element.iterfind("modifications/modification")
         else:
-            return sources, join, unknown
+            return sources, join, unknown, has_2d
         mapping = MAPPING[self.kind]
+        classes_2d = CLASSES_2D.get(self.kind)
         for child in children:
             name = (child.get("name") or "").strip()
             operation = child.get("operation", "replace")
@@ -286,22 +349,33 @@ class FeedReader:
                 continue
             target = mapping.get(name)
             if target is None:
-                if name not in IGNORED[self.kind]:
+                if name == classes_2d:
+                    has_2d = has_2d or any(values)
+                elif name not in IGNORED[self.kind]:
                     unknown.append((name, child.sourceline))
                 continue
+            alias = name in ALIASES
             known = sources.get(target)
-            if known is None or not any(known.values):
-                sources[target] = _Source(name, values, child.sourceline)
-        return sources, join, unknown
+            # First non-empty wins, except that an official attribute beats an LDAP alias.
+            if (
+                known is None
+                or not any(known.values)
+                or (known.alias and not alias and any(values))
+            ):
+                sources[target] = _Source(name, values, child.sourceline, alias)
+        return sources, join, unknown, has_2d
 
     def _convert(
-        self, sources: dict[tuple[str, str], _Source], key: str
+        self, sources: dict[tuple[str, str], _Source], key: str, state: _FileState
     ) -> tuple[dict[str, Any], set[str]]:
         values: dict[str, Any] = {}
         present: set[str] = set()
         for (name, converter), source in sources.items():
             if converter in {"authority", "relations"}:
                 continue
+            if converter in _DISPLAY_CONVERTERS and any("$" in v for v in source.values):
+                entry = state.dollar.setdefault(source.attribute, [0, source.line or 0])
+                entry[0] += 1
             warn = self._warner(source, key)
             try:
                 values[name] = _CONVERTERS[converter](source.values, warn)
@@ -358,11 +432,11 @@ def _release(element: etree._Element) -> None:
             del parent[0]
 
 
-def _ends_with_root_close(path: Path) -> bool:
+def _tail(path: Path) -> bytes:
     with path.open("rb") as raw:
         size = raw.seek(0, os.SEEK_END)
         raw.seek(max(0, size - 4096))
-        return _TAIL_RE.search(raw.read()) is not None
+        return raw.read()
 
 
 def read_feed(paths: Iterable[str | os.PathLike[str]]) -> list[FeedReader]:

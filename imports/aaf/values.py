@@ -65,6 +65,29 @@ def lines(values: Sequence[str]) -> str:
     return "\n".join(value for value in values if value)
 
 
+def words(value: str) -> str:
+    """A display value whose parts the format separates with "$" (``NOM$STRUCTURE$COURANT``,
+    ``1 rue de Test$$$``): the non-empty parts joined with a space."""
+    if "$" not in value:
+        return value
+    return " ".join(part for part in (part.strip() for part in value.split("$")) if part)
+
+
+def first_words(values: Sequence[str]) -> str:
+    """Single-valued display text: the first value that is not empty once its "$" are read."""
+    for value in values:
+        if value:
+            value = words(value)
+            if value:
+                return value
+    return ""
+
+
+def address(values: Sequence[str]) -> str:
+    """Postal address: each value's "$" parts joined with spaces, non-empty lines kept."""
+    return "\n".join(line for line in (words(value) for value in values if value) if line)
+
+
 def distinct(values: Sequence[str]) -> tuple[str, ...]:
     """Multi-valued text: non-empty values, first occurrence kept, order kept."""
     return tuple(dict.fromkeys(value for value in values if value))
