@@ -17,56 +17,7 @@ from imports.aaf import (
     Op,
     Problem,
 )
-
-HEADER = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<!DOCTYPE ficAlimMENESR SYSTEM "ficAlimMENESR.dtd">\n'
-    "<ficAlimMENESR>\n"
-)
-FOOTER = "</ficAlimMENESR>\n"
-_CATEGORY = {Kind.SCHOOL: "categorieStructure"}
-_JOIN = {Kind.SCHOOL: "ENTStructureJointure"}
-
-
-def attrs(pairs: list[tuple[str, str | list[str]]], tag: str = "attr") -> str:
-    """``<attr name=…><value>…</value></attr>`` lines; a list gives several values."""
-    out = []
-    for name, values in pairs:
-        values = [values] if isinstance(values, str) else values
-        inner = "".join(f"<value>{v}</value>" if v else "<value/>" for v in values)
-        extra = ' operation="replace"' if tag == "modification" else ""
-        out.append(f'<{tag} name="{name}"{extra}>{inner}</{tag}>\n')
-    return "".join(out)
-
-
-def add(kind: Kind, key: str, pairs: list[tuple[str, str | list[str]]]) -> str:
-    category = _CATEGORY.get(kind, "categoriePersonne")
-    join = _JOIN.get(kind, "ENTPersonJointure")
-    return (
-        "<addRequest>\n"
-        f'<operationalAttributes><attr name="{category}"><value>{kind.value}</value></attr>'
-        "</operationalAttributes>\n"
-        f"<identifier><id>{key}</id></identifier>\n"
-        f"<attributes>\n{attrs([(join, key), *pairs])}</attributes>\n"
-        "</addRequest>\n"
-    )
-
-
-def modify(kind: Kind, key: str, pairs: list[tuple[str, str | list[str]]]) -> str:
-    return (
-        "<modifyRequest>\n"
-        '<operationalAttributes><attr name="categoriePersonne">'
-        f"<value>{kind.value}</value></attr></operationalAttributes>\n"
-        f"<identifier><id>{key}</id></identifier>\n"
-        f"<modifications>\n{attrs(pairs, 'modification')}</modifications>\n"
-        "</modifyRequest>\n"
-    )
-
-
-def write(tmp_path: Path, kind: Kind, *requests: str, mode: str = "Complet") -> Path:
-    path = tmp_path / f"ENT1D_{mode}_20260901_{kind.value}_0000.xml"
-    path.write_text(HEADER + "".join(requests) + FOOTER, encoding="utf-8")
-    return path
+from imports.tests.aafxml import HEADER, add, modify, write
 
 
 def read(path: Path) -> tuple[list[Any], FeedReader]:

@@ -263,9 +263,9 @@ def test_delta_for_an_unknown_person_changes_nothing(imported, tmp_path):
     before = snapshot()
     run = run_import(folder)
     assert run.status == Status.APPLIED
-    assert list(run.problems.values_list("code", "identifier", "school_key")) == [
-        ("unknown-person", "9999", "")  # nobody knows this person's school
-    ]
+    # No kept pupil links to them: a person of a closed school, counted and not reported.
+    assert list(run.problems.values_list("code", "identifier", "school_key")) == []
+    assert run.skipped_counts == {"guardians": 1}
     assert snapshot() == before
 
 
@@ -308,6 +308,7 @@ def test_aaf_import_json_output(tmp_path, capsys):
                 for kind in ("classes", "pupils", "guardians", "staff", "links")
             },
         },
+        "skipped_closed_school": {},
     }
 
 
