@@ -22,8 +22,18 @@ class Command(BaseCommand):
         parser.add_argument("--delta-from", type=Path, help="a set written earlier by this command")
         parser.add_argument("--change-rate", type=float, default=0.02)
         parser.add_argument("--complet", action="store_true", help="with --delta-from: full set")
+        parser.add_argument(
+            "--ldap-aliases",
+            action="store_true",
+            help="the older shape: sn, givenName, personalTitle, street, postalCode, l, …",
+        )
+        parser.add_argument(
+            "--drop-part",
+            metavar="KIND_NNNN",
+            help="delete one written part (e.g. Eleve_0000): a set with a missing part",
+        )
 
-    def handle(self, *args, out, delta_from, change_rate, complet, **options):
+    def handle(self, *args, out, delta_from, change_rate, complet, drop_part, **options):
         started = time.perf_counter()
         try:
             if delta_from:
@@ -42,8 +52,11 @@ class Command(BaseCommand):
                         date=options["date"],
                         max_records_per_file=options["max_records_per_file"]
                         or feedgen.GenOptions.max_records_per_file,
+                        ldap_aliases=options["ldap_aliases"],
                     ),
                 )
+            if drop_part:
+                feed = feedgen.drop_part(feed, drop_part)
         except (ValueError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(feed.counts, sort_keys=True))
