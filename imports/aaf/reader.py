@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,6 @@ _CLOSED_TAIL_RE = re.compile(rb"</[^\s<>/]+\s*>(?:\s|<!--.*?-->|<\?.*?\?>)*\Z", 
 _MAX_UNKNOWN_NAMES = 100
 _KIND_ORDER = (Kind.SCHOOL, Kind.STAFF, Kind.GUARDIAN, Kind.PUPIL)
 _MODE_ORDER = (Mode.COMPLET, Mode.DELTA)
-_DISPLAY_CONVERTERS = frozenset({"words", "address"})
 # Names a person cannot do without; a guardian may be an organisation (a child-welfare
 # service), whose record carries its name as ENTPersonNom and no first name.
 _NAME_FIELDS = {
@@ -55,27 +54,6 @@ _NAME_FIELDS = {
     Kind.GUARDIAN: ("last_name",),
 }
 _KIND_NOUNS = {Kind.PUPIL: "pupils", Kind.STAFF: "staff members"}
-
-Convert = Callable[[Sequence[str], conv.Warn], Any]
-_CONVERTERS: dict[str, Convert] = {
-    "text": lambda values, warn: conv.first(values),
-    "words": lambda values, warn: conv.first_words(values),
-    "address": lambda values, warn: conv.address(values),
-    "lines": lambda values, warn: conv.lines(values),
-    "list": lambda values, warn: conv.distinct(values),
-    "date": lambda values, warn: conv.parse_date(conv.first(values)),
-    "bool": lambda values, warn: conv.parse_bool(conv.first(values)),
-    "classes": conv.class_refs,
-    "functions": conv.staff_functions,
-}
-
-
-@dataclass
-class _Source:
-    attribute: str
-    values: list[str]
-    line: int | None
-    alias: bool = False
 
 
 @dataclass
@@ -123,6 +101,11 @@ class FeedReader:
         self.mode: Mode | None = mode or (self.feed_file.mode if self.feed_file else None)
         self.problems: list[Problem] = []
         self.counts: dict[str, int] = _zero_counts()
+        self._table = _TABLES[kind]
+        self._ignored = IGNORED[kind]
+        self._classes_2d = CLASSES_2D.get(kind)
+        self._record_class = RECORD_CLASS[kind]
+        self._all_fields = frozenset(DATA_FIELDS[kind])
 
     def __repr__(self) -> str:
         return f"<FeedReader {self.file} kind={self.kind} mode={self.mode}>"
@@ -240,18 +223,29 @@ class FeedReader:
         self, element: etree._Element, state: _FileState, stream: FeedStream
     ) -> Record | None:
         state.requests += 1
-        op = _OPS[str(element.tag)]
+        op = _OPS[element.tag]
+        # One pass over the request's children (no XPath): identifier, category, body.
+        identifier: str | None = None
+        category: str | None = None
+        bodies = []
+        body_tag = _BODY_TAG[op]
+        for child in element:
+            tag = child.tag
+            if tag == body_tag:
+                bodies.append(child)
+            elif tag == "identifier":
+                if identifier is None:
+                    for sub in child:
+                        if sub.tag == "id":
+                            identifier = (sub.text or "").strip()
+                            break
+            elif tag == "operationalAttributes" and category is None:
+                for attr in child:
+                    if attr.tag == "attr" and attr.get("name") in _CATEGORY_ATTRIBUTES:
+                        category = conv.first(_values(attr))
+                        break
+        identifier = identifier or ""
         line = stream.record_line(element.sourceline)
-        identifier = _text(element.find("identifier/id"))
-
-        category = next(
-            (
-                conv.first(_values(attr))
-                for attr in element.iterfind("operationalAttributes/attr")
-                if attr.get("name") in _CATEGORY_ATTRIBUTES
-            ),
-            None,
-        )
         if category != self.kind.value:
             state.wrong_category += 1
             shown = "none" if category is None else repr(category[:40])
@@ -264,7 +258,7 @@ class FeedReader:
             )
             return None
 
-        sources, join, unknown, has_2d = self._collect(element, op, identifier)
+        sources, join, unknown, has_2d = self._collect(bodies, op, identifier)
         key = identifier or join
         if not key:
             self._problem(ERROR, "missing-key", line, None, "record has no identifier/id")
@@ -284,17 +278,17 @@ class FeedReader:
             )
             return None
         state.seen.add(key)
-        for name, name_line in unknown:
-            _count_unknown(state, name, name_line)
+        for name, child in unknown:
+            _count_unknown(state, name, child.sourceline)
 
         values, present = self._convert(sources, key, state)
-        if self.kind is not Kind.SCHOOL:
+        if self.kind is not Kind.SCHOOL and op is not Op.DELETE:
             missing = [
                 name
                 for name in _NAME_FIELDS[self.kind]
                 if (op is Op.ADD or name in present) and not values.get(name)
             ]
-            if missing and op is not Op.DELETE:
+            if missing:
                 self._problem(
                     ERROR,
                     "missing-name",
@@ -308,107 +302,149 @@ class FeedReader:
                 state.classes_2d[1] = line
             state.classes_2d[0] += 1
         if op is Op.ADD:
-            present = set(DATA_FIELDS[self.kind])
-        return RECORD_CLASS[self.kind](
-            op=op, key=key, line=line, present=frozenset(present), **values
-        )
+            return self._record_class(op=op, key=key, line=line, present=self._all_fields, **values)
+        return self._record_class(op=op, key=key, line=line, present=frozenset(present), **values)
 
     def _collect(
-        self, element: etree._Element, op: Op, identifier: str
-    ) -> tuple[dict[tuple[str, str], _Source], str, list[tuple[str, int | None]], bool]:
+        self, bodies: list[etree._Element], op: Op, identifier: str
+    ) -> tuple[dict[tuple[str, str], list], str, list[tuple[str, Any]], bool]:
         """Raw values per (field, converter), the join attribute, the unknown names and whether
-        the record carries 2D class values."""
-        sources: dict[tuple[str, str], _Source] = {}
-        unknown: list[tuple[str, int | None]] = []
+        the record carries 2D class values. A source is [attribute, values, element, entry]."""
+        sources: dict[tuple[str, str], list] = {}
+        unknown: list[tuple[str, Any]] = []
         join = ""
         has_2d = False
-        if op is Op.ADD:
-            children = element.iterfind("attributes/attr")
-        elif op is Op.MODIFY:
-            children = element.iterfind("modifications/modification")
-        else:
+        if op is Op.DELETE:
             return sources, join, unknown, has_2d
-        mapping = MAPPING[self.kind]
-        classes_2d = CLASSES_2D.get(self.kind)
-        for child in children:
-            name = (child.get("name") or "").strip()
-            operation = child.get("operation", "replace")
-            if op is Op.MODIFY and operation != "replace":
-                self._problem(
-                    WARNING,
-                    "bad-operation",
-                    child.sourceline,
-                    identifier or None,
-                    f"{name[:64]}: modification operation {operation[:20]!r} is not "
-                    "'replace'; skipped",
-                )
-                continue
-            values = _values(child)
-            if name == JOIN_ATTRIBUTE[self.kind]:
-                join = join or conv.first(values)
-                continue
-            target = mapping.get(name)
-            if target is None:
-                if name == classes_2d:
-                    has_2d = has_2d or any(values)
-                elif name not in IGNORED[self.kind]:
-                    unknown.append((name, child.sourceline))
-                continue
-            alias = name in ALIASES
-            known = sources.get(target)
-            # First non-empty wins, except that an official attribute beats an LDAP alias.
-            if (
-                known is None
-                or not any(known.values)
-                or (known.alias and not alias and any(values))
-            ):
-                sources[target] = _Source(name, values, child.sourceline, alias)
+        table = self._table
+        child_tag = _CHILD_TAG[op]
+        modify = op is Op.MODIFY
+        join_name = JOIN_ATTRIBUTE[self.kind]
+        for body in bodies:
+            for child in body:
+                if child.tag != child_tag:
+                    continue
+                name = child.get("name") or ""
+                entry = table.get(name)
+                if entry is None:
+                    name = name.strip()
+                    entry = table.get(name)
+                if modify:
+                    operation = child.get("operation", "replace")
+                    if operation != "replace":
+                        self._problem(
+                            WARNING,
+                            "bad-operation",
+                            child.sourceline,
+                            identifier or None,
+                            f"{name[:64]}: modification operation {operation[:20]!r} is not "
+                            "'replace'; skipped",
+                        )
+                        continue
+                values = [(v.text or "").strip() for v in child if v.tag == "value"]
+                if entry is None:
+                    if name == join_name:
+                        join = join or conv.first(values)
+                    elif name == self._classes_2d:
+                        has_2d = has_2d or any(values)
+                    elif name not in self._ignored:
+                        unknown.append((name, child))
+                    continue
+                target = entry[0]
+                known = sources.get(target)
+                # First non-empty wins, except that an official attribute beats an LDAP alias.
+                if (
+                    known is None
+                    or not any(known[1])
+                    or (known[3][1] and not entry[1] and any(values))
+                ):
+                    sources[target] = [name, values, child, entry]
         return sources, join, unknown, has_2d
 
     def _convert(
-        self, sources: dict[tuple[str, str], _Source], key: str, state: _FileState
+        self, sources: dict[tuple[str, str], list], key: str, state: _FileState
     ) -> tuple[dict[str, Any], set[str]]:
         values: dict[str, Any] = {}
         present: set[str] = set()
-        for (name, converter), source in sources.items():
-            if converter in {"authority", "relations"}:
-                continue
-            if converter in _DISPLAY_CONVERTERS and any("$" in v for v in source.values):
-                entry = state.dollar.setdefault(source.attribute, [0, source.line or 0])
-                entry[0] += 1
-            warn = self._warner(source, key)
-            try:
-                values[name] = _CONVERTERS[converter](source.values, warn)
-            except conv.BadValue as bad:
-                warn(bad.code, bad.message)
+        links = False
+        for source in sources.values():
+            name = source[3][0][0]
+            mode, function = source[3][2], source[3][3]
+            raw = source[1]
+            if mode == _SIMPLE:
+                values[name] = function(raw)
+            elif mode == _DISPLAY:
+                if any("$" in v for v in raw):
+                    entry = state.dollar.setdefault(source[0], [0, source[2].sourceline or 0])
+                    entry[0] += 1
+                values[name] = function(raw)
+            elif mode == _CHECKED:
+                try:
+                    values[name] = function(raw)
+                except conv.BadValue as bad:
+                    self._warner(source, key)(bad.code, bad.message)
+                    continue
+            elif mode == _WARNS:
+                values[name] = function(raw, self._warner(source, key))
+            else:
+                links = True
                 continue
             present.add(name)
-        authority = sources.get(("guardian_links", "authority"))
-        relations = sources.get(("guardian_links", "relations"))
-        if authority or relations:
+        if links:
+            authority = sources.get(("guardian_links", "authority"))
+            relations = sources.get(("guardian_links", "relations"))
             source = relations or authority
             assert source is not None
             values["guardian_links"] = conv.guardian_links(
-                authority.values if authority else None,
-                relations.values if relations else None,
+                authority[1] if authority else None,
+                relations[1] if relations else None,
                 self._warner(source, key),
             )
             present.add("guardian_links")
         return values, present
 
-    def _warner(self, source: _Source, key: str) -> conv.Warn:
+    def _warner(self, source: list, key: str) -> conv.Warn:
+        attribute, line = source[0], source[2].sourceline
+
         def warn(code: str, message: str) -> None:
-            self._problem(WARNING, code, source.line, key, f"{source.attribute}: {message}")
+            self._problem(WARNING, code, line, key, f"{attribute}: {message}")
 
         return warn
 
 
+_BODY_TAG = {Op.ADD: "attributes", Op.MODIFY: "modifications", Op.DELETE: ""}
+_CHILD_TAG = {Op.ADD: "attr", Op.MODIFY: "modification", Op.DELETE: ""}
+# How a converter is called: plain, display text ("$" counted), may raise BadValue, warns,
+# or one of the two sources of a pupil's guardian links.
+_SIMPLE, _DISPLAY, _CHECKED, _WARNS, _LINKS = range(5)
+_MODES: dict[str, tuple[int, Callable[..., Any] | None]] = {
+    "text": (_SIMPLE, conv.first),
+    "lines": (_SIMPLE, conv.lines),
+    "list": (_SIMPLE, conv.distinct),
+    "words": (_DISPLAY, conv.first_words),
+    "address": (_DISPLAY, conv.address),
+    "date": (_CHECKED, lambda values: conv.parse_date(conv.first(values))),
+    "bool": (_CHECKED, lambda values: conv.parse_bool(conv.first(values))),
+    "classes": (_WARNS, conv.class_refs),
+    "functions": (_WARNS, conv.staff_functions),
+    "authority": (_LINKS, None),
+    "relations": (_LINKS, None),
+}
+
+
+def _compile(kind: Kind) -> dict[str, tuple]:
+    """attribute -> (target (field, converter), is an alias, mode, function), once per kind."""
+    return {
+        name: (target, name in ALIASES, *_MODES[target[1]])
+        for name, target in MAPPING[kind].items()
+    }
+
+
+_TABLES = {kind: _compile(kind) for kind in Kind}
+
+
 def _zero_counts() -> dict[str, int]:
     return {"add": 0, "modify": 0, "delete": 0, "dropped": 0}
-
-
-def _text(element: etree._Element | None) -> str:
-    return "" if element is None else (element.text or "").strip()
 
 
 def _values(attr: etree._Element) -> list[str]:

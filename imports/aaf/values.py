@@ -57,7 +57,10 @@ RELATIONS: dict[int, str] = {
 
 def first(values: Sequence[str]) -> str:
     """Single-valued text: the first non-empty value, "" when none."""
-    return next((value for value in values if value), "")
+    for value in values:
+        if value:
+            return value
+    return ""
 
 
 def lines(values: Sequence[str]) -> str:
