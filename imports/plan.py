@@ -39,6 +39,7 @@ from imports.aaf import (
     Problem,
     feed_file_from_name,
 )
+from imports.aaf.reader import NOTICE_CODES, notice_problems
 from imports.diff import Diff
 from schools.models import School
 
@@ -163,6 +164,8 @@ class Planner:
     # -- reading --------------------------------------------------------------------------
     def _records(self, kind: Kind):
         seen = self.seen_keys.get(kind)
+        notices: dict[tuple[str, str], list[int]] = {}
+        notice_files: dict[tuple[str, str], str] = {}
         for path, feed in self.files:
             if feed.kind != kind:
                 continue
@@ -178,10 +181,16 @@ class Planner:
                         continue
                     seen.add(record.key)
                 yield record
-            self.plan.problems.extend(reader.problems)
+            # Said once per run: the parts of a kind are merged.
+            self.plan.problems.extend(p for p in reader.problems if p.code not in NOTICE_CODES)
+            for notice, (count, line) in reader.notices.items():
+                notice_files.setdefault(notice, feed.name)
+                notices.setdefault(notice, [0, line])[0] += count
             self.plan.record_counts[str(kind)] = self.plan.record_counts.get(str(kind), 0) + sum(
                 reader.counts.get(op, 0) for op in ("add", "modify", "delete")
             )
+        for notice, entry in notices.items():
+            self.plan.problems.extend(notice_problems(notice_files[notice], kind, {notice: entry}))
 
     def _pass(self, kind: Kind, name: str, handle) -> None:
         self._modified(name, self._read(kind, name, handle), handle)

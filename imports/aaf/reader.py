@@ -101,6 +101,8 @@ class FeedReader:
         self.mode: Mode | None = mode or (self.feed_file.mode if self.feed_file else None)
         self.problems: list[Problem] = []
         self.counts: dict[str, int] = _zero_counts()
+        # (code, attribute) -> [records, first line] of the warnings said once with a count.
+        self.notices: dict[tuple[str, str], list[int]] = {}
         self._table = _TABLES[kind]
         self._ignored = IGNORED[kind]
         self._classes_2d = CLASSES_2D.get(kind)
@@ -113,6 +115,7 @@ class FeedReader:
     def __iter__(self) -> Iterator[Record]:
         self.problems = []
         self.counts = _zero_counts()
+        self.notices = {}
         return self._records()
 
     # -- file level ----------------------------------------------------------------------
@@ -183,25 +186,11 @@ class FeedReader:
                 None,
                 f"{stream.repairs} <modification> element(s) closed by </attr> were repaired",
             )
-        for name, (count, line) in sorted(state.dollar.items(), key=lambda item: item[1][1]):
-            self._problem(
-                WARNING,
-                "dollar-separated-value",
-                line,
-                None,
-                f"{name}: '$'-separated display value read as words in {count} record(s)",
-            )
-        count, line = state.classes_2d
-        if count:
-            noun = _KIND_NOUNS[self.kind]
-            self._problem(
-                WARNING,
-                "classes-2d",
-                line,
-                None,
-                f"{count} {noun} have no class: the feed uses 2D class attributes "
-                f"({CLASSES_2D[self.kind]}), which a 1D import does not read",
-            )
+        self.notices = {("dollar-separated-value", name): entry
+                        for name, entry in state.dollar.items()}  # fmt: skip
+        if state.classes_2d[0]:
+            self.notices[("classes-2d", "")] = state.classes_2d
+        self.problems.extend(notice_problems(self.file, self.kind, self.notices))
         for name, (count, line) in sorted(state.unknown.items(), key=lambda item: item[1][1]):
             shown = name or "(other names)"
             self._problem(
@@ -441,6 +430,27 @@ def _compile(kind: Kind) -> dict[str, tuple]:
 
 
 _TABLES = {kind: _compile(kind) for kind in Kind}
+
+
+NOTICE_CODES = frozenset({"dollar-separated-value", "classes-2d"})
+
+
+def notice_problems(
+    file: str, kind: Kind, notices: dict[tuple[str, str], list[int]]
+) -> list[Problem]:
+    """The warnings said once with a count (per file here; the planner merges the parts of a
+    kind and says them once per run): "$" display values per attribute, the 2D class layout."""
+    problems = []
+    for (code, subject), (count, line) in sorted(notices.items(), key=lambda item: item[1][1]):
+        if code == "dollar-separated-value":
+            message = f"{subject}: '$'-separated display value read as words in {count} record(s)"
+        else:
+            message = (
+                f"{count} {_KIND_NOUNS[kind]} have no class: the feed uses 2D class attributes "
+                f"({CLASSES_2D[kind]}), which a 1D import does not read"
+            )
+        problems.append(Problem(WARNING, code, file, line or None, None, message))
+    return problems
 
 
 def _zero_counts() -> dict[str, int]:

@@ -13,6 +13,7 @@ from imports import services
 from imports.aaf import Kind
 from imports.models import ImportProblem, ImportRun
 from imports.tests.aafxml import (
+    add,
     city_complet,
     delete,
     guardian_pairs,
@@ -236,3 +237,28 @@ def test_a_feed_dated_today_is_not_held(s1_open, tmp_path):
     run = run_import(folder)
     assert (run.status, run.held_reasons) == (Status.APPLIED, [])
     assert Pupil.objects.get(join_key="P1").last_name == "AUJOURDHUI"
+
+
+# -- 4 and 7: said once per run, whatever the number of parts ---------------------------------
+
+
+def test_dollar_values_and_2d_classes_are_said_once_per_run_across_parts(tmp_path):
+    folder = city_complet(tmp_path / "c", day(-1), kinds=frozenset(Kind) - {Kind.PUPIL})
+    for part, keys in enumerate((["P1", "P2"], ["P3", "P4"])):
+        requests = [
+            add(Kind.PUPIL, key, [*pupil_pairs(key)[:2], ("ENTPersonNomPatro", "NOM$PATRO"),
+                                  ("ENTPersonStructRattach", "S1"),
+                                  ("ENTEleveClasses", "S1$CP A")])
+            for key in keys
+        ]  # fmt: skip
+        write(folder, Kind.PUPIL, *requests, date=day(-1), part=part)
+    run = run_import(folder)
+    stamp = f"{day(-1):%Y%m%d}"
+    rows = sorted(run.problems.values_list("code", "file", "message"))
+    assert rows == [
+        ("classes-2d", f"ENT1D_Complet_{stamp}_Eleve_0000.xml",
+         "4 pupils have no class: the feed uses 2D class attributes (ENTEleveClasses), which a "
+         "1D import does not read"),
+        ("dollar-separated-value", f"ENT1D_Complet_{stamp}_Eleve_0000.xml",
+         "ENTPersonNomPatro: '$'-separated display value read as words in 4 record(s)"),
+    ]  # fmt: skip
