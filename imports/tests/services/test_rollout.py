@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from django.utils import timezone
 
 from imports import services
@@ -52,7 +53,9 @@ def s1_open(tmp_path):
 # -- 2. deltas during a school-by-school rollout ---------------------------------------------
 
 
-def test_delta_for_people_of_closed_schools_is_counted_not_reported(s1_open, tmp_path):
+def test_delta_for_people_of_closed_schools_is_counted_not_reported(
+    s1_open, tmp_path, client, city_user
+):
     folder = tmp_path / "delta"
     folder.mkdir()
     date = day(-1)
@@ -84,6 +87,9 @@ def test_delta_for_people_of_closed_schools_is_counted_not_reported(s1_open, tmp
     assert sorted(Pupil.objects.values_list("join_key", flat=True)) == ["P1", "P2"]
     assert sorted(Guardian.objects.values_list("join_key", flat=True)) == ["G1", "G2"]
     assert list(Staff.objects.values_list("join_key", flat=True)) == ["T1"]
+    client.force_login(city_user)
+    page = client.get(reverse("imports:run-detail", args=[run.pk])).content.decode()
+    assert "fermé, ignorés : personnels 1, élèves 2, responsables 1" in page
 
 
 def test_a_person_the_feed_should_have_given_us_is_a_warning(s1_open, tmp_path):
@@ -217,7 +223,7 @@ def test_an_unapproved_reason_still_holds_a_school_opening(tmp_path, settings):
 # -- 10. a feed dated after today is held ------------------------------------------------------
 
 
-def test_a_feed_dated_after_today_is_held_and_changes_nothing(s1_open, tmp_path):
+def test_a_feed_dated_after_today_is_held_and_changes_nothing(s1_open, tmp_path, client, city_user):
     folder = tmp_path / "future"
     folder.mkdir()
     write(folder, Kind.PUPIL, modify(Kind.PUPIL, "P1", pupil_pairs("P1", last="FUTUR")),
@@ -227,6 +233,11 @@ def test_a_feed_dated_after_today_is_held_and_changes_nothing(s1_open, tmp_path)
     assert (run.status, run.held_reasons) == (Status.HELD, ["future-date"])
     assert snapshot() == before
     assert not ImportProblem.objects.filter(run=run).exists()
+    client.force_login(city_user)
+    response = client.get(reverse("imports:run-detail", args=[run.pk]))
+    assert [str(label) for _code, label in response.context["reasons"]] == [
+        "Le flux est daté d\u2019après aujourd\u2019hui."
+    ]
 
 
 def test_a_feed_dated_today_is_not_held(s1_open, tmp_path):
