@@ -1,17 +1,20 @@
 """Which AAF attribute fills which record field (docs: /work/shared/docs/AAF1D.md).
 
-Converters: text = first non-empty value; lines = values joined with "\\n"; list = distinct
+Converters: text = first non-empty value; words = text with its "$" parts read as words
+(``NOM$STRUCTURE$COURANT`` → ``NOM STRUCTURE COURANT``); address = one line per value, each
+value's "$" parts read as words; lines = values joined with "\\n"; list = distinct
 non-empty values; date = dd/mm/yyyy or None; bool = O/N, oui/non, true/false, 1/0 or None;
 classes = 5-part "$" values → ClassRef; functions = 5-part "$" values → StaffFunction;
 authority/relations = the two sources of PupilRecord.guardian_links.
-When two attributes feed one field (aliases), the first one carrying a non-empty value wins.
+When two attributes feed one field (aliases), the first one carrying a non-empty value wins,
+except that an official attribute with a value always beats an LDAP alias (``ALIASES``).
 
 | kind         | attribute(s), aliases first-wins           | field                | converter |
 |--------------|--------------------------------------------|----------------------|-----------|
 | EtabEducNat  | ENTStructureJointure (= identifier/id)     | key                  |           |
 |              | ENTStructureUAI                            | uai                  | text      |
 |              | ENTStructureSIREN                          | siren                | text      |
-|              | ENTStructureNomCourant                     | name                 | text      |
+|              | ENTStructureNomCourant                     | name                 | words     |
 |              | ENTStructureTypeStruct                     | structure_type       | text      |
 |              | ENTEcoleMinistereTutelle                   | ministry             | text      |
 |              | ENTEcoleSecteur                            | sector               | text      |
@@ -19,19 +22,19 @@ When two attributes feed one field (aliases), the first one carrying a non-empty
 |              | ENTEcoleCommune                            | commune              | text      |
 |              | ENTEcoleRPI                                | rpi                  | text      |
 |              | ENTSprAcademie, ENTServAcAcademie          | academie             | text      |
-|              | ENTPcAdresse, ENTStructureAdresse          | address              | lines     |
-|              | ENTStructureBoitePostale                   | po_box               | text      |
-|              | ENTStructureCodePostal                     | postal_code          | text      |
-|              | ENTStructureVille                          | city                 | text      |
-|              | ENTStructureTelephone                      | phone                | text      |
-|              | ENTStructureFax                            | fax                  | text      |
-|              | ENTStructureEmail                          | email                | text      |
+|              | ENTPcAdresse, ENTStructureAdresse, street  | address              | address   |
+|              | ENTStructureBoitePostale, postOfficeBox    | po_box               | words     |
+|              | ENTStructureCodePostal, postalCode         | postal_code          | text      |
+|              | ENTStructureVille, l                       | city                 | words     |
+|              | ENTStructureTelephone, telephoneNumber     | phone                | text      |
+|              | ENTStructureFax, facsimileTelephoneNumber  | fax                  | text      |
+|              | ENTStructureEmail, ENTStructureMailSI      | email                | text      |
 | all persons  | ENTPersonJointure (= identifier/id)        | key                  |           |
-|              | ENTPersonNomPatro                          | birth_name           | text      |
-|              | ENTPersonNom                               | last_name            | text      |
-|              | ENTPersonPrenom                            | first_name           | text      |
+|              | ENTPersonNomPatro                          | birth_name           | words     |
+|              | ENTPersonNom, sn                           | last_name            | words     |
+|              | ENTPersonPrenom, givenName                 | first_name           | words     |
 |              | ENTPersonAutresPrenoms                     | other_first_names    | list      |
-|              | ENTPersonCivilite                          | civility             | text      |
+|              | ENTPersonCivilite, personalTitle           | civility             | text      |
 | Eleve        | ENTPersonDateNaissance                     | birth_date           | date      |
 |              | ENTPersonStructRattach                     | school_keys          | list      |
 |              | ENTEleveAutoriteParentale                  | guardian_links       | authority |
@@ -47,12 +50,9 @@ When two attributes feed one field (aliases), the first one carrying a non-empty
 |              | ENTPersonClasses                           | classes              | classes   |
 |              | ENTPersonGroupes                           | groups               | classes   |
 |              | ENTEleveINE                                | ine                  | text      |
-| PersRelEleve | ENTPersonNom, sn                           | last_name            | text      |
-|              | ENTPersonPrenom, givenName                 | first_name           | text      |
-|              | ENTPersonCivilite, personalTitle           | civility             | text      |
-|              | ENTPersonAdresse, street                   | address              | lines     |
+| PersRelEleve | ENTPersonAdresse, street                   | address              | address   |
 |              | ENTPersonCodePostal, postalCode            | postal_code          | text      |
-|              | ENTPersonVille, l                          | city                 | text      |
+|              | ENTPersonVille, l                          | city                 | words     |
 |              | ENTPersonPays                              | country              | text      |
 |              | ENTPersonTelPerso, homePhone               | home_phone           | text      |
 |              | ENTPersRelEleveTelMobile, mobile           | mobile_phone         | text      |
@@ -67,8 +67,9 @@ When two attributes feed one field (aliases), the first one carrying a non-empty
 |              | ENTPersonCategorieEnseignant               | is_teacher           | bool      |
 |              | ENTPersonClasses                           | classes              | classes   |
 
-Attributes named in AAF1D.md that entaix does not keep (IGNORED) are skipped silently; any other
-attribute is an "unknown-attribute" warning.
+Attributes named in AAF1D.md or the official format that entaix does not keep (IGNORED) are
+skipped silently; any other attribute is an "unknown-attribute" warning. A pupil or staff member
+without a last and a first name, a guardian without a last name, is a "missing-name" error.
 """
 
 from __future__ import annotations
