@@ -315,10 +315,14 @@ def test_aaf_import_json_output(tmp_path, capsys):
 def test_aaf_import_dry_run_writes_nothing(imported, tmp_path, capsys):
     before = snapshot()
     runs = ImportRun.objects.count()
-    call_command("aaf_import", str(copy_set("delta_20260902", tmp_path / "d")), "--dry-run",
-                 "--json")  # fmt: skip
+    # One pupil of five leaves: the real run would be held, and the dry run says so (exit 3).
+    with pytest.raises(CommandError) as caught:
+        call_command("aaf_import", str(copy_set("delta_20260902", tmp_path / "d")), "--dry-run",
+                     "--json")  # fmt: skip
+    assert caught.value.returncode == 3
     payload = json.loads(capsys.readouterr().out)
     assert payload["status"] == "dry-run"
+    assert payload["held_reasons"] == ["mass-leave-city", "mass-leave-school"]
     assert payload["counts"]["pupils"] == {
         "created": 1,
         "updated": 2,
