@@ -310,9 +310,7 @@ class FeedReader:
         modify = op is Op.MODIFY
         join_name = JOIN_ATTRIBUTE[self.kind]
         for body in bodies:
-            for child in body:
-                if child.tag != child_tag:
-                    continue
+            for child in body.iterchildren(child_tag):
                 name = child.get("name") or ""
                 entry = table.get(name)
                 if entry is None:
@@ -357,15 +355,16 @@ class FeedReader:
         present: set[str] = set()
         links = False
         for source in sources.values():
-            name = source[3][0][0]
-            mode, function = source[3][2], source[3][3]
             raw = source[1]
+            (name, _converter), _alias, mode, function = source[3]
             if mode == _SIMPLE:
                 values[name] = function(raw)
             elif mode == _DISPLAY:
-                if any("$" in v for v in raw):
-                    entry = state.dollar.setdefault(source[0], [0, source[2].sourceline or 0])
-                    entry[0] += 1
+                for value in raw:
+                    if "$" in value:
+                        entry = state.dollar.setdefault(source[0], [0, source[2].sourceline or 0])
+                        entry[0] += 1
+                        break
                 values[name] = function(raw)
             elif mode == _CHECKED:
                 try:
@@ -393,9 +392,8 @@ class FeedReader:
         return values, present
 
     def _warner(self, source: list, key: str) -> conv.Warn:
-        attribute, line = source[0], source[2].sourceline
-
         def warn(code: str, message: str) -> None:
+            attribute, line = source[0], source[2].sourceline
             self._problem(WARNING, code, line, key, f"{attribute}: {message}")
 
         return warn
