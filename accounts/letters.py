@@ -37,6 +37,29 @@ class Letter:
     classes: tuple[str, ...] = ()
     children: tuple[str, ...] = ()
     renewal: bool = False
+    # Each school's contact block (school_contact_lines), printed on parents' letters.
+    school_contacts: tuple[tuple[str, ...], ...] = ()
+
+
+def school_contact_lines(
+    *,
+    name: str,
+    address: str = "",
+    po_box: str = "",
+    postal_code: str = "",
+    city: str = "",
+    phone: str = "",
+    email: str = "",
+) -> tuple[str, ...]:
+    """A school's contact as printed: name, address lines, PO box, postal code and city, phone,
+    official e-mail; empty parts left out. The feed's school data only (no personal data)."""
+    town = " ".join(part for part in (postal_code, city) if part)
+    lines = [name, *address.splitlines(), po_box, town]
+    if phone:
+        lines.append(_("Phone: %(phone)s") % {"phone": phone})
+    if email:
+        lines.append(_("E-mail: %(email)s") % {"email": email})
+    return tuple(line.strip() for line in lines if line and line.strip())
 
 
 def _fonts() -> None:
@@ -139,6 +162,18 @@ def _draw(page: _Page, letter: Letter, site_url: str) -> None:
         size=10,
         bold=True,
     )
+    _draw_school_contacts(page, letter)
+
+
+def _draw_school_contacts(page: _Page, letter: Letter) -> None:
+    if not letter.school_contacts:
+        return
+    page.space(8)
+    page.text(_("Your child's school"), size=11, bold=True, gap=2)
+    for lines in letter.school_contacts:
+        for line in lines:
+            page.text(line, size=10, gap=0)
+        page.space(6)
 
 
 def letters_render(letters: list[Letter], *, site_url: str) -> bytes:

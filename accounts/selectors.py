@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts import codes
+from accounts.letters import school_contact_lines
 from accounts.models import ActivationCode, RenewalRequest, User, UserManager
 from accounts.scope import (
     Role,
@@ -247,6 +248,14 @@ class LetterSubject:
     schools: list[str] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
+    school_contacts: list[tuple[str, ...]] = field(default_factory=list)
+
+
+def _school_contact(school) -> tuple[str, ...]:
+    return school_contact_lines(
+        name=school.name, address=school.address, po_box=school.po_box,
+        postal_code=school.postal_code, city=school.city, phone=school.phone, email=school.email,
+    )  # fmt: skip
 
 
 def _add(values: list[str], value: str) -> None:
@@ -321,6 +330,9 @@ def letter_subjects(
             for pupil in children.get(account.guardian.pk, []):
                 subject.children.append(str(pupil))
                 _add(subject.schools, pupil.school.name)
+                contact = _school_contact(pupil.school)
+                if contact not in subject.school_contacts:
+                    subject.school_contacts.append(contact)
                 for name in classes.get(pupil.pk, []):
                     _add(subject.classes, name)
         elif hasattr(account, "staff"):

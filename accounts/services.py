@@ -418,6 +418,7 @@ def letter_batch_create(
             classes=tuple(subject.classes),
             children=tuple(subject.children),
             renewal=kind == LetterBatch.Kind.RENEWAL,
+            school_contacts=tuple(subject.school_contacts),
         )
         for subject in subjects
     ]

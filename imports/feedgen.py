@@ -52,6 +52,8 @@ class GenOptions:
     # ones a test may treat as "ENT not open" (the importer decides openness).
     closed_school_ratio: float = 0.25
     max_records_per_file: int = 100_000
+    # The older shape: names, a school's and a guardian's contact under their LDAP names.
+    ldap_aliases: bool = False
 
 
 @dataclass(frozen=True)
@@ -1225,11 +1227,42 @@ def _pupil_attrs(pupil: _Pupil) -> Attrs:
     ]
 
 
+# The older, LDAP-named shape of some attributes (``ldap_aliases``), per kind.
+_PERSON_ALIASES = {"ENTPersonNom": "sn", "ENTPersonPrenom": "givenName",
+                   "ENTPersonCivilite": "personalTitle"}  # fmt: skip
+LDAP_ALIASES: dict[str, dict[str, str]] = {
+    "EtabEducNat": {
+        "ENTPcAdresse": "street",
+        "ENTStructureBoitePostale": "postOfficeBox",
+        "ENTStructureCodePostal": "postalCode",
+        "ENTStructureVille": "l",
+        "ENTStructureTelephone": "telephoneNumber",
+        "ENTStructureFax": "facsimileTelephoneNumber",
+        "ENTStructureEmail": "ENTStructureMailSI",
+    },
+    "PersEducNat": _PERSON_ALIASES,
+    "PersRelEleve": {
+        **_PERSON_ALIASES,
+        "ENTPersonAdresse": "street",
+        "ENTPersonCodePostal": "postalCode",
+        "ENTPersonVille": "l",
+        "ENTPersonTelPerso": "homePhone",
+        "ENTPersRelEleveTelMobile": "mobile",
+        "ENTPersRelEleveTelPro": "telephoneNumber",
+        "ENTPersonMail": "mail",
+    },
+    "Eleve": _PERSON_ALIASES,
+}
+
+
 class _KindWriter:
     """Streams the records of one kind into numbered parts of at most ``max_records`` each."""
 
-    def __init__(self, out_dir: Path, stem: str, kind: str, max_records: int) -> None:
+    def __init__(
+        self, out_dir: Path, stem: str, kind: str, max_records: int, aliases: bool = False
+    ) -> None:
         self.out_dir, self.stem, self.kind, self.max_records = out_dir, stem, kind, max_records
+        self.aliases = LDAP_ALIASES[kind] if aliases else {}
         category = "categorieStructure" if kind == "EtabEducNat" else "categoriePersonne"
         self.operational = (
             f'<operationalAttributes><attr name="{category}"><value>{kind}</value></attr>'
@@ -1262,8 +1295,15 @@ class _KindWriter:
     def _head(self, request: str, key: str) -> str:
         return f"<{request}>\n{self.operational}<identifier><id>{key}</id></identifier>\n"
 
+    def _named(self, attrs: Attrs) -> Attrs:
+        if not self.aliases:
+            return attrs
+        return [(self.aliases.get(name, name), values) for name, values in attrs]
+
     def add(self, key: str, attrs: Attrs) -> None:
-        body = "".join(f'<attr name="{name}">{_values(values)}</attr>\n' for name, values in attrs)
+        body = "".join(
+            f'<attr name="{name}">{_values(values)}</attr>\n' for name, values in self._named(attrs)
+        )
         self._write(
             f"{self._head('addRequest', key)}<attributes>\n{body}</attributes>\n</addRequest>\n"
         )
@@ -1271,7 +1311,7 @@ class _KindWriter:
     def modify(self, key: str, attrs: Attrs) -> None:
         body = "".join(
             f'<modification name="{name}" operation="replace">{_values(values)}</modification>\n'
-            for name, values in attrs
+            for name, values in self._named(attrs)
         )
         self._write(
             f"{self._head('modifyRequest', key)}<modifications>\n{body}</modifications>\n"
@@ -1296,6 +1336,7 @@ def _write_set(
     date: datetime.date,
     max_records: int,
     changes: _Changes | None,
+    aliases: bool = False,
 ) -> GeneratedFeed:
     """Write a Complet (``changes`` is None) or a Delta set and return what was written."""
     if max_records < 1:
@@ -1318,7 +1359,7 @@ def _write_set(
         ("Eleve", "pupils", world.pupils, _pupil_attrs),
     )
     for kind, name, entities, attrs_of in kinds:
-        writer = _KindWriter(out_dir, stem, kind, max_records)
+        writer = _KindWriter(out_dir, stem, kind, max_records, aliases)
         plan = [("adds", key) for key in entities]
         if changes is not None:
             plan = [("adds", key) for key in changes.added.get(name, {})]
@@ -1380,10 +1421,28 @@ def generate_complet(out_dir: Path, options: GenOptions) -> GeneratedFeed:
     """Write a Complet set (four kinds, split into parts) for ``options`` into ``out_dir``."""
     world = _build_world(options)
     feed = _write_set(
-        world, out_dir, date=options.date, max_records=options.max_records_per_file, changes=None
-    )
+        world, out_dir, date=options.date, max_records=options.max_records_per_file, changes=None,
+        aliases=options.ldap_aliases,
+    )  # fmt: skip
     _save_state(out_dir, options, [], "Complet")
     return feed
+
+
+def drop_part(feed: GeneratedFeed, part: str) -> GeneratedFeed:
+    """Delete one written part (``Eleve_0000``): a set with a missing part, as some deliveries
+    arrive, for tests, demos and benchmarks of the importer's refusal."""
+    chosen = [path for path in feed.files if path.stem.endswith(f"_{part}")]
+    if not chosen:
+        names = ", ".join(path.stem.split("_", 3)[3] for path in feed.files)
+        raise ValueError(f"no part {part} in the set (parts: {names})")
+    for path in chosen:
+        path.unlink()
+    return GeneratedFeed(
+        files=tuple(path for path in feed.files if path not in chosen),
+        counts=feed.counts,
+        school_uais=feed.school_uais,
+        closed_school_uais=feed.closed_school_uais,
+    )
 
 
 def _advance(
@@ -1412,7 +1471,8 @@ def generate_delta(
     by this module): new pupils and families, modified persons, deleted persons."""
     options, world, steps, changes = _advance(previous_dir, change_rate, seed, date, False)
     max_records = max_records_per_file or options.max_records_per_file
-    feed = _write_set(world, out_dir, date=date, max_records=max_records, changes=changes)
+    feed = _write_set(world, out_dir, date=date, max_records=max_records, changes=changes,
+                      aliases=options.ldap_aliases)  # fmt: skip
     _save_state(out_dir, options, steps, "Delta")
     return feed
 
@@ -1430,6 +1490,7 @@ def generate_next_complet(
     with these arguments: people deleted there are absent here, people added are present."""
     options, world, steps, _changes = _advance(previous_dir, change_rate, seed, date, True)
     max_records = max_records_per_file or options.max_records_per_file
-    feed = _write_set(world, out_dir, date=date, max_records=max_records, changes=None)
+    feed = _write_set(world, out_dir, date=date, max_records=max_records, changes=None,
+                      aliases=options.ldap_aliases)  # fmt: skip
     _save_state(out_dir, options, steps, "Complet")
     return feed

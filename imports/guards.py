@@ -41,6 +41,9 @@ def held_reasons(
     reasons = []
     if plan.mode == Mode.COMPLET and plan.missing_kinds:
         reasons.append("incomplete-set")
+    if plan.feed_date > today:
+        # Dated after today: a clock, a generator or a forged file; never applied unseen.
+        reasons.append("future-date")
     if first_import or reconcile:
         return reasons
     if last_applied_date is not None and plan.feed_date <= last_applied_date:

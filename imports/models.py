@@ -41,6 +41,8 @@ class ImportRun(BaseModel):
     # ENT accounts created / deactivated / reactivated by this run (accounts.services).
     account_counts = models.JSONField(_("accounts"), default=dict, blank=True)
     record_counts = models.JSONField(_("records per kind"), default=dict, blank=True)
+    # Delta modifies and deletes of persons of closed schools, per kind (a rollout's normal).
+    skipped_counts = models.JSONField(_("skipped (closed schools)"), default=dict, blank=True)
     timings = models.JSONField(_("timings"), default=dict, blank=True)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     warning_count = models.PositiveIntegerField(_("warnings"), default=0)

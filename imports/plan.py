@@ -39,6 +39,7 @@ from imports.aaf import (
     Problem,
     feed_file_from_name,
 )
+from imports.aaf.reader import NOTICE_CODES, notice_problems
 from imports.diff import Diff
 from schools.models import School
 
@@ -75,6 +76,9 @@ class Plan:
     dangling: int = 0
     references: int = 0
     missing_kinds: frozenset = frozenset()
+    # Delta modifies and deletes of persons entaix does not keep (their schools are closed).
+    skipped: dict = field(default_factory=dict)  # kind -> count
+    held_reasons: list = field(default_factory=list)  # set by a dry run (services)
 
     @property
     def item_count(self) -> int:
@@ -108,7 +112,27 @@ def identify(paths: Iterable[Path]) -> list[tuple[Path, FeedFile]]:
     names = Counter(feed.name for _, feed in found)
     if any(n > 1 for n in names.values()):
         raise FileSetError("duplicate-file", "The same file was given twice.")
+    _check_parts([feed for _, feed in found])
     return sorted(found, key=lambda pf: (_FILE_ORDER.index(pf[1].kind), pf[1].part))
+
+
+def _check_parts(feeds: list[FeedFile]) -> None:
+    """The parts of a kind run _0000…_N without a gap: a missing part is a missing file."""
+    parts: dict[Kind, set[int]] = defaultdict(set)
+    for feed in feeds:
+        parts[feed.kind].add(feed.part)
+    for kind in sorted(parts, key=_FILE_ORDER.index):
+        missing = sorted(set(range(max(parts[kind]) + 1)) - parts[kind])
+        if missing:
+            feed = feeds[0]
+            names = ", ".join(
+                f"ENT1D_{feed.mode}_{feed.date:%Y%m%d}_{kind}_{part:04d}.xml" for part in missing
+            )
+            raise FileSetError(
+                "missing-part",
+                f"The set is incomplete: {names} is missing (the parts of {kind} must run "
+                f"from _0000 to _{max(parts[kind]):04d} without a gap).",
+            )
 
 
 _ITEM_COLUMNS = ("kind", "key", "school", "digest", "data", "pupil", "guardian", "twin")
@@ -135,10 +159,13 @@ class Planner:
         self.needed: set[str] = set()  # of those, guardians a kept pupil links to
         self.open_keys: set[str] = set()
         self.known_schools: set[str] = set()
+        self.unknown: set[str] = set()  # keys reported unknown-person
 
     # -- reading --------------------------------------------------------------------------
     def _records(self, kind: Kind):
         seen = self.seen_keys.get(kind)
+        notices: dict[tuple[str, str], list[int]] = {}
+        notice_files: dict[tuple[str, str], str] = {}
         for path, feed in self.files:
             if feed.kind != kind:
                 continue
@@ -154,10 +181,16 @@ class Planner:
                         continue
                     seen.add(record.key)
                 yield record
-            self.plan.problems.extend(reader.problems)
+            # Said once per run: the parts of a kind are merged.
+            self.plan.problems.extend(p for p in reader.problems if p.code not in NOTICE_CODES)
+            for notice, (count, line) in reader.notices.items():
+                notice_files.setdefault(notice, feed.name)
+                notices.setdefault(notice, [0, line])[0] += count
             self.plan.record_counts[str(kind)] = self.plan.record_counts.get(str(kind), 0) + sum(
                 reader.counts.get(op, 0) for op in ("add", "modify", "delete")
             )
+        for notice, entry in notices.items():
+            self.plan.problems.extend(notice_problems(notice_files[notice], kind, {notice: entry}))
 
     def _pass(self, kind: Kind, name: str, handle) -> None:
         self._modified(name, self._read(kind, name, handle), handle)
@@ -246,9 +279,15 @@ class Planner:
         self.plan.problems.append(Problem(level, code, file, None, identifier, message))
 
     def _unknown_person(self, key: str) -> None:
+        """A delta modifies someone of an open school whom earlier feeds should have given
+        us (people of closed schools are only counted, see `_count_skipped`)."""
         self._problem(
-            ERROR, "unknown-person", key, "A delta modifies a record entaix lacks: dropped."
+            WARNING,
+            "unknown-person",
+            key,
+            "A delta modifies a person of an open school whom entaix lacks: dropped.",
         )
+        self.unknown.add(key)
 
     def _stage(self, kind, key, data, *, school="", pupil="", guardian="", twin="") -> None:
         text = state.dump(data)
@@ -287,7 +326,21 @@ class Planner:
         stage.analyze()
 
         Diff(self.plan, complet=self.complet, kinds_present=self.kinds_present).run()
+        if not self.complet:
+            self._count_skipped()
         return self.plan
+
+    def _count_skipped(self) -> None:
+        """During a school-by-school rollout the daily Delta modifies and deletes everybody of
+        the Académie: those entaix does not keep (no present row: their schools are closed)
+        are normal, counted as skipped-closed-school and not reported."""
+        rows = stage.fetch(
+            "SELECT g.kind, COUNT(DISTINCT g.key) FROM st_gone g WHERE NOT EXISTS (SELECT 1"
+            " FROM st_cur c WHERE c.kind = g.kind AND c.key = g.key AND c.is_left = 0)"
+            " AND NOT EXISTS (SELECT 1 FROM st_item i WHERE i.kind = g.kind AND i.key = g.key)"
+            " GROUP BY g.kind ORDER BY g.kind"
+        )
+        self.plan.skipped = {kind: n for kind, n in rows if kind in _PERSON_KINDS}
 
     def _merge(self, kind: str, record, fresh: dict) -> dict | None:
         """A modify carries only some fields: keep the others from the database."""
@@ -310,7 +363,8 @@ class Planner:
             self._stage("schools", record.key, merged, school=record.key)
 
     def _pupil(self, record) -> None:
-        if self._kept_pupil(record) is None and not self.complet:
+        kept = self._kept_pupil(record)
+        if kept is None and not self.complet and record.key not in self.unknown:
             self.gone.add("pupils", record.key)  # moved out of every open school (if known)
 
     def _kept_pupil(self, record) -> dict | None:
@@ -370,7 +424,8 @@ class Planner:
             keep = record.key in self.needed or (not self.complet and record.key in self.old)
             if not keep:
                 if not self.complet:
-                    self._unknown_person(record.key)
+                    # No kept pupil links to them: their children are in closed schools.
+                    self.gone.add("guardians", record.key)
                 return
         # Adds are staged whoever links to them: the pupils' links decide in the database.
         merged = self._merge("guardians", record, state.guardian_from_record(record))
@@ -382,7 +437,8 @@ class Planner:
         return {row[0] for row in rows_in(sql, keys)}
 
     def _staff(self, record) -> None:
-        if not self._kept_staff(record) and not self.complet:
+        kept = self._kept_staff(record)
+        if not kept and not self.complet and record.key not in self.unknown:
             self.gone.add("staff", record.key)
 
     def _kept_staff(self, record) -> bool:
@@ -422,6 +478,7 @@ class Planner:
 
 
 _HELPER_KINDS = {Kind.GUARDIAN: "guardians", Kind.STAFF: "staff"}
+_PERSON_KINDS = ("pupils", "guardians", "staff")
 
 
 def stage_in_helper(job: dict) -> dict:

@@ -129,25 +129,55 @@ def _fail(run: ImportRun, *, code: str, message: str, file: str = "", line=None)
 
 
 def import_preview(*, paths: Iterable[Path]) -> Plan:
-    """Plan without storing anything (the command's --dry-run)."""
+    """Plan without storing anything (the command's --dry-run): every guard is evaluated as
+    the real run would, and its codes are left in ``plan.held_reasons``."""
     try:
-        return plan_files(paths)
+        base = selectors.import_run_last_applied()
+        plan = plan_files(paths)
+        plan.held_reasons = _held_reasons(plan, base=base, reconcile=False)
+        return plan
     finally:
         stage.drop()
 
 
-def import_run_plan(*, run_id: int, reconcile_schools: Iterable[str] = ()) -> ImportRun:
-    """Compute and store the plan; the run ends planned, held (with reasons) or failed."""
+def _held_reasons(
+    plan: Plan, *, base: ImportRun | None, reconcile: bool, approved: Iterable[str] = ()
+) -> list[str]:
+    """The guards a plan trips, less the reasons already approved for the run it derives
+    from (a school opened from an approved run is not held again for the same reason)."""
+    if not plan.item_count:
+        return []
+    first_import = base is None and not School.objects.exists()
+    reasons = held_reasons(
+        plan,
+        today=timezone.localdate(),
+        last_applied_date=base.feed_date if base else None,
+        last_record_counts=selectors.import_run_last_record_counts(),
+        first_import=first_import,
+        reconcile=reconcile,
+    )
+    approved = set(approved)
+    return [reason for reason in reasons if reason not in approved]
+
+
+def import_run_plan(
+    *, run_id: int, reconcile_schools: Iterable[str] = (), approved_reasons: Iterable[str] = ()
+) -> ImportRun:
+    """Compute and store the plan; the run ends planned, held (with reasons) or failed.
+    ``approved_reasons``: held reasons city staff already approved for the run this one
+    derives from (opening schools from an approved Complet)."""
     run = ImportRun.objects.get(pk=run_id)
     if run.status != Status.PLANNING:
         return run  # already planned: a second delivery of the task does nothing
     try:
-        return _plan_and_store(run, reconcile_schools)
+        return _plan_and_store(run, reconcile_schools, approved_reasons)
     finally:
         stage.drop()  # the staging tables outlive a failed plan only until the next one
 
 
-def _plan_and_store(run: ImportRun, reconcile_schools: Iterable[str]) -> ImportRun:
+def _plan_and_store(
+    run: ImportRun, reconcile_schools: Iterable[str], approved_reasons: Iterable[str] = ()
+) -> ImportRun:
     run_id = run.pk
     started = time.monotonic()
     base = selectors.import_run_last_applied()
@@ -166,17 +196,7 @@ def _plan_and_store(run: ImportRun, reconcile_schools: Iterable[str]) -> ImportR
     if reconcile:
         # Opening schools adds their people; it never rewrites anyone else from older files.
         restrict_to_schools(plan, reconcile_schools)
-    first_import = base is None and not School.objects.exists()
-    reasons = []
-    if plan.item_count:
-        reasons = held_reasons(
-            plan,
-            today=timezone.localdate(),
-            last_applied_date=base.feed_date if base else None,
-            last_record_counts=selectors.import_run_last_record_counts(),
-            first_import=first_import,
-            reconcile=reconcile,
-        )
+    reasons = _held_reasons(plan, base=base, reconcile=reconcile, approved=approved_reasons)
     with transaction.atomic():
         _lock()
         run = ImportRun.objects.get(pk=run_id)
@@ -188,6 +208,7 @@ def _plan_and_store(run: ImportRun, reconcile_schools: Iterable[str]) -> ImportR
         run.counts = plan.counts
         run.school_counts = plan.school_counts if not reconcile else {}
         run.record_counts = plan.record_counts
+        run.skipped_counts = plan.skipped
         run.held_reasons = reasons
         run.error_count = sum(p.level == "error" for p in plan.problems)
         run.warning_count = sum(p.level == "warning" for p in plan.problems)
@@ -357,7 +378,13 @@ def school_open(*, uais: Iterable[str], opened_on: datetime.date, user=None) -> 
     if not paths or not all(p.exists() for p in paths):
         return None  # the raw files are gone: the next Complet brings them
     run = import_run_create(paths=paths, trigger=ImportRun.Trigger.RECONCILE, requested_by=user)
-    run = import_run_plan(run_id=run.pk, reconcile_schools=[s.join_key for s in schools])
+    # What city staff approved when the source run was held does not hold its derived runs.
+    approved = source.held_reasons if source.decided_at else []
+    run = import_run_plan(
+        run_id=run.pk,
+        reconcile_schools=[s.join_key for s in schools],
+        approved_reasons=approved,
+    )
     if run.status == Status.PLANNED:
         run = import_run_apply(run_id=run.pk)
     return run

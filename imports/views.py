@@ -20,6 +20,7 @@ HELD_REASONS = {
     "incomplete-set": gettext_lazy("The Complet set lacks one of the four files."),
     "not-newer": gettext_lazy("The feed is not newer than the last one applied (a replay?)."),
     "too-old": gettext_lazy("The feed is older than the allowed number of days."),
+    "future-date": gettext_lazy("The feed is dated after today."),
     "mass-leave-city": gettext_lazy("Too many of the city's persons would leave."),
     "mass-leave-school": gettext_lazy("Too many of one school's persons would leave."),
     "school-emptied": gettext_lazy("A school would lose all its pupils."),

@@ -412,6 +412,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
                 "school_counts",
                 "account_counts",
                 "record_counts",
+                "skipped_counts",
                 "timings",
                 "error_count",
                 "warning_count",

@@ -1,17 +1,20 @@
 """Which AAF attribute fills which record field (docs: /work/shared/docs/AAF1D.md).
 
-Converters: text = first non-empty value; lines = values joined with "\\n"; list = distinct
+Converters: text = first non-empty value; words = text with its "$" parts read as words
+(``NOM$STRUCTURE$COURANT`` → ``NOM STRUCTURE COURANT``); address = one line per value, each
+value's "$" parts read as words; lines = values joined with "\\n"; list = distinct
 non-empty values; date = dd/mm/yyyy or None; bool = O/N, oui/non, true/false, 1/0 or None;
 classes = 5-part "$" values → ClassRef; functions = 5-part "$" values → StaffFunction;
 authority/relations = the two sources of PupilRecord.guardian_links.
-When two attributes feed one field (aliases), the first one carrying a non-empty value wins.
+When two attributes feed one field (aliases), the first one carrying a non-empty value wins,
+except that an official attribute with a value always beats an LDAP alias (``ALIASES``).
 
 | kind         | attribute(s), aliases first-wins           | field                | converter |
 |--------------|--------------------------------------------|----------------------|-----------|
 | EtabEducNat  | ENTStructureJointure (= identifier/id)     | key                  |           |
 |              | ENTStructureUAI                            | uai                  | text      |
 |              | ENTStructureSIREN                          | siren                | text      |
-|              | ENTStructureNomCourant                     | name                 | text      |
+|              | ENTStructureNomCourant                     | name                 | words     |
 |              | ENTStructureTypeStruct                     | structure_type       | text      |
 |              | ENTEcoleMinistereTutelle                   | ministry             | text      |
 |              | ENTEcoleSecteur                            | sector               | text      |
@@ -19,19 +22,19 @@ When two attributes feed one field (aliases), the first one carrying a non-empty
 |              | ENTEcoleCommune                            | commune              | text      |
 |              | ENTEcoleRPI                                | rpi                  | text      |
 |              | ENTSprAcademie, ENTServAcAcademie          | academie             | text      |
-|              | ENTPcAdresse, ENTStructureAdresse          | address              | lines     |
-|              | ENTStructureBoitePostale                   | po_box               | text      |
-|              | ENTStructureCodePostal                     | postal_code          | text      |
-|              | ENTStructureVille                          | city                 | text      |
-|              | ENTStructureTelephone                      | phone                | text      |
-|              | ENTStructureFax                            | fax                  | text      |
-|              | ENTStructureEmail                          | email                | text      |
+|              | ENTPcAdresse, ENTStructureAdresse, street  | address              | address   |
+|              | ENTStructureBoitePostale, postOfficeBox    | po_box               | words     |
+|              | ENTStructureCodePostal, postalCode         | postal_code          | text      |
+|              | ENTStructureVille, l                       | city                 | words     |
+|              | ENTStructureTelephone, telephoneNumber     | phone                | text      |
+|              | ENTStructureFax, facsimileTelephoneNumber  | fax                  | text      |
+|              | ENTStructureEmail, ENTStructureMailSI      | email                | text      |
 | all persons  | ENTPersonJointure (= identifier/id)        | key                  |           |
-|              | ENTPersonNomPatro                          | birth_name           | text      |
-|              | ENTPersonNom                               | last_name            | text      |
-|              | ENTPersonPrenom                            | first_name           | text      |
+|              | ENTPersonNomPatro                          | birth_name           | words     |
+|              | ENTPersonNom, sn                           | last_name            | words     |
+|              | ENTPersonPrenom, givenName                 | first_name           | words     |
 |              | ENTPersonAutresPrenoms                     | other_first_names    | list      |
-|              | ENTPersonCivilite                          | civility             | text      |
+|              | ENTPersonCivilite, personalTitle           | civility             | text      |
 | Eleve        | ENTPersonDateNaissance                     | birth_date           | date      |
 |              | ENTPersonStructRattach                     | school_keys          | list      |
 |              | ENTEleveAutoriteParentale                  | guardian_links       | authority |
@@ -47,12 +50,9 @@ When two attributes feed one field (aliases), the first one carrying a non-empty
 |              | ENTPersonClasses                           | classes              | classes   |
 |              | ENTPersonGroupes                           | groups               | classes   |
 |              | ENTEleveINE                                | ine                  | text      |
-| PersRelEleve | ENTPersonNom, sn                           | last_name            | text      |
-|              | ENTPersonPrenom, givenName                 | first_name           | text      |
-|              | ENTPersonCivilite, personalTitle           | civility             | text      |
-|              | ENTPersonAdresse, street                   | address              | lines     |
+| PersRelEleve | ENTPersonAdresse, street                   | address              | address   |
 |              | ENTPersonCodePostal, postalCode            | postal_code          | text      |
-|              | ENTPersonVille, l                          | city                 | text      |
+|              | ENTPersonVille, l                          | city                 | words     |
 |              | ENTPersonPays                              | country              | text      |
 |              | ENTPersonTelPerso, homePhone               | home_phone           | text      |
 |              | ENTPersRelEleveTelMobile, mobile           | mobile_phone         | text      |
@@ -67,8 +67,9 @@ When two attributes feed one field (aliases), the first one carrying a non-empty
 |              | ENTPersonCategorieEnseignant               | is_teacher           | bool      |
 |              | ENTPersonClasses                           | classes              | classes   |
 
-Attributes named in AAF1D.md that entaix does not keep (IGNORED) are skipped silently; any other
-attribute is an "unknown-attribute" warning.
+Attributes named in AAF1D.md or the official format that entaix does not keep (IGNORED) are
+skipped silently; any other attribute is an "unknown-attribute" warning. A pupil or staff member
+without a last and a first name, a guardian without a last name, is a "missing-name" error.
 """
 
 from __future__ import annotations
@@ -78,18 +79,22 @@ from .records import Kind
 Target = tuple[str, str]  # (field, converter)
 
 _PERSON: dict[str, Target] = {
-    "ENTPersonNomPatro": ("birth_name", "text"),
-    "ENTPersonNom": ("last_name", "text"),
-    "ENTPersonPrenom": ("first_name", "text"),
+    "ENTPersonNomPatro": ("birth_name", "words"),
+    "ENTPersonNom": ("last_name", "words"),
+    "ENTPersonPrenom": ("first_name", "words"),
     "ENTPersonAutresPrenoms": ("other_first_names", "list"),
     "ENTPersonCivilite": ("civility", "text"),
+    # Older and 2D-style files: LDAP names (the ENTPerson* attribute wins, see ALIASES).
+    "sn": ("last_name", "words"),
+    "givenName": ("first_name", "words"),
+    "personalTitle": ("civility", "text"),
 }
 
 MAPPING: dict[Kind, dict[str, Target]] = {
     Kind.SCHOOL: {
         "ENTStructureUAI": ("uai", "text"),
         "ENTStructureSIREN": ("siren", "text"),
-        "ENTStructureNomCourant": ("name", "text"),
+        "ENTStructureNomCourant": ("name", "words"),
         "ENTStructureTypeStruct": ("structure_type", "text"),
         "ENTEcoleMinistereTutelle": ("ministry", "text"),
         "ENTEcoleSecteur": ("sector", "text"),
@@ -98,14 +103,22 @@ MAPPING: dict[Kind, dict[str, Target]] = {
         "ENTEcoleRPI": ("rpi", "text"),
         "ENTSprAcademie": ("academie", "text"),
         "ENTServAcAcademie": ("academie", "text"),
-        "ENTPcAdresse": ("address", "lines"),
-        "ENTStructureAdresse": ("address", "lines"),
-        "ENTStructureBoitePostale": ("po_box", "text"),
+        "ENTPcAdresse": ("address", "address"),
+        "ENTStructureAdresse": ("address", "address"),
+        "ENTStructureBoitePostale": ("po_box", "words"),
         "ENTStructureCodePostal": ("postal_code", "text"),
-        "ENTStructureVille": ("city", "text"),
+        "ENTStructureVille": ("city", "words"),
         "ENTStructureTelephone": ("phone", "text"),
         "ENTStructureFax": ("fax", "text"),
         "ENTStructureEmail": ("email", "text"),
+        # The LDAP names the Ministry's files use for a school's contact details.
+        "street": ("address", "address"),
+        "postOfficeBox": ("po_box", "words"),
+        "postalCode": ("postal_code", "text"),
+        "l": ("city", "words"),
+        "telephoneNumber": ("phone", "text"),
+        "facsimileTelephoneNumber": ("fax", "text"),
+        "ENTStructureMailSI": ("email", "text"),
     },
     Kind.PUPIL: {
         "ENTPersonDateNaissance": ("birth_date", "date"),
@@ -127,15 +140,12 @@ MAPPING: dict[Kind, dict[str, Target]] = {
     },
     Kind.GUARDIAN: {
         **_PERSON,
-        "sn": ("last_name", "text"),
-        "givenName": ("first_name", "text"),
-        "personalTitle": ("civility", "text"),
-        "ENTPersonAdresse": ("address", "lines"),
-        "street": ("address", "lines"),
+        "ENTPersonAdresse": ("address", "address"),
+        "street": ("address", "address"),
         "ENTPersonCodePostal": ("postal_code", "text"),
         "postalCode": ("postal_code", "text"),
-        "ENTPersonVille": ("city", "text"),
-        "l": ("city", "text"),
+        "ENTPersonVille": ("city", "words"),
+        "l": ("city", "words"),
         "ENTPersonPays": ("country", "text"),
         "ENTPersonTelPerso": ("home_phone", "text"),
         "homePhone": ("home_phone", "text"),
@@ -166,17 +176,56 @@ JOIN_ATTRIBUTE: dict[Kind, str] = {
     Kind.PUPIL: "ENTPersonJointure",
 }
 
-# Named in AAF1D.md, not kept by entaix: skipped without a warning.
+# LDAP names read when the official attribute is absent or empty: whatever the order of the
+# attributes in the record, an official attribute with a value wins over its alias.
+ALIASES: frozenset[str] = frozenset(
+    {
+        "sn",
+        "givenName",
+        "personalTitle",
+        "street",
+        "postOfficeBox",
+        "postalCode",
+        "l",
+        "telephoneNumber",
+        "facsimileTelephoneNumber",
+        "homePhone",
+        "mobile",
+        "mail",
+        "ENTStructureMailSI",
+    }
+)
+
+# 2D class attributes (two "$" parts): a 1D importer does not read them, but counts the
+# records that have no 1D class because of them and says so once per file.
+CLASSES_2D: dict[Kind, str] = {Kind.PUPIL: "ENTEleveClasses", Kind.STAFF: "ENTAuxEnsClasses"}
+
+_PERSON_IGNORED = frozenset(
+    {
+        "ENTPersonStructRattachDate",
+        "ENTPersonAdresseDiffusion",
+    }
+)
+
+# Named in AAF1D.md or in the official format, not kept by entaix: skipped without a warning.
 IGNORED: dict[Kind, frozenset[str]] = {
-    Kind.SCHOOL: frozenset(),
-    Kind.STAFF: frozenset(),
-    Kind.GUARDIAN: frozenset({"ENTPersonDateNaissance"}),
-    Kind.PUPIL: frozenset(
+    Kind.SCHOOL: frozenset(
         {
-            "ENTEleveDateEntreeClasses",
-            "ENTEleveDateSortieClasses",
-            "ENTEleveQualitePersRelEleve1",
-            "ENTEleveQualitePersRelEleve2",
+            "ENTStructureCodeTypeStruct",
+            "ENTServAcCodeAcademie",
+            "ENTEtablissementContrat",
+            "ENTStructureCategorie",
         }
     ),
+    Kind.STAFF: _PERSON_IGNORED
+    | {"ENTPersonFonctionsDate", "ENTEnsFonctionDirDate", "ENTAuxEnsClasses"},
+    Kind.GUARDIAN: _PERSON_IGNORED | {"ENTPersonDateNaissance", "ENTPersRelEleveEleve"},
+    Kind.PUPIL: _PERSON_IGNORED
+    | {
+        "ENTEleveDateEntreeClasses",
+        "ENTEleveDateSortieClasses",
+        "ENTEleveQualitePersRelEleve1",
+        "ENTEleveQualitePersRelEleve2",
+        "ENTEleveClasses",
+    },
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from lxml import etree
 
 from . import values as conv
-from .mapping import IGNORED, JOIN_ATTRIBUTE, MAPPING
+from .mapping import ALIASES, CLASSES_2D, IGNORED, JOIN_ATTRIBUTE, MAPPING
 from .records import (
     DATA_FIELDS,
     ERROR,
@@ -41,27 +41,19 @@ _ENCODING_CODES = frozenset(
 )
 _POSITION_RE = re.compile(r",? line \d+, column \d+$")
 _TAIL_RE = re.compile(rb"</" + ROOT + rb"\s*>(?:\s|<!--.*?-->|<\?.*?\?>)*\Z", re.DOTALL)
+# The file ends with a whole closing tag (of another name than the root: a mistyped one).
+_CLOSED_TAIL_RE = re.compile(rb"</[^\s<>/]+\s*>(?:\s|<!--.*?-->|<\?.*?\?>)*\Z", re.DOTALL)
 _MAX_UNKNOWN_NAMES = 100
 _KIND_ORDER = (Kind.SCHOOL, Kind.STAFF, Kind.GUARDIAN, Kind.PUPIL)
 _MODE_ORDER = (Mode.COMPLET, Mode.DELTA)
-
-Convert = Callable[[Sequence[str], conv.Warn], Any]
-_CONVERTERS: dict[str, Convert] = {
-    "text": lambda values, warn: conv.first(values),
-    "lines": lambda values, warn: conv.lines(values),
-    "list": lambda values, warn: conv.distinct(values),
-    "date": lambda values, warn: conv.parse_date(conv.first(values)),
-    "bool": lambda values, warn: conv.parse_bool(conv.first(values)),
-    "classes": conv.class_refs,
-    "functions": conv.staff_functions,
+# Names a person cannot do without; a guardian may be an organisation (a child-welfare
+# service), whose record carries its name as ENTPersonNom and no first name.
+_NAME_FIELDS = {
+    Kind.PUPIL: ("last_name", "first_name"),
+    Kind.STAFF: ("last_name", "first_name"),
+    Kind.GUARDIAN: ("last_name",),
 }
-
-
-@dataclass
-class _Source:
-    attribute: str
-    values: list[str]
-    line: int | None
+_KIND_NOUNS = {Kind.PUPIL: "pupils", Kind.STAFF: "staff members"}
 
 
 @dataclass
@@ -70,6 +62,8 @@ class _FileState:
     unknown: dict[str, list[int]] = field(default_factory=dict)  # name -> [count, first line]
     requests: int = 0
     wrong_category: int = 0
+    dollar: dict[str, list[int]] = field(default_factory=dict)  # attribute -> [count, line]
+    classes_2d: list[int] = field(default_factory=lambda: [0, 0])  # [records, first line]
 
 
 class FeedReader:
@@ -107,6 +101,13 @@ class FeedReader:
         self.mode: Mode | None = mode or (self.feed_file.mode if self.feed_file else None)
         self.problems: list[Problem] = []
         self.counts: dict[str, int] = _zero_counts()
+        # (code, attribute) -> [records, first line] of the warnings said once with a count.
+        self.notices: dict[tuple[str, str], list[int]] = {}
+        self._table = _TABLES[kind]
+        self._ignored = IGNORED[kind]
+        self._classes_2d = CLASSES_2D.get(kind)
+        self._record_class = RECORD_CLASS[kind]
+        self._all_fields = frozenset(DATA_FIELDS[kind])
 
     def __repr__(self) -> str:
         return f"<FeedReader {self.file} kind={self.kind} mode={self.mode}>"
@@ -114,6 +115,7 @@ class FeedReader:
     def __iter__(self) -> Iterator[Record]:
         self.problems = []
         self.counts = _zero_counts()
+        self.notices = {}
         return self._records()
 
     # -- file level ----------------------------------------------------------------------
@@ -160,13 +162,19 @@ class FeedReader:
         message = _POSITION_RE.sub("", str(error.msg or "syntax error"))[:200]
         line = error.lineno or None
         lowered = message.lower()
-        if not _ends_with_root_close(self.path):
+        tail = _tail(self.path)
+        mistyped = (
+            error.code == etree.ErrorTypes.ERR_TAG_NAME_MISMATCH
+            and _CLOSED_TAIL_RE.search(tail) is not None
+        )
+        if _TAIL_RE.search(tail) is None and not mistyped:
             code = "truncated"
             message = f"the file does not end with </ficAlimMENESR> ({message})"
         elif error.code in _ENCODING_CODES or "encoding" in lowered or "utf-8" in lowered:
             code = "encoding"
         else:
             code = "not-well-formed"
+            message = f"not well-formed at line {line}: {message}"
         return FeedFileError(file=self.file, code=code, message=message, line=line)
 
     def _end_problems(self, stream: FeedStream, state: _FileState) -> None:
@@ -178,6 +186,11 @@ class FeedReader:
                 None,
                 f"{stream.repairs} <modification> element(s) closed by </attr> were repaired",
             )
+        self.notices = {("dollar-separated-value", name): entry
+                        for name, entry in state.dollar.items()}  # fmt: skip
+        if state.classes_2d[0]:
+            self.notices[("classes-2d", "")] = state.classes_2d
+        self.problems.extend(notice_problems(self.file, self.kind, self.notices))
         for name, (count, line) in sorted(state.unknown.items(), key=lambda item: item[1][1]):
             shown = name or "(other names)"
             self._problem(
@@ -199,18 +212,29 @@ class FeedReader:
         self, element: etree._Element, state: _FileState, stream: FeedStream
     ) -> Record | None:
         state.requests += 1
-        op = _OPS[str(element.tag)]
+        op = _OPS[element.tag]
+        # One pass over the request's children (no XPath): identifier, category, body.
+        identifier: str | None = None
+        category: str | None = None
+        bodies = []
+        body_tag = _BODY_TAG[op]
+        for child in element:
+            tag = child.tag
+            if tag == body_tag:
+                bodies.append(child)
+            elif tag == "identifier":
+                if identifier is None:
+                    for sub in child:
+                        if sub.tag == "id":
+                            identifier = (sub.text or "").strip()
+                            break
+            elif tag == "operationalAttributes" and category is None:
+                for attr in child:
+                    if attr.tag == "attr" and attr.get("name") in _CATEGORY_ATTRIBUTES:
+                        category = conv.first(_values(attr))
+                        break
+        identifier = identifier or ""
         line = stream.record_line(element.sourceline)
-        identifier = _text(element.find("identifier/id"))
-
-        category = next(
-            (
-                conv.first(_values(attr))
-                for attr in element.iterfind("operationalAttributes/attr")
-                if attr.get("name") in _CATEGORY_ATTRIBUTES
-            ),
-            None,
-        )
         if category != self.kind.value:
             state.wrong_category += 1
             shown = "none" if category is None else repr(category[:40])
@@ -223,7 +247,7 @@ class FeedReader:
             )
             return None
 
-        sources, join, unknown = self._collect(element, op, identifier)
+        sources, join, unknown, has_2d = self._collect(bodies, op, identifier)
         key = identifier or join
         if not key:
             self._problem(ERROR, "missing-key", line, None, "record has no identifier/id")
@@ -243,98 +267,192 @@ class FeedReader:
             )
             return None
         state.seen.add(key)
-        for name, name_line in unknown:
-            _count_unknown(state, name, name_line)
+        for name, child in unknown:
+            _count_unknown(state, name, child.sourceline)
 
-        values, present = self._convert(sources, key)
+        values, present = self._convert(sources, key, state)
+        if self.kind is not Kind.SCHOOL and op is not Op.DELETE:
+            missing = [
+                name
+                for name in _NAME_FIELDS[self.kind]
+                if (op is Op.ADD or name in present) and not values.get(name)
+            ]
+            if missing:
+                self._problem(
+                    ERROR,
+                    "missing-name",
+                    line,
+                    key,
+                    f"record has no usable {' or '.join(missing)}; dropped",
+                )
+                return None
+        if has_2d and not values.get("classes"):
+            if not state.classes_2d[0]:
+                state.classes_2d[1] = line
+            state.classes_2d[0] += 1
         if op is Op.ADD:
-            present = set(DATA_FIELDS[self.kind])
-        return RECORD_CLASS[self.kind](
-            op=op, key=key, line=line, present=frozenset(present), **values
-        )
+            return self._record_class(op=op, key=key, line=line, present=self._all_fields, **values)
+        return self._record_class(op=op, key=key, line=line, present=frozenset(present), **values)
 
     def _collect(
-        self, element: etree._Element, op: Op, identifier: str
-    ) -> tuple[dict[tuple[str, str], _Source], str, list[tuple[str, int | None]]]:
-        """Raw values per (field, converter), the join attribute and the unknown names."""
-        sources: dict[tuple[str, str], _Source] = {}
-        unknown: list[tuple[str, int | None]] = []
+        self, bodies: list[etree._Element], op: Op, identifier: str
+    ) -> tuple[dict[tuple[str, str], list], str, list[tuple[str, Any]], bool]:
+        """Raw values per (field, converter), the join attribute, the unknown names and whether
+        the record carries 2D class values. A source is [attribute, values, element, entry]."""
+        sources: dict[tuple[str, str], list] = {}
+        unknown: list[tuple[str, Any]] = []
         join = ""
-        if op is Op.ADD:
-            children = element.iterfind("attributes/attr")
-        elif op is Op.MODIFY:
-            children = element.iterfind("modifications/modification")
-        else:
-            return sources, join, unknown
-        mapping = MAPPING[self.kind]
-        for child in children:
-            name = (child.get("name") or "").strip()
-            operation = child.get("operation", "replace")
-            if op is Op.MODIFY and operation != "replace":
-                self._problem(
-                    WARNING,
-                    "bad-operation",
-                    child.sourceline,
-                    identifier or None,
-                    f"{name[:64]}: modification operation {operation[:20]!r} is not "
-                    "'replace'; skipped",
-                )
-                continue
-            values = _values(child)
-            if name == JOIN_ATTRIBUTE[self.kind]:
-                join = join or conv.first(values)
-                continue
-            target = mapping.get(name)
-            if target is None:
-                if name not in IGNORED[self.kind]:
-                    unknown.append((name, child.sourceline))
-                continue
-            known = sources.get(target)
-            if known is None or not any(known.values):
-                sources[target] = _Source(name, values, child.sourceline)
-        return sources, join, unknown
+        has_2d = False
+        if op is Op.DELETE:
+            return sources, join, unknown, has_2d
+        table = self._table
+        child_tag = _CHILD_TAG[op]
+        modify = op is Op.MODIFY
+        join_name = JOIN_ATTRIBUTE[self.kind]
+        for body in bodies:
+            for child in body.iterchildren(child_tag):
+                name = child.get("name") or ""
+                entry = table.get(name)
+                if entry is None:
+                    name = name.strip()
+                    entry = table.get(name)
+                if modify:
+                    operation = child.get("operation", "replace")
+                    if operation != "replace":
+                        self._problem(
+                            WARNING,
+                            "bad-operation",
+                            child.sourceline,
+                            identifier or None,
+                            f"{name[:64]}: modification operation {operation[:20]!r} is not "
+                            "'replace'; skipped",
+                        )
+                        continue
+                values = [(v.text or "").strip() for v in child if v.tag == "value"]
+                if entry is None:
+                    if name == join_name:
+                        join = join or conv.first(values)
+                    elif name == self._classes_2d:
+                        has_2d = has_2d or any(values)
+                    elif name not in self._ignored:
+                        unknown.append((name, child))
+                    continue
+                target = entry[0]
+                known = sources.get(target)
+                # First non-empty wins, except that an official attribute beats an LDAP alias.
+                if (
+                    known is None
+                    or not any(known[1])
+                    or (known[3][1] and not entry[1] and any(values))
+                ):
+                    sources[target] = [name, values, child, entry]
+        return sources, join, unknown, has_2d
 
     def _convert(
-        self, sources: dict[tuple[str, str], _Source], key: str
+        self, sources: dict[tuple[str, str], list], key: str, state: _FileState
     ) -> tuple[dict[str, Any], set[str]]:
         values: dict[str, Any] = {}
         present: set[str] = set()
-        for (name, converter), source in sources.items():
-            if converter in {"authority", "relations"}:
-                continue
-            warn = self._warner(source, key)
-            try:
-                values[name] = _CONVERTERS[converter](source.values, warn)
-            except conv.BadValue as bad:
-                warn(bad.code, bad.message)
+        links = False
+        for source in sources.values():
+            raw = source[1]
+            (name, _converter), _alias, mode, function = source[3]
+            if mode == _SIMPLE:
+                values[name] = function(raw)
+            elif mode == _DISPLAY:
+                for value in raw:
+                    if "$" in value:
+                        entry = state.dollar.setdefault(source[0], [0, source[2].sourceline or 0])
+                        entry[0] += 1
+                        break
+                values[name] = function(raw)
+            elif mode == _CHECKED:
+                try:
+                    values[name] = function(raw)
+                except conv.BadValue as bad:
+                    self._warner(source, key)(bad.code, bad.message)
+                    continue
+            elif mode == _WARNS:
+                values[name] = function(raw, self._warner(source, key))
+            else:
+                links = True
                 continue
             present.add(name)
-        authority = sources.get(("guardian_links", "authority"))
-        relations = sources.get(("guardian_links", "relations"))
-        if authority or relations:
+        if links:
+            authority = sources.get(("guardian_links", "authority"))
+            relations = sources.get(("guardian_links", "relations"))
             source = relations or authority
             assert source is not None
             values["guardian_links"] = conv.guardian_links(
-                authority.values if authority else None,
-                relations.values if relations else None,
+                authority[1] if authority else None,
+                relations[1] if relations else None,
                 self._warner(source, key),
             )
             present.add("guardian_links")
         return values, present
 
-    def _warner(self, source: _Source, key: str) -> conv.Warn:
+    def _warner(self, source: list, key: str) -> conv.Warn:
         def warn(code: str, message: str) -> None:
-            self._problem(WARNING, code, source.line, key, f"{source.attribute}: {message}")
+            attribute, line = source[0], source[2].sourceline
+            self._problem(WARNING, code, line, key, f"{attribute}: {message}")
 
         return warn
 
 
+_BODY_TAG = {Op.ADD: "attributes", Op.MODIFY: "modifications", Op.DELETE: ""}
+_CHILD_TAG = {Op.ADD: "attr", Op.MODIFY: "modification", Op.DELETE: ""}
+# How a converter is called: plain, display text ("$" counted), may raise BadValue, warns,
+# or one of the two sources of a pupil's guardian links.
+_SIMPLE, _DISPLAY, _CHECKED, _WARNS, _LINKS = range(5)
+_MODES: dict[str, tuple[int, Callable[..., Any] | None]] = {
+    "text": (_SIMPLE, conv.first),
+    "lines": (_SIMPLE, conv.lines),
+    "list": (_SIMPLE, conv.distinct),
+    "words": (_DISPLAY, conv.first_words),
+    "address": (_DISPLAY, conv.address),
+    "date": (_CHECKED, lambda values: conv.parse_date(conv.first(values))),
+    "bool": (_CHECKED, lambda values: conv.parse_bool(conv.first(values))),
+    "classes": (_WARNS, conv.class_refs),
+    "functions": (_WARNS, conv.staff_functions),
+    "authority": (_LINKS, None),
+    "relations": (_LINKS, None),
+}
+
+
+def _compile(kind: Kind) -> dict[str, tuple]:
+    """attribute -> (target (field, converter), is an alias, mode, function), once per kind."""
+    return {
+        name: (target, name in ALIASES, *_MODES[target[1]])
+        for name, target in MAPPING[kind].items()
+    }
+
+
+_TABLES = {kind: _compile(kind) for kind in Kind}
+
+
+NOTICE_CODES = frozenset({"dollar-separated-value", "classes-2d"})
+
+
+def notice_problems(
+    file: str, kind: Kind, notices: dict[tuple[str, str], list[int]]
+) -> list[Problem]:
+    """The warnings said once with a count (per file here; the planner merges the parts of a
+    kind and says them once per run): "$" display values per attribute, the 2D class layout."""
+    problems = []
+    for (code, subject), (count, line) in sorted(notices.items(), key=lambda item: item[1][1]):
+        if code == "dollar-separated-value":
+            message = f"{subject}: '$'-separated display value read as words in {count} record(s)"
+        else:
+            message = (
+                f"{count} {_KIND_NOUNS[kind]} have no class: the feed uses 2D class attributes "
+                f"({CLASSES_2D[kind]}), which a 1D import does not read"
+            )
+        problems.append(Problem(WARNING, code, file, line or None, None, message))
+    return problems
+
+
 def _zero_counts() -> dict[str, int]:
     return {"add": 0, "modify": 0, "delete": 0, "dropped": 0}
-
-
-def _text(element: etree._Element | None) -> str:
-    return "" if element is None else (element.text or "").strip()
 
 
 def _values(attr: etree._Element) -> list[str]:
@@ -358,11 +476,11 @@ def _release(element: etree._Element) -> None:
             del parent[0]
 
 
-def _ends_with_root_close(path: Path) -> bool:
+def _tail(path: Path) -> bytes:
     with path.open("rb") as raw:
         size = raw.seek(0, os.SEEK_END)
         raw.seek(max(0, size - 4096))
-        return _TAIL_RE.search(raw.read()) is not None
+        return raw.read()
 
 
 def read_feed(paths: Iterable[str | os.PathLike[str]]) -> list[FeedReader]:

@@ -57,12 +57,38 @@ RELATIONS: dict[int, str] = {
 
 def first(values: Sequence[str]) -> str:
     """Single-valued text: the first non-empty value, "" when none."""
-    return next((value for value in values if value), "")
+    for value in values:
+        if value:
+            return value
+    return ""
 
 
 def lines(values: Sequence[str]) -> str:
     """Multi-line text (addresses): non-empty values joined with a newline."""
     return "\n".join(value for value in values if value)
+
+
+def words(value: str) -> str:
+    """A display value whose parts the format separates with "$" (``NOM$STRUCTURE$COURANT``,
+    ``1 rue de Test$$$``): the non-empty parts joined with a space."""
+    if "$" not in value:
+        return value
+    return " ".join(part for part in (part.strip() for part in value.split("$")) if part)
+
+
+def first_words(values: Sequence[str]) -> str:
+    """Single-valued display text: the first value that is not empty once its "$" are read."""
+    for value in values:
+        if value:
+            value = words(value)
+            if value:
+                return value
+    return ""
+
+
+def address(values: Sequence[str]) -> str:
+    """Postal address: each value's "$" parts joined with spaces, non-empty lines kept."""
+    return "\n".join(line for line in (words(value) for value in values if value) if line)
 
 
 def distinct(values: Sequence[str]) -> tuple[str, ...]:

@@ -111,7 +111,7 @@ def pupil_xml(key: str, extra: str = "") -> str:
         f'<attr name="ENTPersonJointure"><value>{key}</value></attr>\n'
         f'<attr name="ENTPersonNom"><value>NOM{key}</value></attr>\n'
         f"{extra}"
-        "</attributes>\n"
+        f'<attr name="ENTPersonPrenom"><value>P{key}</value></attr></attributes>\n'
         "</addRequest>\n"
     )
 
@@ -690,7 +690,9 @@ def test_no_root_close_is_truncated(tmp_path: Path, content: bytes) -> None:
 def test_not_well_formed() -> None:
     error = file_error(BAD / "not_well_formed.xml", kind=Kind.PUPIL, yields=1)
     assert (error.code, error.line) == ("not-well-formed", 18)
-    assert error.message == "Opening and ending tag mismatch: value line 18 and valeur"
+    assert error.message == (
+        "not well-formed at line 18: Opening and ending tag mismatch: value line 18 and valeur"
+    )
 
 
 def test_extra_content_after_the_root_is_not_well_formed(tmp_path: Path) -> None:
@@ -700,7 +702,7 @@ def test_extra_content_after_the_root_is_not_well_formed(tmp_path: Path) -> None
     assert (error.code, error.line, error.message) == (
         "not-well-formed",
         13,
-        "Extra content at the end of the document",
+        "not well-formed at line 13: Extra content at the end of the document",
     )
 
 

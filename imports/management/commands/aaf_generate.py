@@ -72,8 +72,18 @@ class Command(BaseCommand):
             action="store_true",
             help="With --delta-from: write the next full set (Complet) instead of a Delta.",
         )
+        parser.add_argument(
+            "--ldap-aliases",
+            action="store_true",
+            help="Write the older shape: sn, givenName, personalTitle, street, postalCode, l, …",
+        )
+        parser.add_argument(
+            "--drop-part",
+            metavar="KIND_NNNN",
+            help="Delete one written part (e.g. Eleve_0000): a set with a missing part.",
+        )
 
-    def handle(self, *args, out, delta_from, change_rate, complet, **options):
+    def handle(self, *args, out, delta_from, change_rate, complet, drop_part, **options):
         started = time.perf_counter()
         try:
             if delta_from:
@@ -92,8 +102,11 @@ class Command(BaseCommand):
                         date=options["date"],
                         max_records_per_file=options["max_records_per_file"]
                         or feedgen.GenOptions.max_records_per_file,
+                        ldap_aliases=options["ldap_aliases"],
                     ),
                 )
+            if drop_part:
+                feed = feedgen.drop_part(feed, drop_part)
         except (ValueError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(feed.counts, sort_keys=True))

@@ -9,10 +9,16 @@ from imports.models import ImportRun
 from imports.plan import FileSetError
 
 KINDS = ("schools", "classes", "pupils", "guardians", "staff", "links")
+EXIT_FAILED = 1
+EXIT_HELD = 3
 
 
 class Command(BaseCommand):
-    help = "Import AAF 1D files (or directories of them): plan, guard, apply."
+    help = (
+        "Import AAF 1D files (or directories of them): plan, guard, apply. Exit status: 0 "
+        "applied (or nothing to do, or discarded), 1 failed (a file-level fault, a refused "
+        "command), 3 held by a guard (also for --dry-run: the same guards as the real run)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -47,7 +53,12 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         self._report(run, as_json=json)
         if run.status == ImportRun.Status.FAILED:
-            raise CommandError(f"Import run {run.pk} failed: {run.failure}")
+            raise CommandError(f"Import run {run.pk} failed: {run.failure}", returncode=EXIT_FAILED)
+        if run.status == ImportRun.Status.HELD:
+            raise CommandError(
+                f"Import run {run.pk} is held: {', '.join(run.held_reasons)}.",
+                returncode=EXIT_HELD,
+            )
 
     def _report(self, run: ImportRun, *, as_json: bool) -> None:
         payload = {
@@ -57,6 +68,7 @@ class Command(BaseCommand):
             "errors": run.error_count,
             "warnings": run.warning_count,
             "counts": {kind: run.counts.get(kind, _zero()) for kind in KINDS},
+            "skipped_closed_school": dict(run.skipped_counts),
         }
         self._print(payload, as_json=as_json, failure=run.failure)
 
@@ -66,16 +78,22 @@ class Command(BaseCommand):
         try:
             plan = services.import_preview(paths=services.expand_paths(paths))
         except (FileSetError, FeedFileError) as exc:
-            raise CommandError(f"{exc.code}: {exc.message}") from exc
+            raise CommandError(f"{exc.code}: {exc.message}", returncode=EXIT_FAILED) from exc
         payload = {
             "run": None,
             "status": "dry-run",
-            "held_reasons": [],
+            "held_reasons": list(plan.held_reasons),
             "errors": sum(p.level == "error" for p in plan.problems),
             "warnings": sum(p.level == "warning" for p in plan.problems),
             "counts": {kind: plan.counts.get(kind, _zero()) for kind in KINDS},
+            "skipped_closed_school": dict(plan.skipped),
         }
         self._print(payload, as_json=as_json)
+        if plan.held_reasons:
+            raise CommandError(
+                f"The real run would be held: {', '.join(plan.held_reasons)}.",
+                returncode=EXIT_HELD,
+            )
 
     def _print(self, payload: dict, *, as_json: bool, failure: str = "") -> None:
         if as_json:
@@ -90,6 +108,9 @@ class Command(BaseCommand):
         for kind, counts in payload["counts"].items():
             figures = "  ".join(f"{name} {value}" for name, value in counts.items())
             self.stdout.write(f"  {kind:<10} {figures}")
+        if payload["skipped_closed_school"]:
+            figures = "  ".join(f"{k} {n}" for k, n in payload["skipped_closed_school"].items())
+            self.stdout.write(f"  skipped-closed-school: {figures}")
 
 
 def _zero() -> dict:

@@ -263,9 +263,9 @@ def test_delta_for_an_unknown_person_changes_nothing(imported, tmp_path):
     before = snapshot()
     run = run_import(folder)
     assert run.status == Status.APPLIED
-    assert list(run.problems.values_list("code", "identifier", "school_key")) == [
-        ("unknown-person", "9999", "")  # nobody knows this person's school
-    ]
+    # No kept pupil links to them: a person of a closed school, counted and not reported.
+    assert list(run.problems.values_list("code", "identifier", "school_key")) == []
+    assert run.skipped_counts == {"guardians": 1}
     assert snapshot() == before
 
 
@@ -308,16 +308,21 @@ def test_aaf_import_json_output(tmp_path, capsys):
                 for kind in ("classes", "pupils", "guardians", "staff", "links")
             },
         },
+        "skipped_closed_school": {},
     }
 
 
 def test_aaf_import_dry_run_writes_nothing(imported, tmp_path, capsys):
     before = snapshot()
     runs = ImportRun.objects.count()
-    call_command("aaf_import", str(copy_set("delta_20260902", tmp_path / "d")), "--dry-run",
-                 "--json")  # fmt: skip
+    # One pupil of five leaves: the real run would be held, and the dry run says so (exit 3).
+    with pytest.raises(CommandError) as caught:
+        call_command("aaf_import", str(copy_set("delta_20260902", tmp_path / "d")), "--dry-run",
+                     "--json")  # fmt: skip
+    assert caught.value.returncode == 3
     payload = json.loads(capsys.readouterr().out)
     assert payload["status"] == "dry-run"
+    assert payload["held_reasons"] == ["mass-leave-city", "mass-leave-school"]
     assert payload["counts"]["pupils"] == {
         "created": 1,
         "updated": 2,
