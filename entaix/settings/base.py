@@ -37,6 +37,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Redis or the broker unreachable: a translated 503 page instead of a 500 (README, "Faults").
+    "entaix.unavailable.ServiceUnavailableMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -120,11 +122,15 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Redis unreachable: reads miss, writes are skipped, counters and locks raise CacheUnavailable
+# (entaix/common/cache.py); short timeouts so that a hung Redis does not hang the pages.
+REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "entaix.common.cache.FaultTolerantRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "entaix",
+        "OPTIONS": REDIS_OPTIONS,
     }
 }
 

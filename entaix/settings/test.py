@@ -14,9 +14,10 @@ DATABASES = {"default": database(default="postgres://postgres@127.0.0.1:5432/ent
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "entaix.common.cache.FaultTolerantRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"entaix-test-{secrets.token_hex(4)}",
+        "OPTIONS": REDIS_OPTIONS,  # noqa: F405
     }
 }
 # Not the cache's database: a test's cache.clear() flushes that one, queued tasks included.
