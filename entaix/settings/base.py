@@ -247,6 +247,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.tasks.aaf_delivery_check_task",
         "schedule": crontab(hour=AAF_FETCH_CUTOFF.hour, minute=AAF_FETCH_CUTOFF.minute),
     },
+    # Every quarter of an hour, a run that stopped without an end (its worker or the database
+    # went away) is marked failed-retryable and the city's school service is told.
+    "import-runs-abandoned-check": {
+        "task": "imports.tasks.import_runs_abandoned_check_task",
+        "schedule": crontab(minute="*/15"),
+    },
     # At night, raw files older than AAF_INBOX_RETENTION_DAYS are deleted.
     "aaf-inbox-purge": {
         "task": "imports.tasks.aaf_inbox_purge_task",
