@@ -109,7 +109,9 @@ def _download_all(attempt: FetchAttempt, config: SftpConfig, *, dry_run: bool) -
         # One private folder per attempt: a re-delivered name never overwrites a kept file.
         folder = inbox_dir() / f"fetch-{attempt.pk}"
         for remote_file in remote:
-            local = client.download(remote_file.name, folder)
+            # A file the server is still writing (changed since the listing or while read) is
+            # refused: never kept as complete, never removed; the next fetch takes it whole.
+            local = client.download(remote_file.name, folder, expected=remote_file)
             if ImportFile.objects.filter(name=local.name, sha256=local.sha256).exists():
                 local.path.unlink()  # already fetched once: never imported twice
                 logger.info("fetch %s: %s already fetched", attempt.pk, local.name)
