@@ -42,7 +42,7 @@ MIN_RSA_BITS = 2048
 CHUNK_SIZE = 256 * 1024
 
 SftpErrorCode = Literal[
-    "host-key", "auth", "connect", "transfer", "size-mismatch", "changed", "config"
+    "host-key", "auth", "connect", "transfer", "size-mismatch", "changed", "disk", "config"
 ]
 
 
@@ -278,7 +278,8 @@ class SftpClient:
         nofollow = getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(temp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | nofollow, 0o600)
         try:
-            with os.fdopen(fd, "wb") as out:
+            # Closed quietly: on a full disk, closing would raise again and hide the reason.
+            with _quiet_close(os.fdopen(fd, "wb")) as out:
                 digest = hashlib.sha256()
                 received = 0
                 try:
@@ -292,7 +293,7 @@ class SftpClient:
                         # the connection is gone, which would leak threads in the worker.
                         remote.prefetch(expected_size)
                         while chunk := remote.read(CHUNK_SIZE):
-                            out.write(chunk)
+                            _write(out, chunk, name, dest_dir, received)
                             digest.update(chunk)
                             received += len(chunk)
                             if progress is not None:
@@ -310,8 +311,11 @@ class SftpClient:
                         "size-mismatch",
                         f"{name}: received {received} bytes, the server announced {expected_size}",
                     )
-                out.flush()
-                os.fsync(out.fileno())
+                try:
+                    out.flush()
+                    os.fsync(out.fileno())
+                except OSError as exc:
+                    raise _disk_error(exc, name, dest_dir, received) from exc
             os.replace(temp_path, final_path)
         except BaseException:
             temp_path.unlink(missing_ok=True)
@@ -331,6 +335,32 @@ class SftpClient:
         except (OSError, EOFError, paramiko.SSHException) as exc:
             raise SftpError("transfer", f"cannot remove remote file {name}") from exc
         logger.info("SFTP removed %s from %s", name, self._endpoint())
+
+
+@contextlib.contextmanager
+def _quiet_close(handle):
+    try:
+        yield handle
+    finally:
+        with contextlib.suppress(OSError):
+            handle.close()
+
+
+def _write(out, chunk: bytes, name: str, dest_dir: Path, received: int) -> None:
+    """A local write failing (the inbox's disk full) is not a transfer fault: say which."""
+    try:
+        out.write(chunk)
+    except OSError as exc:
+        raise _disk_error(exc, name, dest_dir, received) from exc
+
+
+def _disk_error(exc: OSError, name: str, dest_dir: Path, received: int) -> SftpError:
+    logger.error("SFTP cannot write %s into %s: %s", name, dest_dir, exc.strerror)
+    return SftpError(
+        "disk",
+        f"cannot write {name} into {dest_dir} after {received} bytes ({exc.strerror}): "
+        "nothing kept, the file stays on the server",
+    )
 
 
 def _unchanged(name: str, before, after, when: str) -> None:

@@ -147,6 +147,36 @@ def test_file_changed_after_listing_is_not_kept_nor_removed_and_comes_next_time(
     assert ImportRun.objects.get().status == ImportRun.Status.APPLIED
 
 
+def test_full_inbox_disk_fails_the_fetch_with_its_reason_and_keeps_everything_remote(
+    sftp_server, settings, small_disk, django_capture_on_commit_callbacks
+):
+    disk = small_disk(1024)  # a 1 MiB disk; the pupils' file is 2 MiB
+    settings.AAF_INBOX_DIR = str(disk / "inbox")
+    names = deliver(sftp_server)
+    with (sftp_server.local_remote_dir / names[0]).open("ab") as handle:
+        handle.write(b"<!--" + b"x" * (2 * 1024 * 1024) + b"-->\n")
+
+    attempt = fetch.aaf_fetch(trigger=MANUAL, config=sftp_server.config)
+
+    folder = disk / "inbox" / f"fetch-{attempt.pk}"
+    assert (attempt.status, attempt.code) == (FetchAttempt.Status.FAILED, "disk")
+    assert attempt.message.startswith(f"cannot write {names[0]} into {folder} after ")
+    assert attempt.message.endswith(
+        " bytes (No space left on device): nothing kept, the file stays on the server"
+    )
+    assert list(folder.iterdir()) == []  # no partial file
+    assert ImportFile.objects.count() == 0
+    assert ImportRun.objects.count() == 0
+    assert sftp_server.remote_names() == names
+
+    settings.AAF_INBOX_DIR = str(small_disk(16 * 1024) / "inbox")  # space again
+    with django_capture_on_commit_callbacks(execute=True):
+        ok = fetch.aaf_fetch(trigger=MANUAL, config=sftp_server.config)
+    assert ok.status == FetchAttempt.Status.FETCHED
+    assert sftp_server.remote_names() == []
+    assert ImportRun.objects.get().status == ImportRun.Status.APPLIED
+
+
 def test_incomplete_set_waits_then_alerts_at_the_cutoff(
     sftp_server, inbox, django_capture_on_commit_callbacks
 ):
