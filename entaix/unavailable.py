@@ -25,12 +25,13 @@ class ServiceUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, CacheUnavailable):
-            pass  # already reported by the cache
+            broker = False  # already reported by the cache
         elif isinstance(exception, BrokerError):
+            broker = True
             outage_report("broker", exception)
         else:
             return None
-        response = render(request, "503.html", status=503)
+        response = render(request, "503.html", {"broker": broker}, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 

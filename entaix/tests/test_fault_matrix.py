@@ -126,11 +126,11 @@ class Browser:
         self.port = port
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, data: dict | None = None):
+    def request(self, method: str, path: str, data: dict | None = None, form: str = ""):
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         body = None
         if data is not None:
-            page = self.request("GET", path)[2]
+            page = self.request("GET", form or path)[2]
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
             body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **data})
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -149,8 +149,9 @@ class Browser:
     def get(self, path: str):
         return self.request("GET", path)
 
-    def post(self, path: str, data: dict):
-        return self.request("POST", path, data)
+    def post(self, path: str, data: dict, form: str = ""):
+        """Post `data` with the CSRF token of the form on `form` (default: the same page)."""
+        return self.request("POST", path, data, form)
 
 
 class City:
@@ -209,7 +210,8 @@ class City:
         self.server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "entaix.wsgi:application", "--bind",
              f"127.0.0.1:{self.port}", "--workers", "1", "--log-level", "warning"],
-            cwd=ROOT, env={**self.env, "DJANGO_SETTINGS_MODULE": "entaix.settings.test"},
+            # The portal queues its tasks in the module's Redis, as in production.
+            cwd=ROOT, env={**self.env, "CELERY_TASK_ALWAYS_EAGER": "false"},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_for(lambda: self._healthz() == 200, "gunicorn start")
@@ -289,6 +291,11 @@ def test_redis_down_then_back(city):
     status, _h, body = staff.get("/ecoles/tableau-de-bord/")
     assert status == 200
     assert "Redis (limites de tentatives, verrous, file des tâches) ne répond pas" in body
+    # A staff action that queues a task: the queue is down, a 503 that says so.
+    status, headers, body = staff.post("/imports/recuperer/", {}, form="/imports/")
+    assert (status, headers.get("Retry-After")) == (503, "60")
+    assert "La file des tâches ne répond pas" in body
+    assert city.sql("SELECT count(*) FROM imports_fetchattempt") == [(0,)]
     # Liveness stays simple.
     assert Browser(city.port).get("/healthz")[0] == 200
     assert city.sql("SELECT count(*) FROM accounts_user WHERE activated_at IS NOT NULL") == [(0,)]
