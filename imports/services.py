@@ -412,6 +412,19 @@ def import_run_resume(*, run_id: int) -> ImportRun:
     return import_run_execute(run_id=run_id)
 
 
+@transaction.atomic
+def import_run_resume_queue(*, run_id: int, user=None) -> ImportRun:
+    """The imports page's "Resume": an interrupted run goes on in the worker."""
+    run = ImportRun.objects.select_for_update().get(pk=run_id)
+    if not (run.status == Status.FAILED and run.retryable):
+        raise ApplicationError(
+            f"Run {run.pk} is {run.status}: it cannot be resumed.", code="not-resumable"
+        )
+    logger.info("import run %s resumed by account %s", run.pk, getattr(user, "pk", None))
+    import_run_queue(run_id=run.pk)
+    return run
+
+
 def import_run_approve_apply(*, run_id: int, user=None) -> ImportRun:
     """`aaf_import --approve`: approve a held run and apply it; a run already approved but not
     applied (or interrupted since) is resumed instead of refused."""
