@@ -19,8 +19,9 @@ from imports.tasks import import_run_task
 from imports.tests.feeds import copy_set, snapshot
 from schools.models import Pupil
 
+pytestmark = pytest.mark.django_db
 # The server really closes this process's session: no outer test transaction may wrap it.
-pytestmark = pytest.mark.django_db(transaction=True)
+session_killed = pytest.mark.django_db(transaction=True)
 Status = ImportRun.Status
 COMMAND = ImportRun.Trigger.COMMAND
 
@@ -76,6 +77,7 @@ def lost_message(run_id: int) -> tuple[str, str]:
     )
 
 
+@session_killed
 def test_connection_lost_during_approve_is_one_clear_line_and_resumable(
     imported, connection_lost_in_apply
 ):
@@ -97,6 +99,7 @@ def test_connection_lost_during_approve_is_one_clear_line_and_resumable(
     assert run.decided_at is not None
 
 
+@session_killed
 @pytest.mark.parametrize("option", ["--resume", "--approve"])
 def test_interrupted_run_resumes_without_a_new_approval(
     imported, connection_lost_in_apply, option, capsys
@@ -128,6 +131,7 @@ def test_approved_but_unapplied_run_is_accepted_by_approve(imported):
     assert ImportRun.objects.get(pk=imported.pk).status == Status.APPLIED
 
 
+@session_killed
 def test_resume_refuses_a_stale_plan_and_applies_nothing(
     imported, connection_lost_in_apply, tmp_path
 ):
@@ -157,6 +161,7 @@ def test_resume_refuses_a_held_or_discarded_run(imported):
     assert ImportRun.objects.get(pk=imported.pk).status == Status.HELD
 
 
+@session_killed
 def test_task_retries_with_back_off_and_applies(imported, connection_lost_in_apply, caplog):
     services.import_run_approve(run_id=imported.pk)
     before = snapshot()
@@ -177,7 +182,9 @@ def test_back_off_doubles_up_to_half_an_hour():
     assert [database_back_off(n) for n in range(8)] == [30, 60, 120, 240, 480, 960, 1800, 1800]
 
 
-def test_abandoned_runs_are_marked_and_the_city_is_told(imported, settings):
+def test_abandoned_runs_are_marked_and_the_city_is_told(
+    imported, settings, django_capture_on_commit_callbacks
+):
     settings.CITY_ALERT_EMAIL = "ecoles@mairie.example"
     services.import_run_approve(run_id=imported.pk)  # approved, then its worker vanished
     old = timezone.now() - datetime.timedelta(hours=2)
@@ -187,7 +194,8 @@ def test_abandoned_runs_are_marked_and_the_city_is_told(imported, settings):
     ImportRun.objects.filter(pk=held.pk).update(updated_at=old)
     before = snapshot()
 
-    assert services.import_runs_abandoned_check() == [imported.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.import_runs_abandoned_check() == [imported.pk]
 
     run = ImportRun.objects.get(pk=imported.pk)
     assert (run.status, run.retryable) == (Status.FAILED, True)
@@ -202,7 +210,8 @@ def test_abandoned_runs_are_marked_and_the_city_is_told(imported, settings):
     assert mail.outbox[0].to == ["ecoles@mairie.example"]
     assert f"#{run.pk}" in mail.outbox[0].body
     # Told once: the next check finds nothing new.
-    assert services.import_runs_abandoned_check() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.import_runs_abandoned_check() == []
     assert len(mail.outbox) == 1
     # And it resumes.
     call_command("aaf_import", "--resume", str(run.pk))
