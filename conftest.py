@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from accounts.models import User
@@ -79,3 +81,29 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """`small_disk(kib)`: a tmpfs of that size mounted under tmp_path, a real "disk full"
+    (ENOSPC) for the tests of full inbox and media disks. Needs root, like the sshd fixture."""
+    import os
+    import subprocess
+
+    mounted = []
+
+    def mount(kib: int) -> Path:
+        if os.geteuid() != 0:
+            pytest.fail("the small_disk fixture mounts a tmpfs: it needs root", pytrace=False)
+        path = tmp_path / f"disk{len(mounted)}"
+        path.mkdir()
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={kib}k,mode=0755", "tmpfs", str(path)],
+            check=True,
+        )
+        mounted.append(path)
+        return path
+
+    yield mount
+    for path in mounted:
+        subprocess.run(["umount", "-l", str(path)], check=False)

@@ -1,6 +1,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from entaix.unavailable import services_down
+
 from .scope import Role, scope_for_user
 
 
@@ -8,7 +10,7 @@ def navigation(request) -> dict:
     """The menu a user sees depends only on their roles."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "nav_roles": frozenset()}
+        return {"nav_items": [], "nav_roles": frozenset(), "services_down": []}
     scope = scope_for_user(user)
     items = [(reverse("home"), _("Home"))]
     if scope.is_city or Role.DIRECTOR in scope.roles or Role.TEACHER in scope.roles:
@@ -16,7 +18,10 @@ def navigation(request) -> dict:
         items.append((reverse("accounts:account-index"), _("Accounts and letters")))
         items.append((reverse("accounts:renewal-list"), _("Renewal requests")))
     items.append((reverse("account:detail"), _("My account")))
+    down = []
     if scope.is_city:
+        # City staff hear of an outage of Redis (limits, locks, the task queue) on every page.
+        down = services_down()
         items.append((reverse("schools:dashboard"), _("Dashboard")))
         items.append((reverse("imports:run-list"), _("Imports")))
         items.append((reverse("gdpr:request-list"), _("Data requests")))
@@ -24,4 +29,4 @@ def navigation(request) -> dict:
         items.append((reverse("gdpr:rectification-list"), _("Corrections to make in ONDE")))
     if user.is_superuser:
         items.append((reverse("admin:index"), _("Administration")))
-    return {"nav_items": items, "nav_roles": scope.roles}
+    return {"nav_items": items, "nav_roles": scope.roles, "services_down": down}

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,7 +109,9 @@ def _download_all(attempt: FetchAttempt, config: SftpConfig, *, dry_run: bool) -
         # One private folder per attempt: a re-delivered name never overwrites a kept file.
         folder = inbox_dir() / f"fetch-{attempt.pk}"
         for remote_file in remote:
-            local = client.download(remote_file.name, folder)
+            # A file the server is still writing (changed since the listing or while read) is
+            # refused: never kept as complete, never removed; the next fetch takes it whole.
+            local = client.download(remote_file.name, folder, expected=remote_file)
             if ImportFile.objects.filter(name=local.name, sha256=local.sha256).exists():
                 local.path.unlink()  # already fetched once: never imported twice
                 logger.info("fetch %s: %s already fetched", attempt.pk, local.name)
@@ -148,8 +151,12 @@ def import_runs_start(*, trigger: str, requested_by_id: int | None = None) -> li
             transaction.on_commit(lambda run_id=run.pk: import_run_task.delay(run_id))
         run_ids.append(run.pk)
     # A run whose worker died (planned, never applied) is queued again: tasks are idempotent.
+    # So is one interrupted for a passing reason (the database lost): it resumes by itself.
     unfinished = (
-        ImportRun.objects.filter(status__in=[ImportRun.Status.PLANNING, ImportRun.Status.PLANNED])
+        ImportRun.objects.filter(
+            Q(status__in=[ImportRun.Status.PLANNING, ImportRun.Status.PLANNED])
+            | Q(status=ImportRun.Status.FAILED, retryable=True)
+        )
         .exclude(pk__in=run_ids)
         .exclude(trigger=ImportRun.Trigger.RECONCILE)
     )

@@ -47,6 +47,9 @@ class ImportRun(BaseModel):
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     warning_count = models.PositiveIntegerField(_("warnings"), default=0)
     failure = models.TextField(_("failure"), blank=True)
+    # Failed for a passing reason (the database connection lost, a run abandoned): it can be
+    # resumed without a new approval, if its plan still applies to the same base.
+    retryable = models.BooleanField(_("can be resumed"), default=False)
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

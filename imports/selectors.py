@@ -49,3 +49,8 @@ def import_plan_summary(*, run: ImportRun, school_key: str | None = None) -> lis
 
 def import_plan_items(*, run: ImportRun, action: str, limit: int = 200) -> list[ImportPlanItem]:
     return list(ImportPlanItem.objects.filter(run=run, action=action).order_by("seq")[:limit])
+
+
+def import_runs_interrupted() -> QuerySet[ImportRun]:
+    """Runs that stopped for a passing reason (database lost, abandoned): they can resume."""
+    return ImportRun.objects.filter(status=ImportRun.Status.FAILED, retryable=True).order_by("pk")

@@ -12,10 +12,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
-from django.db import connection, transaction
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.gdpr.selectors import convention_terminated
 from accounts.gdpr.services import rectification_tasks_check
@@ -27,6 +30,7 @@ from imports.aaf import FeedFileError, Mode, feed_file_from_name
 from imports.apply import Applier
 from imports.diff import item_schools, restrict_to_schools
 from imports.guards import held_reasons
+from imports.locks import exclusive
 from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
 from imports.plan import FileSetError, Item, Plan, plan_files
 from schools.models import (
@@ -42,6 +46,13 @@ from schools.models import (
 
 logger = logging.getLogger(__name__)
 Status = ImportRun.Status
+# The database went away under a run (restart, failover, a cut connection): passing faults.
+CONNECTION_LOST = (OperationalError, InterfaceError)
+# A plan that no longer applies as it was stored: never applied, the run fails for good.
+REFUSED = ("stale-plan", "plan-hash")
+# A run that made no progress for this long, with no plan or apply holding the lock, was
+# abandoned (its worker or command died): longer than the import task's hard time limit.
+ABANDONED_AFTER = datetime.timedelta(minutes=60)
 
 
 def _lock() -> None:
@@ -115,12 +126,15 @@ def import_run_create(
     return run
 
 
-def _fail(run: ImportRun, *, code: str, message: str, file: str = "", line=None) -> ImportRun:
+def _fail(
+    run: ImportRun, *, code: str, message: str, file: str = "", line=None, retryable=False
+) -> ImportRun:
     with transaction.atomic():
         run.status = Status.FAILED
         run.failure = message
-        run.error_count = 1
-        run.save(update_fields=["status", "failure", "error_count", "updated_at"])
+        run.retryable = retryable
+        run.error_count = run.problems.filter(level="error").count() + 1
+        run.save(update_fields=["status", "failure", "retryable", "error_count", "updated_at"])
         ImportProblem.objects.create(
             run=run, level="error", code=code, file=file, line=line, message=message
         )
@@ -256,7 +270,17 @@ def _problem_schools(problems) -> dict[str, str]:
 
 
 def import_run_apply(*, run_id: int) -> ImportRun:
-    """Apply exactly the stored plan, all or nothing."""
+    """Apply exactly the stored plan, all or nothing. A plan that no longer applies (another
+    run applied since, or the stored rows changed) is refused and its run fails for good."""
+    try:
+        return _apply(run_id)
+    except ApplicationError as exc:
+        if exc.code in REFUSED:
+            _fail(ImportRun.objects.get(pk=run_id), code=exc.code, message=exc.message)
+        raise
+
+
+def _apply(run_id: int) -> ImportRun:
     with transaction.atomic():
         _lock()
         run = ImportRun.objects.select_for_update().get(pk=run_id)
@@ -348,11 +372,145 @@ def import_run_discard(*, run_id: int, user=None) -> ImportRun:
 
 
 def import_run_execute(*, run_id: int) -> ImportRun:
-    """Plan, then apply unless a guard held the run (or nothing changes)."""
-    run = import_run_plan(run_id=run_id)
-    if run.status == Status.PLANNED:
-        run = import_run_apply(run_id=run.pk)
+    """Plan, then apply unless a guard held the run (or nothing changes). A run that failed for
+    a passing reason goes on where it stopped: replanned if its plan was never stored, applied
+    if it was (no new approval: the stored plan is checked against its base and its hash).
+
+    The database connection lost on the way raises ApplicationError("database-lost") with one
+    line to show; the run is marked failed-retryable if the database answers again by then."""
+    try:
+        _reopen(run_id)
+        run = import_run_plan(run_id=run_id)
+        if run.status == Status.PLANNED:
+            run = import_run_apply(run_id=run.pk)
+        return run
+    except CONNECTION_LOST as exc:
+        raise _connection_lost(run_id, exc) from exc
+
+
+def _reopen(run_id: int) -> None:
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status != Status.FAILED or not run.retryable:
+            return
+        run.status = Status.PLANNED if run.plan_hash else Status.PLANNING
+        run.failure = ""
+        run.retryable = False
+        run.save(update_fields=["status", "failure", "retryable", "updated_at"])
+        logger.info("import run %s resumed (%s)", run.pk, run.status)
+
+
+def _connection_lost(run_id: int, exc: Exception) -> ApplicationError:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    message = (
+        f"Run {run_id}: the database connection was lost while applying ({detail}). Nothing was"
+        f" applied; resume it with: manage.py aaf_import --resume {run_id}"
+    )
+    logger.warning("import run %s: database connection lost (%s)", run_id, type(exc).__name__)
+    connection.close()  # a broken connection is opened afresh by the next query
+    try:
+        run = ImportRun.objects.get(pk=run_id)
+        if run.status in (Status.PLANNING, Status.PLANNED, Status.APPLYING):
+            _fail(run, code="database-lost", message=message, retryable=True)
+    except DatabaseError:
+        # Still down: the run stays as it was; --resume, --approve or the abandoned-run check
+        # take it on.
+        connection.close()
+    return ApplicationError(message, code="database-lost", extra={"run_id": run_id})
+
+
+def import_run_resume(*, run_id: int) -> ImportRun:
+    """`aaf_import --resume`: a run interrupted or abandoned goes on without a new approval."""
+    run = ImportRun.objects.get(pk=run_id)
+    resumable = run.status in (Status.PLANNING, Status.PLANNED, Status.APPLIED) or (
+        run.status == Status.FAILED and run.retryable
+    )
+    if not resumable:
+        raise ApplicationError(
+            f"Run {run.pk} is {run.status}: it cannot be resumed.",
+            code="not-resumable",
+        )
+    return import_run_execute(run_id=run_id)
+
+
+@transaction.atomic
+def import_run_resume_queue(*, run_id: int, user=None) -> ImportRun:
+    """The imports page's "Resume": an interrupted run goes on in the worker."""
+    run = ImportRun.objects.select_for_update().get(pk=run_id)
+    if not (run.status == Status.FAILED and run.retryable):
+        raise ApplicationError(
+            f"Run {run.pk} is {run.status}: it cannot be resumed.", code="not-resumable"
+        )
+    logger.info("import run %s resumed by account %s", run.pk, getattr(user, "pk", None))
+    import_run_queue(run_id=run.pk)
     return run
+
+
+def import_run_approve_apply(*, run_id: int, user=None) -> ImportRun:
+    """`aaf_import --approve`: approve a held run and apply it; a run already approved but not
+    applied (or interrupted since) is resumed instead of refused."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.status == Status.HELD:
+        import_run_approve(run_id=run_id, user=user)
+    elif not (
+        (run.status == Status.PLANNED and run.decided_at)
+        or (run.status == Status.FAILED and run.retryable)
+    ):
+        raise ApplicationError(f"Run {run.pk} is {run.status}, not held.", code="not-held")
+    return import_run_execute(run_id=run_id)
+
+
+def import_runs_abandoned_check(*, now: datetime.datetime | None = None) -> list[int]:
+    """Mark the runs that stopped without an end (planning, planned or applying and untouched
+    for ABANDONED_AFTER, while no plan or apply is running) failed-retryable, and tell the
+    city's school service once. Returns the ids of the runs marked."""
+    now = now or timezone.now()
+    limit = now - ABANDONED_AFTER
+    with exclusive("aaf-import", timeout=60) as free:
+        if not free:
+            return []  # an import task is running: its run is not abandoned
+        with transaction.atomic():
+            lock = ImportLock.objects.filter(name="import")
+            if lock.exists() and not list(
+                lock.select_for_update(skip_locked=True).values_list("pk", flat=True)
+            ):
+                return []  # a command is planning or applying right now
+            runs = list(
+                ImportRun.objects.select_for_update()
+                .filter(status__in=[Status.PLANNING, Status.PLANNED, Status.APPLYING])
+                .filter(updated_at__lt=limit)
+                .order_by("pk")
+            )
+            for run in runs:
+                state = run.status
+                message = (
+                    f"Run {run.pk} made no progress for more than"
+                    f" {int(ABANDONED_AFTER.total_seconds() // 60)} minutes ({state}): abandoned."
+                    f" Resume it with: manage.py aaf_import --resume {run.pk}"
+                )
+                _fail(run, code="abandoned", message=message, retryable=True)
+            if runs:
+                ids = [run.pk for run in runs]
+                transaction.on_commit(lambda: _tell_city_abandoned(ids))
+    return [run.pk for run in runs]
+
+
+def _tell_city_abandoned(run_ids: list[int]) -> None:
+    logger.warning("import runs %s abandoned", run_ids)
+    if not settings.CITY_ALERT_EMAIL:
+        return
+    listed = ", ".join(f"#{pk}" for pk in run_ids)
+    send_mail(
+        subject=_("ENT: import stopped before its end (%(runs)s)") % {"runs": listed},
+        message=_(
+            "The imports %(runs)s stopped before their end; nothing of them was applied. "
+            "Resume them from the imports page or with: manage.py aaf_import --resume NUMBER."
+        )
+        % {"runs": listed}
+        + f"\n\n{settings.ENT_SITE_URL}/imports/",
+        from_email=None,
+        recipient_list=[settings.CITY_ALERT_EMAIL],
+    )
 
 
 def import_files(*, paths: Iterable[Path], trigger: str, requested_by=None) -> ImportRun:

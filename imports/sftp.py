@@ -16,6 +16,7 @@ Security choices (why they are here):
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import logging
 import os
@@ -40,7 +41,9 @@ AAF_FILE_NAME_RE = re.compile(
 MIN_RSA_BITS = 2048
 CHUNK_SIZE = 256 * 1024
 
-SftpErrorCode = Literal["host-key", "auth", "connect", "transfer", "size-mismatch", "config"]
+SftpErrorCode = Literal[
+    "host-key", "auth", "connect", "transfer", "size-mismatch", "changed", "disk", "config"
+]
 
 
 @dataclass(frozen=True)
@@ -258,10 +261,14 @@ class SftpClient:
         name: str,
         dest_dir: Path,
         progress: Callable[[int], None] | None = None,
+        expected: RemoteFile | None = None,
     ) -> DownloadedFile:
         """Fetch ``name`` into ``dest_dir`` (mode 0700) as a 0600 file; all or nothing.
 
         ``progress`` is called with the number of bytes received so far after each chunk.
+        A file whose size or modification time changed since ``expected`` (its listing) or
+        during the transfer is still being written by the server: SftpError("changed"), nothing
+        kept (it is fetched again next time, and so never removed from the server).
         """
         sftp = self._session()
         remote_path = self._remote_path(name)
@@ -271,35 +278,44 @@ class SftpClient:
         nofollow = getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(temp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | nofollow, 0o600)
         try:
-            with os.fdopen(fd, "wb") as out:
+            # Closed quietly: on a full disk, closing would raise again and hide the reason.
+            with _quiet_close(os.fdopen(fd, "wb")) as out:
                 digest = hashlib.sha256()
                 received = 0
                 try:
                     with sftp.open(remote_path, "rb") as remote:
-                        expected = remote.stat().st_size or 0
+                        before = remote.stat()
+                        if expected is not None:
+                            _unchanged(name, expected, before, "between listing and download")
+                        expected_size = before.st_size or 0
                         # Pipelined reads (one round trip per 32 KiB would crawl over the WAN).
                         # No request cap: paramiko's capped prefetch thread spins forever once
                         # the connection is gone, which would leak threads in the worker.
-                        remote.prefetch(expected)
+                        remote.prefetch(expected_size)
                         while chunk := remote.read(CHUNK_SIZE):
-                            out.write(chunk)
+                            _write(out, chunk, name, dest_dir, received)
                             digest.update(chunk)
                             received += len(chunk)
                             if progress is not None:
                                 progress(received)
+                    after = sftp.stat(remote_path)
                 except FileNotFoundError as exc:
                     raise SftpError("transfer", f"remote file {name} does not exist") from exc
                 except (OSError, EOFError, paramiko.SSHException) as exc:
                     raise SftpError(
                         "transfer", f"download of {name} interrupted after {received} bytes"
                     ) from exc
-                if received != expected:
+                _unchanged(name, before, after, "during its download")
+                if received != expected_size:
                     raise SftpError(
                         "size-mismatch",
-                        f"{name}: received {received} bytes, the server announced {expected}",
+                        f"{name}: received {received} bytes, the server announced {expected_size}",
                     )
-                out.flush()
-                os.fsync(out.fileno())
+                try:
+                    out.flush()
+                    os.fsync(out.fileno())
+                except OSError as exc:
+                    raise _disk_error(exc, name, dest_dir, received) from exc
             os.replace(temp_path, final_path)
         except BaseException:
             temp_path.unlink(missing_ok=True)
@@ -319,6 +335,54 @@ class SftpClient:
         except (OSError, EOFError, paramiko.SSHException) as exc:
             raise SftpError("transfer", f"cannot remove remote file {name}") from exc
         logger.info("SFTP removed %s from %s", name, self._endpoint())
+
+
+@contextlib.contextmanager
+def _quiet_close(handle):
+    try:
+        yield handle
+    finally:
+        with contextlib.suppress(OSError):
+            handle.close()
+
+
+def _write(out, chunk: bytes, name: str, dest_dir: Path, received: int) -> None:
+    """A local write failing (the inbox's disk full) is not a transfer fault: say which."""
+    try:
+        out.write(chunk)
+    except OSError as exc:
+        raise _disk_error(exc, name, dest_dir, received) from exc
+
+
+def _disk_error(exc: OSError, name: str, dest_dir: Path, received: int) -> SftpError:
+    logger.error("SFTP cannot write %s into %s: %s", name, dest_dir, exc.strerror)
+    return SftpError(
+        "disk",
+        f"cannot write {name} into {dest_dir} after {received} bytes ({exc.strerror}): "
+        "nothing kept, the file stays on the server",
+    )
+
+
+def _unchanged(name: str, before, after, when: str) -> None:
+    """Refuse a file whose size or modification time moved: the server is still writing it."""
+    size_before = before.size if isinstance(before, RemoteFile) else before.st_size or 0
+    mtime_before = before.mtime if isinstance(before, RemoteFile) else before.st_mtime or 0
+    size_after, mtime_after = after.st_size or 0, after.st_mtime or 0
+    if size_before != size_after:
+        change = f"size {size_before} → {size_after} bytes"
+    elif int(mtime_before) != int(mtime_after):
+        change = f"modified at {_stamp(mtime_before)} → {_stamp(mtime_after)}"
+    else:
+        return
+    logger.warning("SFTP %s changed on the server %s", name, when)
+    raise SftpError(
+        "changed",
+        f"{name} changed on the server {when} ({change}): not kept, fetched again next time",
+    )
+
+
+def _stamp(mtime: float) -> str:
+    return datetime.datetime.fromtimestamp(int(mtime), datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _private_dir(path: Path) -> Path:

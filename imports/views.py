@@ -40,6 +40,7 @@ class ImportRunListView(CityStaffRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["alerts"] = selectors.delivery_alerts_open()
+        context["interrupted"] = selectors.import_runs_interrupted()
         context["fetches"] = selectors.fetch_attempt_list(limit=5)
         context["working"] = any(r.status in ("planning", "applying") for r in context["runs"])
         return context
@@ -71,6 +72,17 @@ class ImportRunApproveView(CityStaffRequiredMixin, View):
         else:
             messages.success(request, _("Run approved: it is being applied."))
         return redirect("imports:run-detail", pk=pk)
+
+
+class ImportRunResumeView(CityStaffRequiredMixin, View):
+    def post(self, request, pk: int):
+        try:
+            services.import_run_resume_queue(run_id=pk, user=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Run resumed: it is being applied."))
+        return redirect("imports:run-list")
 
 
 class ImportRunDiscardView(CityStaffRequiredMixin, View):

@@ -583,12 +583,6 @@ def access_export_create(*, request: DataRequest, actor) -> AccessExport:
     with translation.override(settings.LANGUAGE_CODE):
         content = access_archive(access_document(request=request))
     now = timezone.now()
-    for old in request.exports.filter(revoked_at__isnull=True):
-        old.revoked_at = now
-        if old.file and old.file_deleted_at is None:
-            old.file.delete(save=False)
-            old.file_deleted_at = now
-        old.save(update_fields=["revoked_at", "file", "file_deleted_at", "updated_at"])
     export = AccessExport(
         request=request,
         size=len(content),
@@ -597,7 +591,14 @@ def access_export_create(*, request: DataRequest, actor) -> AccessExport:
         created_by=actor,
         expires_at=now + datetime.timedelta(days=settings.GDPR_EXPORT_LINK_DAYS),
     )
-    export.file.save(f"{secrets.token_hex(16)}.zip", ContentFile(content), save=False)
+    _archive_write(export, content)
+    # Only once the new archive is on disk: a full disk keeps the previous export working.
+    for old in request.exports.filter(revoked_at__isnull=True):
+        old.revoked_at = now
+        if old.file and old.file_deleted_at is None:
+            old.file.delete(save=False)
+            old.file_deleted_at = now
+        old.save(update_fields=["revoked_at", "file", "file_deleted_at", "updated_at"])
     try:
         export.save()
         audit_objects(
@@ -612,6 +613,26 @@ def access_export_create(*, request: DataRequest, actor) -> AccessExport:
         raise
     logger.info("access export %s built for request %s", export.pk, request.pk)
     return export
+
+
+def _archive_write(export: AccessExport, content: bytes) -> None:
+    """Write the archive; on a write error (the disk full) remove what the storage left."""
+    name = export.file.field.generate_filename(export, f"{secrets.token_hex(16)}.zip")
+    storage = export.file.storage
+    try:
+        export.file.save(name.rsplit("/", 1)[-1], ContentFile(content), save=False)
+    except OSError as exc:
+        if storage.exists(name):
+            storage.delete(name)
+        logger.error("access export for request %s not written: %s", export.request_id,
+                     exc.strerror)  # fmt: skip
+        raise ApplicationError(
+            _(
+                "The export could not be written: the disk is full. Nothing changed; the "
+                "previous export still works."
+            ),
+            code="disk-full",
+        ) from exc
 
 
 @transaction.atomic

@@ -417,6 +417,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
                 "error_count",
                 "warning_count",
                 "failure",
+                "retryable",
                 "progress",
                 "decided_at",
                 "applied_at",

@@ -39,6 +39,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Redis or the broker unreachable: a translated 503 page instead of a 500 (README, "Faults").
+    "entaix.unavailable.ServiceUnavailableMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -122,11 +124,15 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Redis unreachable: reads miss, writes are skipped, counters and locks raise CacheUnavailable
+# (entaix/common/cache.py); short timeouts so that a hung Redis does not hang the pages.
+REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "entaix.common.cache.FaultTolerantRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "entaix",
+        "OPTIONS": REDIS_OPTIONS,
     }
 }
 
@@ -258,6 +264,12 @@ CELERY_BEAT_SCHEDULE = {
     "aaf-delivery-check": {
         "task": "imports.tasks.aaf_delivery_check_task",
         "schedule": crontab(hour=AAF_FETCH_CUTOFF.hour, minute=AAF_FETCH_CUTOFF.minute),
+    },
+    # Every quarter of an hour, a run that stopped without an end (its worker or the database
+    # went away) is marked failed-retryable and the city's school service is told.
+    "import-runs-abandoned-check": {
+        "task": "imports.tasks.import_runs_abandoned_check_task",
+        "schedule": crontab(minute="*/15"),
     },
     # At night, raw files older than AAF_INBOX_RETENTION_DAYS are deleted.
     "aaf-inbox-purge": {

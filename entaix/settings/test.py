@@ -8,15 +8,18 @@ from entaix.env import boolean, database, env
 
 from .base import *  # noqa: F403
 
-SECRET_KEY = secrets.token_urlsafe(50)
+# Random per process, unless given: the fault matrix runs a server and commands as separate
+# processes that must read each other's activation codes.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or secrets.token_urlsafe(50)
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 DATABASES = {"default": database(default="postgres://postgres@127.0.0.1:5432/entaix")}
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "entaix.common.cache.FaultTolerantRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"entaix-test-{secrets.token_hex(4)}",
+        "OPTIONS": REDIS_OPTIONS,  # noqa: F405
     }
 }
 # Not the cache's database: a test's cache.clear() flushes that one, queued tasks included.

@@ -337,3 +337,81 @@ def test_generate_keypair_with_passphrase_needs_it_to_load(tmp_path: Path) -> No
     assert (
         paramiko.RSAKey.from_private_key_file(str(key_path), password="s3cret").get_bits() == 2048
     )
+
+
+def test_file_growing_during_download_is_never_kept(
+    sftp_server: SftpServer, tmp_path: Path
+) -> None:
+    """The Académie still writing the file: the bytes read match no complete file."""
+    data = os.urandom(4 * 1024 * 1024)
+    remote = sftp_server.put(PERS, data)
+    dest = tmp_path / "inbox"
+
+    def append_once(received: int) -> None:
+        if remote.stat().st_size == len(data):
+            with remote.open("ab") as handle:
+                handle.write(b"<more/>")
+
+    with SftpClient(sftp_server.config) as client, pytest.raises(SftpError) as error:
+        client.download(PERS, dest, progress=append_once)
+
+    assert error.value.code == "changed"
+    assert str(error.value) == (
+        f"{PERS} changed on the server during its download (size {len(data)} → "
+        f"{len(data) + 7} bytes): not kept, fetched again next time"
+    )
+    assert os.listdir(dest) == []
+    assert sftp_server.remote_names() == [PERS]
+    assert remote.stat().st_size == len(data) + 7
+
+
+def test_file_rewritten_in_place_during_download_is_never_kept(
+    sftp_server: SftpServer, tmp_path: Path
+) -> None:
+    """Same size, new content: the modification time tells."""
+    data = os.urandom(2 * 1024 * 1024)
+    remote = sftp_server.put(PERS, data)
+    os.utime(remote, (1_700_000_000, 1_700_000_000))
+    dest = tmp_path / "inbox"
+
+    def rewrite_once(received: int) -> None:
+        if remote.stat().st_mtime == 1_700_000_000:
+            remote.write_bytes(os.urandom(len(data)))
+            os.utime(remote, (1_700_000_100, 1_700_000_100))
+
+    with SftpClient(sftp_server.config) as client, pytest.raises(SftpError) as error:
+        client.download(PERS, dest, progress=rewrite_once)
+
+    assert error.value.code == "changed"
+    assert "modified at" in str(error.value)
+    assert os.listdir(dest) == []
+    assert sftp_server.remote_names() == [PERS]
+
+
+def test_file_changed_between_listing_and_download_is_never_kept(
+    sftp_server: SftpServer, tmp_path: Path
+) -> None:
+    remote = sftp_server.put(PERS, b"<a/>" * 1000)
+    dest = tmp_path / "inbox"
+    with SftpClient(sftp_server.config) as client:
+        [listed] = client.list_aaf_files()
+        with remote.open("ab") as handle:
+            handle.write(b"<b/>")
+        with pytest.raises(SftpError) as error:
+            client.download(PERS, dest, expected=listed)
+
+    assert error.value.code == "changed"
+    assert str(error.value) == (
+        f"{PERS} changed on the server between listing and download (size 4000 → 4004 bytes): "
+        "not kept, fetched again next time"
+    )
+    assert os.listdir(dest) == []
+    assert sftp_server.remote_names() == [PERS]
+
+
+def test_unchanged_listed_file_downloads(sftp_server: SftpServer, tmp_path: Path) -> None:
+    sftp_server.put(PERS, b"<a/>" * 1000)
+    with SftpClient(sftp_server.config) as client:
+        [listed] = client.list_aaf_files()
+        downloaded = client.download(PERS, tmp_path / "inbox", expected=listed)
+    assert downloaded.size == 4000

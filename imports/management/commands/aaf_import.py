@@ -29,18 +29,28 @@ class Command(BaseCommand):
             help="AAF files, or folders holding them (a complete set of one date).",
         )
         parser.add_argument("--dry-run", action="store_true", help="Plan only; write nothing.")
-        parser.add_argument("--approve", type=int, metavar="RUN_ID", help="Apply a held run.")
+        parser.add_argument(
+            "--approve", type=int, metavar="RUN_ID",
+            help="Apply a held run (or one approved but interrupted before its end).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--resume", type=int, metavar="RUN_ID",
+            help="Go on with a run interrupted or abandoned (no new approval needed).",
+        )  # fmt: skip
         parser.add_argument("--discard", type=int, metavar="RUN_ID", help="Discard a held run.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
-    def handle(self, *args, paths, dry_run, approve, discard, json: bool, **options):
-        chosen = sum(bool(x) for x in (paths, approve, discard))
+    def handle(self, *args, paths, dry_run, approve, resume, discard, json: bool, **options):
+        chosen = sum(bool(x) for x in (paths, approve, resume, discard))
         if chosen != 1:
-            raise CommandError("Give PATH…, --approve RUN_ID or --discard RUN_ID (one of them).")
+            raise CommandError(
+                "Give PATH…, --approve RUN_ID, --resume RUN_ID or --discard RUN_ID (one of them)."
+            )
         try:
             if approve:
-                run = services.import_run_approve(run_id=approve)
-                run = services.import_run_apply(run_id=run.pk)
+                run = services.import_run_approve_apply(run_id=approve)
+            elif resume:
+                run = services.import_run_resume(run_id=resume)
             elif discard:
                 run = services.import_run_discard(run_id=discard)
             elif dry_run:

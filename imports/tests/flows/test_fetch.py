@@ -14,6 +14,7 @@ from entaix.common.exceptions import ApplicationError
 from imports import fetch
 from imports.locks import lock_id
 from imports.models import DeliveryAlert, FetchAttempt, ImportFile, ImportRun
+from imports.sftp import SftpClient
 from imports.tests.feeds import FIXTURES
 from schools.models import School
 
@@ -106,6 +107,73 @@ def test_failed_attempt_then_a_successful_one(
     with django_capture_on_commit_callbacks(execute=True):
         ok = fetch.aaf_fetch(trigger=MANUAL, config=sftp_server.config)
     assert ok.status == FetchAttempt.Status.FETCHED
+    assert ImportRun.objects.get().status == ImportRun.Status.APPLIED
+
+
+def test_file_changed_after_listing_is_not_kept_nor_removed_and_comes_next_time(
+    sftp_server, inbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The Académie rewrites a file just after our listing: it is refused, stays on the
+    server, and the next fetch takes it whole."""
+    names = deliver(sftp_server)
+    changed = names[2]  # …_PersEducNat_…: two files come before it, one after
+    original = SftpClient.list_aaf_files
+
+    def list_then_append(client):
+        listed = original(client)
+        with (sftp_server.local_remote_dir / changed).open("ab") as handle:
+            handle.write(b"<!-- rewritten -->\n")
+        return listed
+
+    monkeypatch.setattr(SftpClient, "list_aaf_files", list_then_append)
+    failed = fetch.aaf_fetch(trigger=MANUAL, config=sftp_server.config)
+    size = (sftp_server.local_remote_dir / changed).stat().st_size
+    assert (failed.status, failed.code) == (FetchAttempt.Status.FAILED, "changed")
+    assert failed.message == (
+        f"{changed} changed on the server between listing and download "
+        f"(size {size - 19} → {size} bytes): not kept, fetched again next time"
+    )
+    assert sorted(ImportFile.objects.values_list("name", flat=True)) == names[:2]
+    assert sorted(p.name for p in (inbox / f"fetch-{failed.pk}").iterdir()) == names[:2]
+    assert sftp_server.remote_names() == names[2:]  # never removed
+    assert ImportRun.objects.count() == 0
+
+    monkeypatch.setattr(SftpClient, "list_aaf_files", original)
+    with django_capture_on_commit_callbacks(execute=True):
+        ok = fetch.aaf_fetch(trigger=MANUAL, config=sftp_server.config)
+    assert ok.status == FetchAttempt.Status.FETCHED
+    assert sftp_server.remote_names() == []
+    assert ImportFile.objects.get(name=changed).size == size
+    assert ImportRun.objects.get().status == ImportRun.Status.APPLIED
+
+
+def test_full_inbox_disk_fails_the_fetch_with_its_reason_and_keeps_everything_remote(
+    sftp_server, settings, small_disk, django_capture_on_commit_callbacks
+):
+    disk = small_disk(1024)  # a 1 MiB disk; the pupils' file is 2 MiB
+    settings.AAF_INBOX_DIR = str(disk / "inbox")
+    names = deliver(sftp_server)
+    with (sftp_server.local_remote_dir / names[0]).open("ab") as handle:
+        handle.write(b"<!--" + b"x" * (2 * 1024 * 1024) + b"-->\n")
+
+    attempt = fetch.aaf_fetch(trigger=MANUAL, config=sftp_server.config)
+
+    folder = disk / "inbox" / f"fetch-{attempt.pk}"
+    assert (attempt.status, attempt.code) == (FetchAttempt.Status.FAILED, "disk")
+    assert attempt.message.startswith(f"cannot write {names[0]} into {folder} after ")
+    assert attempt.message.endswith(
+        " bytes (No space left on device): nothing kept, the file stays on the server"
+    )
+    assert list(folder.iterdir()) == []  # no partial file
+    assert ImportFile.objects.count() == 0
+    assert ImportRun.objects.count() == 0
+    assert sftp_server.remote_names() == names
+
+    settings.AAF_INBOX_DIR = str(small_disk(16 * 1024) / "inbox")  # space again
+    with django_capture_on_commit_callbacks(execute=True):
+        ok = fetch.aaf_fetch(trigger=MANUAL, config=sftp_server.config)
+    assert ok.status == FetchAttempt.Status.FETCHED
+    assert sftp_server.remote_names() == []
     assert ImportRun.objects.get().status == ImportRun.Status.APPLIED
 
 

@@ -128,3 +128,56 @@ def test_director_reads_their_school_report_and_not_another(client, feed, direct
     assert other.status_code == 404
     csv = client.get(reverse("imports:school-problems-csv", args=[run.pk, "0135678B"]))
     assert csv.status_code == 404
+
+
+def interrupted(run) -> ImportRun:
+    """What a lost database connection leaves: approved, failed, retryable."""
+    services.import_run_approve(run_id=run.pk)
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.FAILED, retryable=True, failure=f"Run {run.pk}: lost (test)."
+    )
+    return ImportRun.objects.get(pk=run.pk)
+
+
+def test_city_staff_see_interrupted_runs_and_resume_them(
+    client, city_user, feed, django_capture_on_commit_callbacks
+):
+    run = interrupted(feed["held"])
+    client.force_login(city_user)
+    response = client.get(reverse("imports:run-list"))
+    assert [r.pk for r in response.context["interrupted"]] == [run.pk]
+    body = response.content.decode()
+    assert f"Run {run.pk}: lost (test)." in body
+    assert reverse("imports:run-resume", args=[run.pk]) in body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("imports:run-resume", args=[run.pk]))
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert (run.status, run.retryable, run.failure) == (ImportRun.Status.APPLIED, False, "")
+    assert Pupil.objects.filter(left_at__isnull=True).count() == 0
+    assert list(client.get(reverse("imports:run-list")).context["interrupted"]) == []
+
+
+def test_resume_refuses_a_run_failed_for_good_and_changes_nothing(
+    client, city_user, feed, django_capture_on_commit_callbacks
+):
+    run = interrupted(feed["held"])
+    ImportRun.objects.filter(pk=run.pk).update(retryable=False)
+    before = snapshot()
+    client.force_login(city_user)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(reverse("imports:run-resume", args=[run.pk]), follow=True)
+    assert callbacks == []
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Run {run.pk} is failed: it cannot be resumed."
+    ]
+    assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.FAILED
+    assert snapshot() == before
+
+
+def test_only_city_staff_resume(client, director, feed):
+    run = interrupted(feed["held"])
+    client.force_login(director.account)
+    assert client.post(reverse("imports:run-resume", args=[run.pk])).status_code == 403
+    assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.FAILED
