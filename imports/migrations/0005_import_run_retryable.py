@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('imports', '0003_planitem_digest'),
+        ('imports', '0004_importrun_skipped_counts'),
     ]
 
     operations = [
