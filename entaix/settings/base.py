@@ -229,6 +229,11 @@ GDPR_EXPORT_LINK_DAYS = integer("GDPR_EXPORT_LINK_DAYS", 7)
 GDPR_REQUEST_RETENTION_YEARS = integer("GDPR_REQUEST_RETENTION_YEARS", 5)
 GDPR_ATTACHMENT_RETENTION_DAYS = integer("GDPR_ATTACHMENT_RETENTION_DAYS", 30)
 
+# --- Activation letters ---------------------------------------------------------------------
+# A letter batch's PDF (it carries activation codes) stays in MEDIA_ROOT/private/letters/ this
+# many hours; its download link expires with it, and the hourly purge deletes the file.
+LETTER_BATCH_KEEP_HOURS = integer("LETTER_BATCH_KEEP_HOURS", 24)
+
 CELERY_BEAT_SCHEDULE = {
     # The Académie's files are there early: fetch each morning; the task retries itself every
     # AAF_FETCH_RETRY_MINUTES until the cut-off.
@@ -245,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
     "aaf-inbox-purge": {
         "task": "imports.tasks.aaf_inbox_purge_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Every hour, letter PDFs older than LETTER_BATCH_KEEP_HOURS are deleted.
+    "letter-batches-purge": {
+        "task": "accounts.tasks.letter_batches_purge_task",
+        "schedule": crontab(minute=20),
     },
     # Each morning the assignee (or GDPR_DPO_EMAIL) hears of data requests overdue or due soon.
     "gdpr-request-reminders": {
