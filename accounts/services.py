@@ -721,3 +721,63 @@ def letter_batches_purge(*, now: datetime.datetime | None = None) -> int:
         purged += 1
     logger.info("letter batches purged: %s", purged)
     return purged
+
+
+def letter_batch_print(
+    *,
+    uai: str,
+    class_name: str = "",
+    profile: str,
+    batch_filter: str = LetterBatch.Filter.NOT_ACTIVATED,
+    layout: str = LetterBatch.Layout.LETTER,
+    out: Path,
+) -> LetterBatch:
+    """The command line's batch (`letters_print`): built at once into `out`, recorded as printed
+    by the system. An unknown school or class, a closed school or an empty batch is refused
+    before anything is written."""
+    school = School.objects.filter(uai=uai.strip().upper()).first()
+    if school is None:
+        raise ApplicationError(_("No school has the UAI %(uai)s.") % {"uai": uai}, code="school")
+    school_class = None
+    if class_name:
+        school_class = (
+            SchoolClass.objects.filter(school=school, name=class_name, left_at__isnull=True)
+            .order_by("kind", "pk")
+            .first()
+        )
+        if school_class is None:
+            raise ApplicationError(
+                _("The school %(uai)s has no class named %(name)s.")
+                % {"uai": school.uai, "name": class_name},
+                code="class",
+            )
+    printer = SystemActor()
+    batch = letter_batch_request(
+        actor=printer, school=school, school_class=school_class, profile=profile,
+        batch_filter=batch_filter, layout=layout, origin=LetterBatch.Origin.COMMAND,
+    )  # fmt: skip
+    return letter_batch_build(batch_id=batch.pk, printer=printer, out=out)
+
+
+def letter_batches_print_open_schools(
+    *, profile: str, batch_filter: str, layout: str, out_dir: Path
+) -> list[tuple[str, LetterBatch | None]]:
+    """September's run for the school service: one PDF per open school (`UAI.pdf` in `out_dir`);
+    a school with nobody to print gets no file. Returns (UAI, batch or None) per school."""
+    results = []
+    for uai in (
+        School.objects.filter(ent_open=True, left_at__isnull=True)
+        .order_by("uai")
+        .values_list("uai", flat=True)
+    ):
+        try:
+            batch = letter_batch_print(
+                uai=uai, profile=profile, batch_filter=batch_filter, layout=layout,
+                out=out_dir / f"{uai}.pdf",
+            )  # fmt: skip
+        except ApplicationError as error:
+            if error.code != "empty":
+                raise
+            batch = None
+        results.append((uai, batch))
+    return results

@@ -20,7 +20,7 @@ from django.views.generic import TemplateView
 from entaix.common.exceptions import ApplicationError
 
 from . import selectors, services
-from .forms import ClassLettersForm, SelectionForm
+from .forms import ClassLettersForm, LetterBatchForm, SelectionForm
 from .models import LetterBatch
 from .scope import classes_for_user, get_in_scope_or_404, scope_for_user
 
@@ -81,7 +81,7 @@ class ClassAccountsView(StaffMixin, TemplateView):
         return super().get_context_data(
             school_class=school_class,
             pupils=selectors.class_pupils_for_user(user=user, school_class=school_class),
-            letters_form=ClassLettersForm(),
+            batch_form=LetterBatchForm(classes=classes_for_user(user).filter(pk=school_class.pk)),
             **kwargs,
         )
 
