@@ -111,9 +111,8 @@ class LetterBatchStatusView(StaffMixin, View):
                 "progress": batch.progress,
                 "count": batch.count,
                 "percent": batch.percent,
-                "finished": batch.status
-                not in (LetterBatch.Status.PENDING, LetterBatch.Status.RUNNING),
-            }  # fmt: skip
+                "finished": batch.status not in _RUNNING,
+            }
         )
         response["Cache-Control"] = "no-store, private"
         return response
