@@ -19,7 +19,11 @@ def family(synced):
     and 1) and one in school B; the youngest is in school A's class 1. A contact without
     authority over a pupil of class 0 gets no letter."""
     a, b = synced["a"], synced["b"]
-    birth = {a["pupils"][0]: (2018, 3, 1), a["pupils"][2]: (2020, 5, 2), b["pupils"][0]: (2016, 1, 9)}
+    birth = {
+        a["pupils"][0]: (2018, 3, 1),
+        a["pupils"][2]: (2020, 5, 2),
+        b["pupils"][0]: (2016, 1, 9),
+    }
     for pupil, (year, month, day) in birth.items():
         pupil.birth_date = datetime.date(year, month, day)
         pupil.save(update_fields=["birth_date"])
