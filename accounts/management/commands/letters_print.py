@@ -61,7 +61,7 @@ class Command(BaseCommand):
             raise CommandError(str(error.message)) from error
         if batch.status != LetterBatch.Status.DONE:
             raise CommandError(f"Batch {batch.pk} failed: {batch.error}")
-        self._report(school, batch, out)
+        self._report(batch.school.uai, batch, out)
 
     def _report(self, uai: str, batch: LetterBatch | None, path: Path) -> None:
         if batch is None:
