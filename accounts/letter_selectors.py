@@ -91,12 +91,26 @@ def _keep(entry: BatchEntry, batch_filter: str) -> bool:
     return not entry.activated
 
 
-def _home_classes(pupils) -> dict[int, tuple[int, str]]:
+def _allowed(printer, account_ids: list[int]) -> set[int]:
+    """The candidates whose credential the printer may obtain (one query over the candidates
+    only: the scope rule is evaluated for the batch's accounts, not for the whole city)."""
+    if not account_ids:
+        return set()
+    return set(
+        credential_accounts_for_user(printer)
+        .filter(pk__in=account_ids)
+        .values_list("pk", flat=True)
+    )
+
+
+def _home_classes(pupil_ids: list[int]) -> dict[int, tuple[int, str]]:
     """{pupil id: (class id, name)}: each pupil's present class (not a group), first by name."""
     home: dict[int, tuple[int, str]] = {}
+    if not pupil_ids:
+        return home
     for pupil_id, class_id, name in (
         PupilClass.objects.filter(
-            pupil__in=pupils,
+            pupil_id__in=pupil_ids,
             school_class__kind=SchoolClass.Kind.CLASS,
             school_class__left_at__isnull=True,
         )
@@ -108,16 +122,19 @@ def _home_classes(pupils) -> dict[int, tuple[int, str]]:
 
 
 def _pupil_entries(*, printer, school, school_class, now) -> list[tuple[tuple, BatchEntry]]:
-    pupils = Pupil.objects.filter(
-        school=school, left_at__isnull=True, account__in=credential_accounts_for_user(printer)
-    )
+    pupils = Pupil.objects.filter(school=school, left_at__isnull=True, account__isnull=False)
     if school_class is not None:
         pupils = pupils.filter(class_links__school_class=school_class)
-    home = _home_classes(pupils.values("pk"))
+    rows = list(
+        pupils.values_list(
+            "pk", "account_id", "account__login", "first_name", "last_name", *_ACCOUNT
+        )
+    )
+    allowed = _allowed(printer, [row[1] for row in rows])
+    rows = [row for row in rows if row[1] in allowed]
+    home = _home_classes([row[0] for row in rows])
     result = []
-    for pk, account_id, login, first, last, *state in pupils.values_list(
-        "pk", "account_id", "account__login", "first_name", "last_name", *_ACCOUNT
-    ):
+    for pk, account_id, login, first, last, *state in rows:
         activated, printed = _state(*state, now)
         where = (school_class.pk, school_class.name) if school_class else home.get(pk)
         entry = BatchEntry(
@@ -143,31 +160,35 @@ def _guardian_entries(*, printer, school, school_class, now) -> list[tuple[tuple
         legal__gt=0,
         pupil__in=visible,
         guardian__left_at__isnull=True,
-        guardian__account__in=credential_accounts_for_user(printer),
+        guardian__account__isnull=False,
     )
     here = links.filter(pupil__school=school)
     if school_class is not None:
         here = here.filter(pupil__class_links__school_class=school_class)
     mine = links.filter(guardian_id__in=here.values("guardian_id"))
-    home = _home_classes(mine.values("pupil_id"))
-    member_of_class = (
-        set(
-            PupilClass.objects.filter(
-                school_class=school_class, pupil__in=mine.values("pupil_id")
-            ).values_list("pupil_id", flat=True)
-        )
-        if school_class is not None
-        else set()
-    )
-    guardians: dict[int, dict] = {}
-    for row in mine.order_by("pupil__first_name", "pupil_id").values_list(
+    rows = list(mine.order_by("pupil__first_name", "pupil_id").values_list(
         "guardian_id", "guardian__account_id", "guardian__account__login",
         "guardian__first_name", "guardian__last_name",
         "guardian__account__password", "guardian__account__activation_code__printed_at",
         "guardian__account__activation_code__expires_at",
         "pupil_id", "pupil__first_name", "pupil__last_name", "pupil__birth_date",
         "pupil__school_id", "pupil__school__name",
-    ):  # fmt: skip
+    ))  # fmt: skip
+    allowed = _allowed(printer, list({row[1] for row in rows}))
+    rows = [row for row in rows if row[1] in allowed]
+    pupil_ids = list({row[8] for row in rows})
+    home = _home_classes(pupil_ids)
+    member_of_class = (
+        set(
+            PupilClass.objects.filter(
+                school_class=school_class, pupil_id__in=pupil_ids
+            ).values_list("pupil_id", flat=True)
+        )
+        if school_class is not None
+        else set()
+    )
+    guardians: dict[int, dict] = {}
+    for row in rows:
         (guardian_id, account_id, login, first, last, password, printed_at, expires_at,
          pupil_id, pupil_first, pupil_last, birth_date, school_id, school_name) = row  # fmt: skip
         item = guardians.setdefault(
@@ -204,17 +225,19 @@ def _guardian_entries(*, printer, school, school_class, now) -> list[tuple[tuple
 
 def _staff_entries(*, printer, school, school_class, now) -> list[tuple[tuple, BatchEntry]]:
     staff = Staff.objects.filter(
-        assignments__school=school,
-        left_at__isnull=True,
-        account__in=credential_accounts_for_user(printer),
+        assignments__school=school, left_at__isnull=True, account__isnull=False
     )
     if school_class is not None:
         staff = staff.filter(class_links__school_class=school_class)
     where = (school_class.pk, school_class.name) if school_class else None
+    rows = list(
+        staff.values_list("account_id", "account__login", "first_name", "last_name", *_ACCOUNT)
+    )
+    allowed = _allowed(printer, [row[0] for row in rows])
     result = []
-    for account_id, login, first, last, *state in staff.values_list(
-        "account_id", "account__login", "first_name", "last_name", *_ACCOUNT
-    ):
+    for account_id, login, first, last, *state in rows:
+        if account_id not in allowed:
+            continue
         activated, printed = _state(*state, now)
         entry = BatchEntry(
             account_id=account_id, login=login, kind=Profile.STAFF, first_name=first,

@@ -6,6 +6,7 @@ quotes and apostrophes); nothing depends on the fonts of the host.
 """
 
 import datetime
+import functools
 import io
 from dataclasses import dataclass
 
@@ -39,6 +40,12 @@ class Letter:
     renewal: bool = False
 
 
+@functools.lru_cache(maxsize=512)
+def _split(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """Line breaks of a text: the steps and notices are the same on every letter of a batch."""
+    return tuple(simpleSplit(text, font, size, width))
+
+
 def _fonts() -> None:
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
@@ -55,7 +62,7 @@ class _Page:
     def text(self, text: str, *, size: float = 11, bold: bool = False, gap: float = 4) -> None:
         font = FONT_BOLD if bold else FONT
         self.canvas.setFont(font, size)
-        for line in simpleSplit(text, font, size, self.width):
+        for line in _split(text, font, size, self.width):
             self.canvas.drawString(self.left, self.y, line)
             self.y -= size * 1.35
         self.y -= gap

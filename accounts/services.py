@@ -537,6 +537,16 @@ def letter_batch_request(
     Refused with a message, nothing written and no code issued, for a printer without scope, a
     closed school, a class of another school, or a batch that selects nobody.
     """
+    batch, _selection = _batch_create(
+        actor=actor, school=school, school_class=school_class, profile=profile,
+        batch_filter=batch_filter, layout=layout, origin=origin,
+    )  # fmt: skip
+    return batch
+
+
+def _batch_create(
+    *, actor, school, school_class, profile, batch_filter, layout, origin
+) -> tuple[LetterBatch, BatchSelection]:
     _batch_check(printer=actor, school=school, school_class=school_class)
     args = {"school": school, "school_class": school_class, "profile": profile,
             "batch_filter": batch_filter}  # fmt: skip
@@ -557,7 +567,7 @@ def letter_batch_request(
     if origin == LetterBatch.Origin.PAGE:
         transaction.on_commit(partial(tasks.letter_batch_build_task.delay, batch.pk))
     logger.info("letter batch %s requested by account %s", batch.pk, batch.requested_by_id)
-    return batch
+    return batch, selection
 
 
 @transaction.atomic
@@ -594,13 +604,15 @@ class _Progress:
             LetterBatch.objects.filter(pk=self.batch_id).update(progress=done)
 
 
-def _batch_pdf(batch: LetterBatch, printer) -> tuple[bytes, int, list[int], list[int]]:
-    """Select, issue or decrypt codes (committed: a retry reuses them), render.
-
-    Returns (pdf, pages, every account id, ids of the accounts that got a code)."""
-    args = {"school": batch.school, "school_class": batch.school_class,
-            "profile": batch.profile, "batch_filter": batch.filter}  # fmt: skip
-    selection = _batch_selection(args, printer)
+def _batch_pdf(
+    batch: LetterBatch, printer, selection: BatchSelection | None
+) -> tuple[bytes, int, list[int], list[int]]:
+    """Select (unless the caller just did), issue or decrypt codes (committed: a retry reuses
+    them), render. Returns (pdf, pages, every account id, ids of the accounts given a code)."""
+    if selection is None:
+        args = {"school": batch.school, "school_class": batch.school_class,
+                "profile": batch.profile, "batch_filter": batch.filter}  # fmt: skip
+        selection = _batch_selection(args, printer)
     if not selection.count:
         raise ApplicationError(_("Nobody in this batch needs a letter."), code="empty")
     coded = [entry.account_id for entry in selection.entries if not entry.activated]
@@ -660,7 +672,9 @@ def _batch_done(
                    data={"batch": batch.pk})  # fmt: skip
 
 
-def letter_batch_build(*, batch_id: int, printer=None, out: Path | None = None) -> LetterBatch:
+def letter_batch_build(
+    *, batch_id: int, printer=None, out: Path | None = None, selection=None
+) -> LetterBatch:
     """Build a pending batch (the worker's task, or the command with `out`).
 
     Steps commit one by one so that the page sees the progress: codes (a retry finds them and
@@ -683,7 +697,7 @@ def letter_batch_build(*, batch_id: int, printer=None, out: Path | None = None) 
     name = ""
     try:
         with translation.override(settings.LANGUAGE_CODE):
-            pdf, pages, account_ids, coded = _batch_pdf(batch, printer)
+            pdf, pages, account_ids, coded = _batch_pdf(batch, printer, selection)
         if out is not None:
             out.write_bytes(pdf)
         else:
@@ -752,11 +766,12 @@ def letter_batch_print(
                 code="class",
             )
     printer = SystemActor()
-    batch = letter_batch_request(
-        actor=printer, school=school, school_class=school_class, profile=profile,
-        batch_filter=batch_filter, layout=layout, origin=LetterBatch.Origin.COMMAND,
-    )  # fmt: skip
-    return letter_batch_build(batch_id=batch.pk, printer=printer, out=out)
+    with transaction.atomic():
+        batch, selection = _batch_create(
+            actor=printer, school=school, school_class=school_class, profile=profile,
+            batch_filter=batch_filter, layout=layout, origin=LetterBatch.Origin.COMMAND,
+        )  # fmt: skip
+    return letter_batch_build(batch_id=batch.pk, printer=printer, out=out, selection=selection)
 
 
 def letter_batches_print_open_schools(
