@@ -680,10 +680,15 @@ def letter_batch_build(
     Steps commit one by one so that the page sees the progress: codes (a retry finds them and
     issues none again), the PDF (into MEDIA_ROOT/private/letters/, or `out`), then the
     printed-at/printed-by record. A failure marks the batch failed and records nothing as
-    printed. A batch that is not pending (delivered twice) is left alone.
+    printed. A batch that is not pending (delivered twice) is left alone, unless it has been
+    running longer than a task may live: its worker died, and the redelivered task takes it up.
     """
     now = timezone.now()
-    claimed = LetterBatch.objects.filter(pk=batch_id, status=LetterBatch.Status.PENDING).update(
+    dead = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimable = Q(status=LetterBatch.Status.PENDING) | Q(
+        status=LetterBatch.Status.RUNNING, started_at__lt=dead
+    )
+    claimed = LetterBatch.objects.filter(claimable, pk=batch_id).update(
         status=LetterBatch.Status.RUNNING, started_at=now, finished_at=None,
         attempts=F("attempts") + 1, progress=0, error="", updated_at=now,
     )  # fmt: skip

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import ActivationCode, LetterBatch
@@ -77,6 +78,19 @@ def test_a_failed_batch_prints_nothing_and_its_retry_issues_no_code_twice(
         client.post(reverse("accounts:letter-batch-retry", args=[batch.pk]))
     assert services.letter_batch_build(batch_id=batch.pk).attempts == 2
     assert LogEntry.objects.count() == entries and len(private_files(settings)) == 1
+
+
+def test_a_batch_whose_worker_died_is_taken_up_by_the_redelivered_task(synced, settings):
+    a = synced["a"]
+    batch = request_batch(a["director"].account, a["school"])
+    started = timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT - 60)
+    LetterBatch.objects.filter(pk=batch.pk).update(status="running", started_at=started)
+    # Still within a task's lifetime: another worker may be building it; left alone.
+    assert services.letter_batch_build(batch_id=batch.pk).status == "running"
+    assert audit_events("code-issued") == []
+    LetterBatch.objects.filter(pk=batch.pk).update(started_at=started - datetime.timedelta(seconds=120))
+    batch = services.letter_batch_build(batch_id=batch.pk)
+    assert (batch.status, batch.count, batch.attempts) == ("done", 4, 1)
 
 
 def test_progress_page_status_and_expiring_download(
