@@ -88,7 +88,9 @@ def test_a_batch_whose_worker_died_is_taken_up_by_the_redelivered_task(synced, s
     # Still within a task's lifetime: another worker may be building it; left alone.
     assert services.letter_batch_build(batch_id=batch.pk).status == "running"
     assert audit_events("code-issued") == []
-    LetterBatch.objects.filter(pk=batch.pk).update(started_at=started - datetime.timedelta(seconds=120))
+    LetterBatch.objects.filter(pk=batch.pk).update(
+        started_at=started - datetime.timedelta(seconds=120)
+    )
     batch = services.letter_batch_build(batch_id=batch.pk)
     assert (batch.status, batch.count, batch.attempts) == ("done", 4, 1)
 
