@@ -3,7 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import User, UserManager
+from .models import LetterBatch, User, UserManager
 from .selectors import account_for_activation
 
 
@@ -127,3 +127,29 @@ class ClassLettersForm(forms.Form):
     audience = forms.ChoiceField(
         choices=[("guardians", _("guardians")), ("pupils", _("pupils"))], initial="guardians"
     )
+
+
+class LetterBatchForm(forms.Form):
+    """A batch over a school (the director's or city's page) or one of its classes."""
+
+    school_class = forms.ModelChoiceField(
+        label=_("Class"),
+        queryset=None,
+        required=False,
+        empty_label=_("Every class of the school"),
+    )
+    profile = forms.ChoiceField(
+        label=_("Letters for"), choices=LetterBatch.Profile.choices, initial="guardian"
+    )
+    filter = forms.ChoiceField(
+        label=_("Accounts"),
+        choices=LetterBatch.Filter.choices,
+        initial=LetterBatch.Filter.NOT_ACTIVATED,
+    )
+    layout = forms.ChoiceField(
+        label=_("Layout"), choices=LetterBatch.Layout.choices, initial=LetterBatch.Layout.LETTER
+    )
+
+    def __init__(self, *args, classes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school_class"].queryset = classes

@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.gdpr.models import private_storage
 from entaix.common.models import BaseModel
 
 
@@ -145,6 +146,12 @@ class ActivationCode(BaseModel):
     issued_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When a letter carrying this code was last built (the PDF exists), and by whom: NULL for a
+    # code never printed, and again for a regenerated one ("not-printed" letter batches).
+    printed_at = models.DateTimeField(_("printed at"), null=True, blank=True)
+    printed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("activation code")
@@ -189,18 +196,45 @@ class RenewalRequest(BaseModel):
 
 
 class LetterBatch(BaseModel):
-    """One printing of activation letters: who asked, when, how many pages — never the codes."""
+    """One printing of activation letters: who asked, when, how many pages — never the codes.
+
+    Batches over a class or a school are built in the background (`accounts.tasks`): the row
+    carries the status, the progress and, once built, the PDF in the private media folder for
+    LETTER_BATCH_KEEP_HOURS, downloaded through an expiring signed link.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
+        RUNNING = "running", _("being built")
         DONE = "done", _("printed")
         FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("file deleted")
 
     class Kind(models.TextChoices):
         CLASS_GUARDIANS = "class-guardians", _("guardians of a class")
         CLASS_PUPILS = "class-pupils", _("pupils of a class")
         SELECTION = "selection", _("selected accounts")
         RENEWAL = "renewal", _("renewal slips")
+        CLASS = "class", _("class batch")
+        SCHOOL = "school", _("school batch")
+
+    class Profile(models.TextChoices):
+        GUARDIAN = "guardian", _("guardians")
+        PUPIL = "pupil", _("pupils")
+        STAFF = "staff", _("staff")
+
+    class Filter(models.TextChoices):
+        NOT_ACTIVATED = "not-activated", _("accounts not activated")
+        NOT_PRINTED = "not-printed", _("letters not printed yet")
+        ALL = "all", _("every account")
+
+    class Layout(models.TextChoices):
+        LETTER = "letter", _("one letter per A4 page")
+        SLIPS = "slips", _("8 slips per A4 page")
+
+    class Origin(models.TextChoices):
+        PAGE = "page", _("portal")
+        COMMAND = "command", _("command line")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(
@@ -213,6 +247,17 @@ class LetterBatch(BaseModel):
         related_name="+",
         verbose_name=_("requested by"),
     )
+    origin = models.CharField(
+        _("origin"), max_length=10, choices=Origin.choices, default=Origin.PAGE
+    )
+    school = models.ForeignKey(
+        "schools.School",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("school"),
+    )
     school_class = models.ForeignKey(
         "schools.SchoolClass",
         on_delete=models.SET_NULL,
@@ -221,8 +266,25 @@ class LetterBatch(BaseModel):
         related_name="+",
         verbose_name=_("class"),
     )
+    profile = models.CharField(_("profile"), max_length=10, choices=Profile.choices, blank=True)
+    filter = models.CharField(
+        _("filter"), max_length=15, choices=Filter.choices, default=Filter.NOT_ACTIVATED
+    )
+    layout = models.CharField(
+        _("layout"), max_length=10, choices=Layout.choices, default=Layout.LETTER
+    )
     count = models.PositiveIntegerField(_("letters"), default=0)
+    progress = models.PositiveIntegerField(_("letters built"), default=0)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     printed_at = models.DateTimeField(_("printed at"), null=True, blank=True)
+    file = models.FileField(
+        _("file"), storage=private_storage, upload_to="letters/", blank=True, max_length=200
+    )
+    expires_at = models.DateTimeField(_("file kept until"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -231,6 +293,10 @@ class LetterBatch(BaseModel):
 
     def __str__(self) -> str:
         return f"letter batch #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.progress / self.count) if self.count else 0
 
 
 from accounts.gdpr.models import *  # noqa: E402,F403  (data-protection models, issue 7)

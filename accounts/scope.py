@@ -13,6 +13,7 @@ from enum import StrEnum
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from accounts.models import User
 from schools.models import (
     Guardian,
     Pupil,
@@ -147,3 +148,45 @@ def get_in_scope_or_404(queryset: QuerySet, **lookup):
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404 from exc
+
+
+class SystemActor:
+    """Who prints from the command line (`letters_print`): the school service's reach (every
+    school), recorded nowhere as a person — audit entries and batches carry no actor id."""
+
+    pk = None
+    id = None
+    is_authenticated = True
+    is_active = True
+    login = "system"
+    Kind = User.Kind
+    kind = User.Kind.CITY
+
+    def __str__(self) -> str:
+        return "system"
+
+
+def credential_accounts_for_user(user) -> QuerySet:
+    """Active accounts whose credential (activation code, letter) `user` may obtain.
+
+    Provisional (issue 16): the accounts the user may see today, as `accounts_for_user` in
+    `accounts.selectors` — pupils of their scope, those pupils' guardians with parental
+    authority, and staff for directors and city staff; never oneself. Issue 13 replaces it with
+    the rule "nobody obtains a credential for an account whose reach exceeds their own scope
+    (except city staff)"; every letter batch selects its accounts through this one function.
+    """
+    scope = scope_for_user(user)
+    if scope.is_empty:
+        return User.objects.none()
+    pupils = pupils_for_user(user).filter(left_at__isnull=True)
+    authority = Guardian.pupils.through.objects.filter(
+        left_at__isnull=True, legal__gt=0, pupil__left_at__isnull=True, pupil__in=pupils
+    )
+    guardians = guardians_for_user(user).filter(
+        left_at__isnull=True, id__in=authority.values("guardian_id")
+    )
+    condition = Q(pupil__in=pupils) | Q(guardian__in=guardians)
+    if scope.is_city or Role.DIRECTOR in scope.roles:
+        condition |= Q(staff__in=staff_for_user(user).filter(left_at__isnull=True))
+    accounts = User.objects.filter(condition, is_active=True)
+    return accounts.exclude(pk=user.pk) if user.pk is not None else accounts

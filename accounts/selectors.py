@@ -5,7 +5,6 @@ Every staff-facing read is scoped through `accounts.scope`; nothing here decides
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -102,31 +101,6 @@ def school_staff_for_user(*, user, school: School) -> list[Staff]:
         .filter(left_at__isnull=True, assignments__school=school)
         .select_related("account__activation_code")
         .order_by("last_name", "first_name", "id")
-    )
-
-
-def class_letter_account_ids(*, user, school_class: SchoolClass, audience: str) -> list[int]:
-    """Accounts of the class that need a letter: active, not activated, in the user's scope.
-
-    `audience` is `guardians` (holders of parental authority only: contacts never get one) or
-    `pupils`.
-    """
-    pupils = pupils_for_user(user).filter(
-        left_at__isnull=True, class_links__school_class=school_class
-    )
-    if audience == "guardians":
-        accounts = User.objects.filter(
-            guardian__left_at__isnull=True,
-            guardian__in=_authority_links().filter(pupil__in=pupils).values("guardian_id"),
-        )
-    else:
-        accounts = User.objects.filter(pupil__in=pupils)
-    return list(
-        accounts_for_user(user=user)
-        .filter(pk__in=accounts.values("pk"))
-        .filter(password__startswith=UNUSABLE_PASSWORD_PREFIX)
-        .order_by("last_name", "first_name", "id")
-        .values_list("pk", flat=True)
     )
 
 

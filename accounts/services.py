@@ -2,27 +2,49 @@
 staff resets and activation letters. Each function runs in a transaction and is audited.
 """
 
+import datetime
 import logging
 import secrets
+import time
 from collections.abc import Iterable, Sequence
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts import codes, selectors, tasks
 from accounts.audit import Event, audit_accounts
-from accounts.letters import Letter, letters_render
+from accounts.gdpr.models import private_storage
+from accounts.letter_selectors import BatchSelection, letter_batch_selection
+from accounts.letters import (
+    BatchLetter,
+    Cover,
+    Letter,
+    SchoolContact,
+    letter_batch_render,
+    letters_render,
+)
 from accounts.logins import LoginAllocator
 from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User
+from accounts.scope import SystemActor, scope_for_user
 from entaix.common.db import bulk_insert, bulk_set
 from entaix.common.exceptions import ApplicationError
-from schools.models import Guardian, GuardianLink, Pupil, Staff, StaffAssignment
+from schools.models import (
+    Guardian,
+    GuardianLink,
+    Pupil,
+    School,
+    SchoolClass,
+    Staff,
+    StaffAssignment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -199,6 +221,9 @@ def _codes_for(
             "ciphertext": codes.code_encrypt(code),
             "expires_at": expires_at,
             "issued_by": actor if getattr(actor, "pk", None) else None,
+            # A new code has not been printed yet (the "not-printed" batches pick it up).
+            "printed_at": None,
+            "printed_by": None,
         }
         if record is None:
             fresh.append(ActivationCode(account_id=account_id, **values))
@@ -211,7 +236,15 @@ def _codes_for(
     ActivationCode.objects.bulk_create(fresh, batch_size=BATCH)
     ActivationCode.objects.bulk_update(
         replaced,
-        ["digest", "ciphertext", "expires_at", "issued_by", "updated_at"],
+        [
+            "digest",
+            "ciphertext",
+            "expires_at",
+            "issued_by",
+            "printed_at",
+            "printed_by",
+            "updated_at",
+        ],
         batch_size=BATCH,
     )
     audit_accounts(event=Event.CODE_ISSUED, account_ids=[c.account_id for c in fresh], actor=actor)
@@ -448,3 +481,324 @@ def renewal_request_fulfil(
         kind=LetterBatch.Kind.RENEWAL,
         account_ids=[pk for pk in account_ids if pk in reset_ids],
     )
+
+
+# --- letter batches over a school or a class (background, command line) ----------------------
+
+
+def _batch_check(*, printer, school: School, school_class: SchoolClass | None) -> None:
+    """Refuse, before anything is written, a batch the printer may not ask for."""
+    scope = scope_for_user(printer)
+    if scope.is_empty:
+        raise ApplicationError(_("You have no school or class to print letters for."),
+                               code="no-scope")  # fmt: skip
+    if not school.ent_open or school.left_at is not None:
+        raise ApplicationError(
+            _("The ENT of the school %(uai)s is not open: no letter can be printed.")
+            % {"uai": school.uai},
+            code="closed",
+        )
+    if school_class is not None and (
+        school_class.school_id != school.pk or school_class.left_at is not None
+    ):
+        raise ApplicationError(_("This class is not a class of the school."), code="class")
+    if scope.is_city:
+        return
+    if school_class is None and school.pk not in scope.school_ids:
+        raise ApplicationError(_("Only the school's director prints letters for the whole school."),
+                               code="scope")  # fmt: skip
+    if school_class is not None and not (
+        school.pk in scope.school_ids or school_class.pk in scope.class_ids
+    ):
+        raise ApplicationError(_("This class is not one of yours."), code="scope")
+
+
+def _batch_selection(batch_or_args: dict, printer) -> BatchSelection:
+    return letter_batch_selection(
+        printer=printer,
+        staff_title=str(_("Staff")),
+        no_class_title=str(_("Without a class")),
+        **batch_or_args,
+    )
+
+
+@transaction.atomic
+def letter_batch_request(
+    *,
+    actor,
+    school: School,
+    school_class: SchoolClass | None = None,
+    profile: str,
+    batch_filter: str = LetterBatch.Filter.NOT_ACTIVATED,
+    layout: str = LetterBatch.Layout.LETTER,
+    origin: str = LetterBatch.Origin.PAGE,
+) -> LetterBatch:
+    """Ask for a batch over a school or a class; the page's batches are built by the worker.
+
+    Refused with a message, nothing written and no code issued, for a printer without scope, a
+    closed school, a class of another school, or a batch that selects nobody.
+    """
+    batch, _selection = _batch_create(
+        actor=actor, school=school, school_class=school_class, profile=profile,
+        batch_filter=batch_filter, layout=layout, origin=origin,
+    )  # fmt: skip
+    return batch
+
+
+def _batch_create(
+    *, actor, school, school_class, profile, batch_filter, layout, origin
+) -> tuple[LetterBatch, BatchSelection]:
+    _batch_check(printer=actor, school=school, school_class=school_class)
+    args = {"school": school, "school_class": school_class, "profile": profile,
+            "batch_filter": batch_filter}  # fmt: skip
+    selection = _batch_selection(args, actor)
+    if not selection.count:
+        raise ApplicationError(_("Nobody in this batch needs a letter."), code="empty")
+    batch = LetterBatch.objects.create(
+        kind=LetterBatch.Kind.CLASS if school_class else LetterBatch.Kind.SCHOOL,
+        requested_by=actor if getattr(actor, "pk", None) else None,
+        origin=origin,
+        school=school,
+        school_class=school_class,
+        profile=profile,
+        filter=batch_filter,
+        layout=layout,
+        count=selection.count,
+    )
+    if origin == LetterBatch.Origin.PAGE:
+        transaction.on_commit(partial(tasks.letter_batch_build_task.delay, batch.pk))
+    logger.info("letter batch %s requested by account %s", batch.pk, batch.requested_by_id)
+    return batch, selection
+
+
+@transaction.atomic
+def letter_batch_retry(*, batch: LetterBatch, actor) -> LetterBatch:
+    """Build a failed batch again. Codes issued by the failed attempt are reused, not reissued."""
+    updated = LetterBatch.objects.filter(pk=batch.pk, status=LetterBatch.Status.FAILED).update(
+        status=LetterBatch.Status.PENDING, progress=0, error="", updated_at=timezone.now()
+    )
+    if not updated:
+        raise ApplicationError(_("Only a failed batch can be tried again."), code="not-failed")
+    transaction.on_commit(partial(tasks.letter_batch_build_task.delay, batch.pk))
+    batch.refresh_from_db()
+    return batch
+
+
+def _contact(school: School) -> SchoolContact:
+    return SchoolContact(
+        name=school.name, address=school.address, po_box=school.po_box,
+        postal_code=school.postal_code, city=school.city, phone=school.phone, email=school.email,
+    )  # fmt: skip
+
+
+class _Progress:
+    """Writes the batch's progress at most twice a second: the page polls it."""
+
+    def __init__(self, batch_id: int) -> None:
+        self.batch_id = batch_id
+        self.last = 0.0
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.5:
+            self.last = now
+            LetterBatch.objects.filter(pk=self.batch_id).update(progress=done)
+
+
+def _batch_pdf(
+    batch: LetterBatch, printer, selection: BatchSelection | None
+) -> tuple[bytes, int, list[int], list[int]]:
+    """Select (unless the caller just did), issue or decrypt codes (committed: a retry reuses
+    them), render. Returns (pdf, pages, every account id, ids of the accounts given a code)."""
+    if selection is None:
+        args = {"school": batch.school, "school_class": batch.school_class,
+                "profile": batch.profile, "batch_filter": batch.filter}  # fmt: skip
+        selection = _batch_selection(args, printer)
+    if not selection.count:
+        raise ApplicationError(_("Nobody in this batch needs a letter."), code="empty")
+    coded = [entry.account_id for entry in selection.entries if not entry.activated]
+    with transaction.atomic():
+        issued = _codes_for(account_ids=coded, actor=printer, regenerate=False) if coded else {}
+    LetterBatch.objects.filter(pk=batch.pk).update(count=selection.count)
+    printed_by = str(printer) if printer.pk is None else printer.get_full_name() or printer.login
+    today = timezone.localdate()
+    piles = []
+    for group in selection.groups:
+        cover = Cover(
+            title=group.title, school=batch.school.name, teachers=tuple(group.teachers),
+            count=len(group.entries), printed_on=today, printed_by=printed_by,
+        )  # fmt: skip
+        letters = [
+            BatchLetter(
+                login=entry.login,
+                kind=entry.kind,
+                holder=entry.holder,
+                code=issued[entry.account_id][0] if not entry.activated else "",
+                expires_at=issued[entry.account_id][1] if not entry.activated else None,
+                school=entry.school,
+                school_class=entry.school_class,
+                children=tuple((c.name, c.school, c.school_class) for c in entry.children),
+            )
+            for entry in group.entries
+        ]
+        piles.append((cover, letters))
+    site = settings.ENT_SITE_URL.rstrip("/")
+    pdf, pages = letter_batch_render(
+        piles,
+        layout=batch.layout,
+        site_url=site + "/",
+        activate_url=site + reverse("account:activate"),
+        contact=_contact(batch.school),
+        on_progress=_Progress(batch.pk),
+    )
+    return pdf, pages, [entry.account_id for entry in selection.entries], coded
+
+
+@transaction.atomic
+def _batch_done(
+    *, batch: LetterBatch, printer, pages: int, account_ids: list[int], coded: list[int], name: str
+) -> None:
+    """The PDF exists: only now are the letters recorded as printed."""
+    now = timezone.now()
+    ActivationCode.objects.filter(account_id__in=coded).update(
+        printed_at=now, printed_by=printer if printer.pk else None
+    )
+    keep = datetime.timedelta(hours=settings.LETTER_BATCH_KEEP_HOURS)
+    LetterBatch.objects.filter(pk=batch.pk).update(
+        status=LetterBatch.Status.DONE, count=len(account_ids), progress=len(account_ids),
+        pages=pages, printed_at=now, finished_at=now, file=name,
+        expires_at=now + keep if name else None, updated_at=now,
+    )  # fmt: skip
+    audit_accounts(event=Event.LETTER_PRINTED, account_ids=account_ids, actor=printer,
+                   data={"batch": batch.pk})  # fmt: skip
+
+
+def letter_batch_build(
+    *, batch_id: int, printer=None, out: Path | None = None, selection=None
+) -> LetterBatch:
+    """Build a pending batch (the worker's task, or the command with `out`).
+
+    Steps commit one by one so that the page sees the progress: codes (a retry finds them and
+    issues none again), the PDF (into MEDIA_ROOT/private/letters/, or `out`), then the
+    printed-at/printed-by record. A failure marks the batch failed and records nothing as
+    printed. A batch that is not pending (delivered twice) is left alone, unless it has been
+    running longer than a task may live: its worker died, and the redelivered task takes it up.
+    """
+    now = timezone.now()
+    dead = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimable = Q(status=LetterBatch.Status.PENDING) | Q(
+        status=LetterBatch.Status.RUNNING, started_at__lt=dead
+    )
+    claimed = LetterBatch.objects.filter(claimable, pk=batch_id).update(
+        status=LetterBatch.Status.RUNNING, started_at=now, finished_at=None,
+        attempts=F("attempts") + 1, progress=0, error="", updated_at=now,
+    )  # fmt: skip
+    batch = LetterBatch.objects.select_related("school", "school_class", "requested_by").get(
+        pk=batch_id
+    )
+    if not claimed:
+        return batch
+    if printer is None:
+        printer = batch.requested_by if batch.requested_by_id else SystemActor()
+    name = ""
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            pdf, pages, account_ids, coded = _batch_pdf(batch, printer, selection)
+        if out is not None:
+            out.write_bytes(pdf)
+        else:
+            name = private_storage().save(
+                f"letters/lettres-{batch.pk}-{secrets.token_hex(8)}.pdf", ContentFile(pdf)
+            )
+        _batch_done(batch=batch, printer=printer, pages=pages, account_ids=account_ids,
+                    coded=coded, name=name)  # fmt: skip
+    except Exception as exc:
+        if name:
+            private_storage().delete(name)
+        error = exc.message if isinstance(exc, ApplicationError) else type(exc).__name__
+        LetterBatch.objects.filter(pk=batch_id).update(
+            status=LetterBatch.Status.FAILED, error=str(error)[:200],
+            finished_at=timezone.now(), updated_at=timezone.now(),
+        )  # fmt: skip
+        logger.exception("letter batch %s failed", batch_id)
+    batch.refresh_from_db()
+    logger.info("letter batch %s: %s, %s letters", batch.pk, batch.status, batch.count)
+    return batch
+
+
+def letter_batches_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the PDFs kept longer than LETTER_BATCH_KEEP_HOURS; returns how many."""
+    now = now or timezone.now()
+    purged = 0
+    for batch in LetterBatch.objects.filter(
+        status=LetterBatch.Status.DONE, expires_at__lte=now
+    ).only("pk", "file"):
+        if batch.file.name:
+            private_storage().delete(batch.file.name)
+        LetterBatch.objects.filter(pk=batch.pk).update(
+            status=LetterBatch.Status.EXPIRED, file="", updated_at=now
+        )
+        purged += 1
+    logger.info("letter batches purged: %s", purged)
+    return purged
+
+
+def letter_batch_print(
+    *,
+    uai: str,
+    class_name: str = "",
+    profile: str,
+    batch_filter: str = LetterBatch.Filter.NOT_ACTIVATED,
+    layout: str = LetterBatch.Layout.LETTER,
+    out: Path,
+) -> LetterBatch:
+    """The command line's batch (`letters_print`): built at once into `out`, recorded as printed
+    by the system. An unknown school or class, a closed school or an empty batch is refused
+    before anything is written."""
+    school = School.objects.filter(uai=uai.strip().upper()).first()
+    if school is None:
+        raise ApplicationError(_("No school has the UAI %(uai)s.") % {"uai": uai}, code="school")
+    school_class = None
+    if class_name:
+        school_class = (
+            SchoolClass.objects.filter(school=school, name=class_name, left_at__isnull=True)
+            .order_by("kind", "pk")
+            .first()
+        )
+        if school_class is None:
+            raise ApplicationError(
+                _("The school %(uai)s has no class named %(name)s.")
+                % {"uai": school.uai, "name": class_name},
+                code="class",
+            )
+    printer = SystemActor()
+    with transaction.atomic():
+        batch, selection = _batch_create(
+            actor=printer, school=school, school_class=school_class, profile=profile,
+            batch_filter=batch_filter, layout=layout, origin=LetterBatch.Origin.COMMAND,
+        )  # fmt: skip
+    return letter_batch_build(batch_id=batch.pk, printer=printer, out=out, selection=selection)
+
+
+def letter_batches_print_open_schools(
+    *, profile: str, batch_filter: str, layout: str, out_dir: Path
+) -> list[tuple[str, LetterBatch | None]]:
+    """September's run for the school service: one PDF per open school (`UAI.pdf` in `out_dir`);
+    a school with nobody to print gets no file. Returns (UAI, batch or None) per school."""
+    results = []
+    for uai in (
+        School.objects.filter(ent_open=True, left_at__isnull=True)
+        .order_by("uai")
+        .values_list("uai", flat=True)
+    ):
+        try:
+            batch = letter_batch_print(
+                uai=uai, profile=profile, batch_filter=batch_filter, layout=layout,
+                out=out_dir / f"{uai}.pdf",
+            )  # fmt: skip
+        except ApplicationError as error:
+            if error.code != "empty":
+                raise
+            batch = None
+        results.append((uai, batch))
+    return results

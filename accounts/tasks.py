@@ -1,4 +1,5 @@
-"""Account e-mails, sent by the worker after the transaction that asked for them committed."""
+"""Account e-mails, sent by the worker after the transaction that asked for them committed;
+letter batches built in the background, and their files purged."""
 
 from celery import shared_task
 
@@ -18,3 +19,19 @@ def email_confirmation_send(account_id: int) -> bool:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def renewal_request_notify(request_id: int) -> int:
     return emails.renewal_request_notify(request_id=request_id)
+
+
+@shared_task
+def letter_batch_build_task(batch_id: int) -> str:
+    """Build a letter batch; safe when delivered twice (only a pending batch is built)."""
+    # services enqueues this task: imported here, as accounts.gdpr.tasks does.
+    from accounts import services
+
+    return services.letter_batch_build(batch_id=batch_id).status
+
+
+@shared_task
+def letter_batches_purge_task() -> int:
+    from accounts import services
+
+    return services.letter_batches_purge()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_staff
+from . import views, views_batches, views_staff
 
 app_name = "accounts"
 
@@ -15,6 +15,35 @@ urlpatterns = [
         "ecoles/<str:uai>/personnel/",
         views_staff.StaffAccountsView.as_view(),
         name="staff-accounts",
+    ),
+    # Letter batches over a school or a class, built in the background.
+    path(
+        "ecoles/<str:uai>/lettres/",
+        views_batches.SchoolLettersView.as_view(),
+        name="school-letters",
+    ),
+    path(
+        "lettres/lots/",
+        views_batches.LetterBatchCreateBackgroundView.as_view(),
+        name="letter-batch-request",
+    ),
+    path(
+        "lettres/lots/<int:pk>/", views_batches.LetterBatchDetailView.as_view(), name="letter-batch"
+    ),
+    path(
+        "lettres/lots/<int:pk>/etat/",
+        views_batches.LetterBatchStatusView.as_view(),
+        name="letter-batch-status",
+    ),
+    path(
+        "lettres/lots/<int:pk>/relancer/",
+        views_batches.LetterBatchRetryView.as_view(),
+        name="letter-batch-retry",
+    ),
+    path(
+        "lettres/lots/<int:pk>/pdf/<str:token>/",
+        views_batches.LetterBatchDownloadView.as_view(),
+        name="letter-batch-download",
     ),
     path("reinitialiser/", views_staff.AccountResetView.as_view(), name="account-reset"),
     path("reinitialises/", views_staff.AccountResetDoneView.as_view(), name="account-reset-done"),

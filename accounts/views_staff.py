@@ -20,7 +20,7 @@ from django.views.generic import TemplateView
 from entaix.common.exceptions import ApplicationError
 
 from . import selectors, services
-from .forms import ClassLettersForm, SelectionForm
+from .forms import ClassLettersForm, LetterBatchForm, SelectionForm
 from .models import LetterBatch
 from .scope import classes_for_user, get_in_scope_or_404, scope_for_user
 
@@ -81,7 +81,7 @@ class ClassAccountsView(StaffMixin, TemplateView):
         return super().get_context_data(
             school_class=school_class,
             pupils=selectors.class_pupils_for_user(user=user, school_class=school_class),
-            letters_form=ClassLettersForm(),
+            batch_form=LetterBatchForm(classes=classes_for_user(user).filter(pk=school_class.pk)),
             **kwargs,
         )
 
@@ -156,29 +156,28 @@ class LetterBatchCreateView(StaffMixin, View):
 
 
 class ClassLettersView(StaffMixin, View):
-    """Every letter a class still needs: its guardians with authority, or its pupils."""
+    """Every letter a class still needs (its guardians with authority, or its pupils): a batch
+    built in the background, followed on its page (see `views_batches`)."""
 
     def post(self, request, pk: int):
-        school_class = get_in_scope_or_404(classes_for_user(request.user), pk=pk)
+        school_class = get_in_scope_or_404(
+            classes_for_user(request.user).select_related("school"), pk=pk
+        )
         form = ClassLettersForm(request.POST)
         audience = form.cleaned_data["audience"] if form.is_valid() else "guardians"
-        ids = selectors.class_letter_account_ids(
-            user=request.user, school_class=school_class, audience=audience
-        )
-        kind = (
-            LetterBatch.Kind.CLASS_PUPILS
-            if audience == "pupils"
-            else LetterBatch.Kind.CLASS_GUARDIANS
-        )
-        back = reverse("accounts:class-accounts", args=[school_class.pk])
         try:
-            batch, pdf = services.letter_batch_create(
-                actor=request.user, kind=kind, account_ids=ids, school_class=school_class
+            batch = services.letter_batch_request(
+                actor=request.user,
+                school=school_class.school,
+                school_class=school_class,
+                profile=LetterBatch.Profile.PUPIL
+                if audience == "pupils"
+                else LetterBatch.Profile.GUARDIAN,
             )
         except ApplicationError as error:
             messages.error(request, error.message)
-            return redirect(back)
-        return _pdf(batch, pdf)
+            return redirect("accounts:class-accounts", pk=school_class.pk)
+        return redirect("accounts:letter-batch", pk=batch.pk)
 
 
 class RenewalListView(StaffMixin, TemplateView):

@@ -38,6 +38,7 @@ class Rule(models.TextChoices):
     REQUEST = "request-closed", _("data request")
     ATTACHMENT = "request-attachment", _("request attachment")
     EXPORT = "export-link", _("access export")
+    LETTER_FILE = "letter-file", _("activation letters PDF")
     AUDIT = "audit-scrubbed", _("audit trail")
     RAW_FEED = "raw-feed", _("raw feed file")
     IMPORT_TRACE = "import-trace", _("import plan and problems")
@@ -68,6 +69,10 @@ def retention_text(rule: str) -> str:
         % {"days": settings.GDPR_ATTACHMENT_RETENTION_DAYS},
         Rule.EXPORT: gettext("Until the download link expires (%(days)s days).")
         % {"days": settings.GDPR_EXPORT_LINK_DAYS},
+        Rule.LETTER_FILE: gettext(
+            "%(hours)s hours after the letters are built, with their download link."
+        )
+        % {"hours": settings.LETTER_BATCH_KEEP_HOURS},
         Rule.AUDIT: gettext(
             "The entry is kept; the personal data in it are removed when its person is purged."
         ),
@@ -265,6 +270,8 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "ciphertext": _ACCOUNT_SYS,
         "expires_at": _ACCOUNT_SYS,
         "issued_by": _p(Source.STAFF, Rule.ACCOUNT),
+        "printed_at": _ACCOUNT_SYS,
+        "printed_by": _p(Source.STAFF, Rule.ACCOUNT),
     },
     "accounts.renewalrequest": {
         **TIMESTAMPS,
@@ -281,6 +288,13 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "school_class": _n(Source.STAFF),
         "count": TECH,
         "printed_at": TECH,
+        **dict.fromkeys(("origin", "school", "profile", "filter", "layout"), _n(Source.STAFF)),
+        **dict.fromkeys(
+            ("progress", "pages", "started_at", "finished_at", "expires_at", "error", "attempts"),
+            TECH,
+        ),
+        # The PDF names the holders and carries their codes: deleted by the hourly purge.
+        "file": _p(Source.SYSTEM, Rule.LETTER_FILE),
     },
     # --- accounts.gdpr --------------------------------------------------------------------
     "accounts.datarequest": {

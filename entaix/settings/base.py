@@ -248,6 +248,11 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 READY_FEED_MAX_AGE_HOURS = integer("READY_FEED_MAX_AGE_HOURS", 26)
 WORKER_HEARTBEAT_MAX_AGE = integer("WORKER_HEARTBEAT_MAX_AGE", 300)
 
+# --- Activation letters ---------------------------------------------------------------------
+# A letter batch's PDF (it carries activation codes) stays in MEDIA_ROOT/private/letters/ this
+# many hours; its download link expires with it, and the hourly purge deletes the file.
+LETTER_BATCH_KEEP_HOURS = integer("LETTER_BATCH_KEEP_HOURS", 24)
+
 CELERY_BEAT_SCHEDULE = {
     # Every minute a worker records a heartbeat in Redis: /readyz and the metrics read its age.
     "worker-heartbeat": {
@@ -275,6 +280,11 @@ CELERY_BEAT_SCHEDULE = {
     "aaf-inbox-purge": {
         "task": "imports.tasks.aaf_inbox_purge_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Every hour, letter PDFs older than LETTER_BATCH_KEEP_HOURS are deleted.
+    "letter-batches-purge": {
+        "task": "accounts.tasks.letter_batches_purge_task",
+        "schedule": crontab(minute=20),
     },
     # Each morning the assignee (or GDPR_DPO_EMAIL) hears of data requests overdue or due soon.
     "gdpr-request-reminders": {

@@ -29,6 +29,9 @@ def world(two_schools, city_user):
         reference="RGPD-2026-URLS01", kind="access", requester_name="X", relation="parent",
         requester_email="x@example.fr", due_on="2026-12-31",
     )  # fmt: skip
+    batch = LetterBatch.objects.create(  # a letter batch asked by A's director (issue 16)
+        kind="school", requested_by=a["director"].account, school=a["school"], profile="pupil"
+    )
     users = {
         "anon": None,
         "guardian": guardian.account,
@@ -44,6 +47,7 @@ def world(two_schools, city_user):
         "staff": a["teachers"][0].pk,
         "run": run.pk,
         "request": data_request.pk,
+        "batch": batch.pk,
     }
     other = {  # school B's
         "class": b["classes"][0].pk,
@@ -53,6 +57,7 @@ def world(two_schools, city_user):
         "staff": b["teachers"][0].pk,
         "run": run.pk,
         "request": data_request.pk,
+        "batch": batch.pk,
     }
     return {"users": users, "own": own, "other": other}
 
@@ -86,6 +91,16 @@ GET_TABLE = {
     "accounts:letter-batch-create": ((), STAFF_POST, None),
     "accounts:renewal-list": ((), STAFF, None),
     "accounts:renewal-print": ((), STAFF_POST, None),
+    # Letter batches (issue 16): the whole school for its director and the city; a batch's pages
+    # for who asked only.
+    "accounts:school-letters": (("uai",), expect(LOGIN, DENY, DENY, OK, OK),
+                                expect(LOGIN, DENY, DENY, DENY, OK)),
+    "accounts:letter-batch-request": ((), STAFF_POST, None),
+    "accounts:letter-batch": (("batch",), expect(LOGIN, DENY, DENY, OK, DENY), None),
+    "accounts:letter-batch-status": (("batch",), expect(LOGIN, DENY, DENY, OK, DENY), None),
+    "accounts:letter-batch-retry": (("batch",), STAFF_POST, None),
+    "accounts:letter-batch-download": (("batch", "token"), expect(LOGIN, DENY, DENY, DENY, DENY),
+                                       None),  # a bad link
     "account:activate": ((), PUBLIC, None),
     "account:terms": ((), PUBLIC, None),
     "account:password-forgot": ((), PUBLIC, None),
@@ -143,6 +158,8 @@ POST_DENIED = {
     "accounts:account-reset": ((), ("anon", "guardian")),
     "accounts:letter-batch-create": ((), ("anon", "guardian")),
     "accounts:renewal-print": ((), ("anon", "guardian")),
+    "accounts:letter-batch-request": ((), ("anon", "guardian")),
+    "accounts:letter-batch-retry": (("batch",), ("anon", "guardian", "teacher")),
     "schools:school-open": (("uai",), ("anon", "guardian", "teacher", "director")),
     "schools:school-close": (("uai",), ("anon", "guardian", "teacher", "director")),
     "imports:fetch-now": ((), ("anon", "guardian", "teacher", "director")),

@@ -41,6 +41,20 @@ def snapshot():
     )
 
 
+def class_letters(client, capture, school_class, audience="guardians") -> bytes:
+    """The class's letters: a batch built in the background (eagerly here), then its PDF."""
+    with capture(execute=True):
+        response = client.post(
+            reverse("accounts:class-letters", args=[school_class.pk]), {"audience": audience}
+        )
+    batch = LetterBatch.objects.order_by("pk").last()
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:letter-batch", args=[batch.pk])
+    download = client.get(client.get(response.url).context["download_url"])
+    assert download["Content-Type"] == "application/pdf"
+    return b"".join(download.streaming_content)
+
+
 def reset(client, *accounts):
     return client.post(reverse("accounts:account-reset"), {"ids": [a.pk for a in accounts]})
 
@@ -114,7 +128,10 @@ def test_city_staff_reset_anywhere_and_others_are_refused(client, synced, city_u
     assert client.get(reverse("accounts:account-index")).status_code == 302
 
 
-def test_class_letters_one_page_per_guardian_with_authority(client, synced):
+def test_class_letters_one_page_per_guardian_with_authority(
+    client, synced, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
     school_class = synced["a"]["classes"][0]
     pupils = synced["a"]["pupils"][:2]  # the class's two pupils
     second = add_guardian(pupils[0], legal=2, first_name="Julie")
@@ -127,13 +144,8 @@ def test_class_letters_one_page_per_guardian_with_authority(client, synced):
     assert len(guardians) == 3 and second in guardians
     client.force_login(synced["a"]["teachers"][0].account)
 
-    response = client.post(
-        reverse("accounts:class-letters", args=[school_class.pk]), {"audience": "guardians"}
-    )
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    pages = pdf_pages(response.content)
-    assert len(pages) == 3
+    pages = pdf_pages(class_letters(client, django_capture_on_commit_callbacks, school_class))
+    assert len(pages) == 1 + 3  # the class's cover, then the letters
     text = "\n".join(pages)
     for guardian in guardians:
         assert account(guardian).login in text
@@ -142,21 +154,25 @@ def test_class_letters_one_page_per_guardian_with_authority(client, synced):
     assert school_class.name in text
 
     batch = LetterBatch.objects.get()
-    assert (batch.kind, batch.status, batch.count) == ("class-guardians", "done", 3)
+    assert (batch.kind, batch.profile, batch.status, batch.count) == (
+        "class", "guardian", "done", 3,
+    )  # fmt: skip
     assert batch.requested_by_id == synced["a"]["teachers"][0].account_id
     assert batch.school_class_id == school_class.pk
     assert audit_events("letter-printed") == sorted(account(g).pk for g in guardians)
     assert LogEntry.objects.filter(additional_data__batch=batch.pk).count() == 3
 
 
-def test_reprint_shows_the_same_code_until_activation(client, synced):
+def test_reprint_shows_the_same_code_until_activation(
+    client, synced, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
     school_class = synced["a"]["classes"][0]
     client.force_login(synced["a"]["director"].account)
-    url = reverse("accounts:class-letters", args=[school_class.pk])
 
     def print_codes(audience="guardians"):
-        pages = pdf_pages(client.post(url, {"audience": audience}).content)
-        return [codes_in(page)[0] for page in pages]
+        content = class_letters(client, django_capture_on_commit_callbacks, school_class, audience)
+        return [codes_in(page)[0] for page in pdf_pages(content)[1:]]  # after the cover
 
     first = print_codes()
     assert len(first) == 2

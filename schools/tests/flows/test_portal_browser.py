@@ -46,8 +46,9 @@ def log_in(page, live_server, login):
 
 
 def test_director_opens_a_class_sees_states_and_downloads_the_letters(
-    live_server, page, school, tmp_path
+    live_server, page, school, tmp_path, settings
 ):
+    settings.MEDIA_ROOT = tmp_path / "media"
     log_in(page, live_server, "marie.durand")
     page.get_by_role("link", name="École Sextius").click()
     page.get_by_role("link", name="CE1 A").click()
@@ -58,18 +59,25 @@ def test_director_opens_a_class_sees_states_and_downloads_the_letters(
     assert states[0] == "activé"
     page.screenshot(path=tmp_path / "class.png", full_page=True)
 
+    # The batch is built in the background (eagerly here), then its page offers the PDF.
+    page.get_by_role("button", name="Préparer les lettres (PDF)").click()
+    batch = LetterBatch.objects.get()
+    page.wait_for_url(f"{live_server.url}/comptes/lettres/lots/{batch.pk}/")
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Imprimer les courriers (PDF)").click()
+        page.get_by_role("link", name="Télécharger les lettres (PDF)").click()
     download = download_info.value
     path = tmp_path / download.suggested_filename
     download.save_as(path)
     assert path.suffix == ".pdf"
     pdf = PdfReader(path)
-    # One letter per guardian with authority whose account is not activated yet: Léa's parent.
-    assert len(pdf.pages) == 1
-    assert "N'Diaye" in pdf.pages[0].extract_text()
-    batch = LetterBatch.objects.get()
+    # The class's cover, then one letter per guardian with authority whose account is not
+    # activated yet: Léa's parent.
+    assert len(pdf.pages) == 2
+    assert "CE1 A" in pdf.pages[0].extract_text()
+    assert "N'Diaye" in pdf.pages[1].extract_text()
+    batch.refresh_from_db()
     assert (batch.count, batch.requested_by.login) == (1, "marie.durand")
+    page.go_back()
 
     # From the class to the person page: identity, guardians with their flags.
     page.get_by_role("link", name="Léa N'Diaye").click()
