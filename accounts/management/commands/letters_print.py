@@ -24,15 +24,25 @@ class Command(BaseCommand):
         )
         parser.add_argument("--class", dest="class_name", default="", metavar="NAME",
                             help="Only this class of the school (its name).")  # fmt: skip
-        parser.add_argument("--profile", required=True, choices=LetterBatch.Profile.values)
+        parser.add_argument(
+            "--profile",
+            required=True,
+            choices=LetterBatch.Profile.values,
+            help="guardian (one letter per guardian, listing their children), pupil or staff.",
+        )
         parser.add_argument(
             "--filter",
             dest="batch_filter",
             default=LetterBatch.Filter.NOT_ACTIVATED,
             choices=LetterBatch.Filter.values,
+            help="not-activated (default): accounts not activated yet; not-printed: codes never "
+            "printed; all: activated accounts get an 'account active' sheet instead of a code.",
         )
         parser.add_argument(
-            "--layout", default=LetterBatch.Layout.LETTER, choices=LetterBatch.Layout.values
+            "--layout",
+            default=LetterBatch.Layout.LETTER,
+            choices=LetterBatch.Layout.values,
+            help="letter (default): one A4 page each, with the school's contact; slips: 8 per A4.",
         )
         parser.add_argument(
             "--out", required=True, type=Path, help="FILE.pdf, or a folder with --all-open-schools."
