@@ -14,6 +14,7 @@ from accounts.models import ActivationCode, RenewalRequest, User, UserManager
 from accounts.scope import (
     Role,
     classes_for_user,
+    credential_accounts_for_user,
     guardians_for_user,
     pupils_for_user,
     schools_for_user,
@@ -42,9 +43,11 @@ def _authority_links() -> QuerySet[GuardianLink]:
 
 
 def accounts_for_user(*, user) -> QuerySet[User]:
-    """Active accounts a staff user may reset or print letters for.
+    """Active accounts a staff user may see in the account pages.
 
-    Teachers: the pupils of their classes and those pupils' guardians with authority; directors:
+    Obtaining a credential for one (letter, reset, renewal slip) is narrower:
+    `accounts.scope.credential_accounts_for_user`. Teachers: the pupils of their classes and
+    those pupils' guardians with authority; directors:
     the same for their school, plus its staff; city staff: every person's account. Never oneself.
     """
     scope = scope_for_user(user)
@@ -121,7 +124,7 @@ def class_letter_account_ids(*, user, school_class: SchoolClass, audience: str) 
     else:
         accounts = User.objects.filter(pupil__in=pupils)
     return list(
-        accounts_for_user(user=user)
+        credential_accounts_for_user(user)
         .filter(pk__in=accounts.values("pk"))
         .filter(password__startswith=UNUSABLE_PASSWORD_PREFIX)
         .order_by("last_name", "first_name", "id")
@@ -203,10 +206,11 @@ def renewal_recipients(*, account: User) -> list[tuple[int, str]]:
 
 
 def renewal_requests_for_user(*, user) -> QuerySet[RenewalRequest]:
-    """Open renewal requests in the user's queue: those for accounts in their scope."""
+    """Open renewal requests in the user's queue: those for accounts whose credentials they
+    may obtain (`accounts.scope.credential_accounts_for_user`); the others are the city's."""
     return (
         RenewalRequest.objects.filter(
-            status=RenewalRequest.Status.OPEN, account__in=accounts_for_user(user=user)
+            status=RenewalRequest.Status.OPEN, account__in=credential_accounts_for_user(user)
         )
         .select_related("account")
         .order_by("created_at", "pk")

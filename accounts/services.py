@@ -20,6 +20,7 @@ from accounts.audit import Event, audit_accounts
 from accounts.letters import Letter, letters_render
 from accounts.logins import LoginAllocator
 from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User
+from accounts.scope import may_obtain_credentials
 from entaix.common.db import bulk_insert, bulk_set
 from entaix.common.exceptions import ApplicationError
 from schools.models import Guardian, GuardianLink, Pupil, Staff, StaffAssignment
@@ -27,6 +28,10 @@ from schools.models import Guardian, GuardianLink, Pupil, Staff, StaffAssignment
 logger = logging.getLogger(__name__)
 
 BATCH = 2000
+BEYOND_SCOPE = _(
+    "Some of these accounts reach beyond your scope (another school or class): "
+    "the school service prints their letters."
+)
 INVALID_ACTIVATION = _("Login or activation code incorrect, or the code has expired.")
 
 
@@ -364,13 +369,21 @@ def account_password_reset(*, account: User, password: str) -> User:
 # --- staff resets, letters, renewal slips ----------------------------------------------------
 
 
+def _check_credential_scope(*, actor, account_ids: Iterable[int]) -> None:
+    if not may_obtain_credentials(actor, account_ids):
+        logger.warning("credential refused beyond scope for account %s", actor.pk)
+        raise ApplicationError(BEYOND_SCOPE, code="beyond-scope")
+
+
 @transaction.atomic
 def account_reset(*, accounts: Sequence[User], actor) -> list[int]:
     """Back to "not activated": new code, old password unusable, e-mail to confirm again.
 
-    The caller has checked that every account is in the actor's scope. Returns the ids reset.
+    Refused, with nothing changed, when one account's reach exceeds the actor's scope
+    (`accounts.scope.credential_accounts_for_user`). Returns the ids reset.
     """
     ids = sorted({a.pk for a in accounts})
+    _check_credential_scope(actor=actor, account_ids=ids)
     users = list(User.objects.select_for_update().filter(pk__in=ids, is_active=True).order_by("pk"))
     for user in users:
         user.set_unusable_password()
@@ -394,8 +407,10 @@ def letter_batch_create(
     """Print activation letters (PDF) for the accounts not activated yet, in the order given.
 
     A reprint shows the same code while the account is not activated; an expired code is
-    replaced. The batch row records who, when and how many — never a code.
+    replaced. The batch row records who, when and how many — never a code. Refused, with
+    nothing changed, when one account's reach exceeds the actor's scope.
     """
+    _check_credential_scope(actor=actor, account_ids=account_ids)
     printable = set(
         User.objects.filter(
             pk__in=account_ids, is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX

@@ -8,8 +8,13 @@ from django_ratelimit.decorators import ratelimit
 from .forms import LoginForm
 
 
+def _login_rate(group, request) -> str:
+    return settings.LOGIN_RATE_PER_IP
+
+
 @method_decorator(
-    ratelimit(key="ip", rate=settings.LOGIN_RATE_PER_IP, method="POST", block=True), name="post"
+    ratelimit(group="login-ip", key="ip", rate=_login_rate, method="POST", block=True),
+    name="post",
 )
 class LoginView(auth_views.LoginView):
     form_class = LoginForm

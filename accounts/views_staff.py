@@ -108,7 +108,11 @@ class AccountResetView(StaffMixin, View):
             messages.error(request, _("Select at least one account."))
             return _back(request, reverse("accounts:account-index"))
         accounts = _accounts_in_scope_or_404(request.user, form.cleaned_data["ids"])
-        reset = services.account_reset(accounts=accounts, actor=request.user)
+        try:
+            reset = services.account_reset(accounts=accounts, actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return _back(request, reverse("accounts:account-index"))
         messages.success(
             request,
             ngettext(

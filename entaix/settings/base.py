@@ -28,6 +28,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "entaix.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "entaix.hardening.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -36,7 +37,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "entaix.hardening.NoStoreWhenLoggedInMiddleware",
+    # django-auditlog's middleware, with the client address of entaix.client_ip.
+    "entaix.client_ip.AuditlogClientIpMiddleware",
+    # A per-address limit (django-ratelimit, block=True) answers RATELIMIT_VIEW's 429 page.
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -93,11 +98,16 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/login_locked.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# One counter per account whatever the case or the spaces typed: logins match that way.
+AXES_USERNAME_CALLABLE = "accounts.lockout.typed_login"
 # Per-address limiting is django-ratelimit's job (below): an axes lockout per address would lock
 # out a whole school behind one NAT address after five typos.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-# Behind the production reverse proxy the client address is the first X-Forwarded-For hop.
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address: one resolver (entaix/client_ip.py) for axes, django-ratelimit, the audit
+# trail. X-Forwarded-For is believed only from these proxies (addresses or networks).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "entaix.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "entaix.client_ip.client_ip"
 
 # Per-address ceiling on login posts, on top of the per-login lockout (django-ratelimit).
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="60/h")
