@@ -14,13 +14,15 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import codes, selectors, tasks
 from accounts.audit import Event, audit_accounts
 from accounts.letters import Letter, letters_render
 from accounts.logins import LoginAllocator
 from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User
-from accounts.scope import may_obtain_credentials
+from accounts.scope import may_obtain_credentials, scope_for_user
 from entaix.common.db import bulk_insert, bulk_set
 from entaix.common.exceptions import ApplicationError
 from schools.models import Guardian, GuardianLink, Pupil, Staff, StaffAssignment
@@ -462,3 +464,92 @@ def renewal_request_fulfil(
         kind=LetterBatch.Kind.RENEWAL,
         account_ids=[pk for pk in account_ids if pk in reset_ids],
     )
+
+
+# --- two-factor authentication (accounts/mfa.py) ----------------------------------------------
+
+RECOVERY_CODE_COUNT = 10
+_RECOVERY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+BAD_MFA_CODE = _("The code is not right: type the code your app shows now.")
+
+
+def _recovery_code() -> str:
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _recovery_codes_issue(account: User) -> list[str]:
+    StaticDevice.objects.filter(user=account).delete()
+    device = StaticDevice.objects.create(user=account, name="recovery", confirmed=True)
+    codes = [_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic
+def mfa_enrol_start(*, account: User) -> TOTPDevice:
+    """A new, unconfirmed TOTP secret for the account (an earlier unconfirmed one is dropped)."""
+    TOTPDevice.objects.filter(user=account, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=account, name="totp", confirmed=False)
+
+
+@transaction.atomic
+def mfa_enrol_confirm(*, account: User, device_id: int, token: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the new secret with a code from the app; it replaces any earlier second factor.
+
+    Returns the device and the recovery codes, shown once.
+    """
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(pk=device_id, user=account, confirmed=False)
+        .first()
+    )
+    if device is None or not device.verify_token((token or "").strip().replace(" ", "")):
+        raise ApplicationError(BAD_MFA_CODE, code="bad-code")
+    TOTPDevice.objects.filter(user=account).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _recovery_codes_issue(account)
+    audit_accounts(event=Event.MFA_ENROLLED, account_ids=[account.pk], actor=account)
+    logger.info("second factor enrolled for account %s", account.pk)
+    return device, codes
+
+
+@transaction.atomic
+def mfa_recovery_codes_renew(*, account: User) -> list[str]:
+    if not TOTPDevice.objects.filter(user=account, confirmed=True).exists():
+        raise ApplicationError(_("Two-factor authentication is not on."), code="no-mfa")
+    codes = _recovery_codes_issue(account)
+    audit_accounts(event=Event.MFA_RECOVERY_RENEWED, account_ids=[account.pk], actor=account)
+    return codes
+
+
+@transaction.atomic
+def mfa_verify(*, account: User, token: str):
+    """The device that accepts `token` (a TOTP code, or a recovery code, used up), or None.
+
+    django-otp throttles each device after failures; the caller counts a failure against the
+    account's lockout.
+    """
+    token = (token or "").strip().replace(" ", "")
+    if not token:
+        return None
+    for device in TOTPDevice.objects.select_for_update().filter(user=account, confirmed=True):
+        if token.isdigit() and device.verify_token(token):
+            return device
+    for device in StaticDevice.objects.select_for_update().filter(user=account, confirmed=True):
+        if device.verify_token(token.upper()):
+            audit_accounts(event=Event.MFA_RECOVERY_USED, account_ids=[account.pk], actor=account)
+            return device
+    return None
+
+
+@transaction.atomic
+def mfa_reset(*, account: User, actor) -> None:
+    """City staff remove someone's second factor (a lost phone): they enrol again."""
+    if not scope_for_user(actor).is_city or account.pk == actor.pk:
+        raise ApplicationError(_("Only the school service can do this."), code="forbidden")
+    TOTPDevice.objects.filter(user=account).delete()
+    StaticDevice.objects.filter(user=account).delete()
+    audit_accounts(event=Event.MFA_RESET, account_ids=[account.pk], actor=actor)
+    logger.info("second factor of account %s reset by account %s", account.pk, actor.pk)

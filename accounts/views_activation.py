@@ -25,7 +25,7 @@ from django_ratelimit.decorators import ratelimit
 
 from entaix.common.exceptions import ApplicationError
 
-from . import lockout, selectors, services
+from . import lockout, mfa, selectors, services
 from .emails import email_confirmation_token
 from .forms import ActivationForm, EmailForm, PasswordForgotForm
 from .models import User, UserManager
@@ -170,6 +170,7 @@ class AccountDetailView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(
             account=user,
             children=selectors.guardian_children(account=user),
+            mfa_offered=mfa.mfa_offered_to(user),
             email_form=kwargs.pop("email_form", None) or EmailForm(initial={"email": user.email}),
             **kwargs,
         )

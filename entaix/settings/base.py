@@ -21,6 +21,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "auditlog",
+    # Two-factor authentication: TOTP apps, and static tokens as recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "schools",
     "accounts",
     "imports",
@@ -38,6 +42,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): this session proved the second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
+    # City staff and superusers reach nothing before they enrol a second factor.
+    "accounts.mfa.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "entaix.hardening.NoStoreWhenLoggedInMiddleware",
@@ -115,6 +123,10 @@ RATELIMIT_IP_META_KEY = "entaix.client_ip.client_ip"
 # Per-address ceiling on login posts, on top of the per-login lockout (django-ratelimit).
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="60/h")
 RATELIMIT_VIEW = "accounts.views.rate_limited"
+
+# Two-factor authentication (accounts/mfa.py): mandatory for city staff and superusers.
+MFA_REQUIRED = boolean("MFA_REQUIRED", True)
+OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="ENT Aix-en-Provence")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
