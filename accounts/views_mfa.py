@@ -17,8 +17,8 @@ from entaix.common.exceptions import ApplicationError
 
 from . import mfa, services
 from .forms import MfaConfirmForm
+from .mixins import CityStaffRequiredMixin
 from .models import User
-from .scope import scope_for_user
 
 
 class MfaOfferedMixin(LoginRequiredMixin):
@@ -92,12 +92,10 @@ class MfaRecoveryRenewView(MfaOfferedMixin, View):
         return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes})
 
 
-class MfaResetView(LoginRequiredMixin, View):
+class MfaResetView(CityStaffRequiredMixin, View):
     """City staff remove someone's second factor (lost phone); audited."""
 
     def post(self, request, pk: int):
-        if not scope_for_user(request.user).is_city:
-            raise PermissionDenied
         account = get_object_or_404(User, pk=pk)
         try:
             services.mfa_reset(account=account, actor=request.user)
@@ -108,12 +106,10 @@ class MfaResetView(LoginRequiredMixin, View):
         return redirect("accounts:mfa-reset-list")
 
 
-class MfaResetListView(LoginRequiredMixin, TemplateView):
+class MfaResetListView(CityStaffRequiredMixin, TemplateView):
     """City staff: the accounts with a second factor, each with its reset button."""
 
     template_name = "accounts/mfa_reset_list.html"
 
     def get_context_data(self, **kwargs):
-        if not scope_for_user(self.request.user).is_city:
-            raise PermissionDenied
         return super().get_context_data(accounts=mfa.accounts_with_second_factor(), **kwargs)

@@ -123,7 +123,11 @@ def test_login_needs_the_code_once_enrolled(client, agent):
         assert refused.status_code == 200
         assert "Identifiant ou mot de passe incorrect." in refused.content.decode()
         assert "_auth_user_id" not in client.session
-    assert AccessAttempt.objects.get(username="agent.ville").failures_since_start == 2
+    attempt = AccessAttempt.objects.get(username="agent.ville")
+    assert attempt.failures_since_start == 2
+    # axes keeps the failed form: never the code, nor the password.
+    assert "123456" not in attempt.post_data and PASSWORD not in attempt.post_data
+    assert "otp_token=********************" in attempt.post_data
     # django-otp also throttles the device for a second after a wrong code: wait it out.
     device.refresh_from_db()
     assert device.throttling_failure_count == 1

@@ -111,6 +111,12 @@ AXES_LOCKOUT_TEMPLATE = "accounts/login_locked.html"
 AXES_USERNAME_FORM_FIELD = "username"
 # One counter per account whatever the case or the spaces typed: logins match that way.
 AXES_USERNAME_CALLABLE = "accounts.lockout.typed_login"
+# axes keeps the failed request's query and form in its tables: mask every secret (the second
+# factor, the passwords of the change form) and what may hold a typed name (next, q).
+AXES_SENSITIVE_PARAMETERS = [
+    "username", "ip_address", "otp_token", "old_password", "new_password1", "new_password2",
+    "next", "q", "csrfmiddlewaretoken",
+]  # fmt: skip
 # Per-address limiting is django-ratelimit's job (below): an axes lockout per address would lock
 # out a whole school behind one NAT address after five typos.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

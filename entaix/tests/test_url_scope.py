@@ -44,6 +44,7 @@ def world(two_schools, city_user):
         "staff": a["teachers"][0].pk,
         "run": run.pk,
         "request": data_request.pk,
+        "account": a["teachers"][0].account_id,
     }
     other = {  # school B's
         "class": b["classes"][0].pk,
@@ -53,6 +54,7 @@ def world(two_schools, city_user):
         "staff": b["teachers"][0].pk,
         "run": run.pk,
         "request": data_request.pk,
+        "account": b["teachers"][0].account_id,
     }
     return {"users": users, "own": own, "other": other}
 
@@ -86,6 +88,13 @@ GET_TABLE = {
     "accounts:letter-batch-create": ((), STAFF_POST, None),
     "accounts:renewal-list": ((), STAFF, None),
     "accounts:renewal-print": ((), STAFF_POST, None),
+    # Two-factor authentication (issue 13): offered to staff, reset by city staff.
+    "accounts:mfa": ((), STAFF, None),
+    "accounts:mfa-start": ((), STAFF_POST, None),
+    "accounts:mfa-confirm": ((), STAFF_POST, None),
+    "accounts:mfa-recovery-renew": ((), STAFF_POST, None),
+    "accounts:mfa-reset-list": ((), CITY, None),
+    "accounts:mfa-reset": (("account",), CITY_POST, None),
     "account:activate": ((), PUBLIC, None),
     "account:terms": ((), PUBLIC, None),
     "account:password-forgot": ((), PUBLIC, None),
@@ -142,6 +151,8 @@ POST_DENIED = {
     "accounts:account-reset": ((), ("anon", "guardian")),
     "accounts:letter-batch-create": ((), ("anon", "guardian")),
     "accounts:renewal-print": ((), ("anon", "guardian")),
+    "accounts:mfa-start": ((), ("anon", "guardian")),
+    "accounts:mfa-reset": (("account",), ("anon", "guardian", "teacher", "director")),
     "schools:school-open": (("uai",), ("anon", "guardian", "teacher", "director")),
     "schools:school-close": (("uai",), ("anon", "guardian", "teacher", "director")),
     "imports:fetch-now": ((), ("anon", "guardian", "teacher", "director")),
