@@ -206,3 +206,15 @@ def test_renewal_queue_of_a_director_leaves_out_shared_teachers(world):
     assert [r.account_id for r in queue] == [mine.pk]
     city_queue = selectors.renewal_requests_for_user(user=world["actors"]["city"])
     assert sorted(r.account_id for r in city_queue) == sorted([shared.pk, mine.pk])
+
+
+def test_renewal_slip_beyond_scope_is_refused_and_changes_nothing(client, world):
+    shared = _activate(world["accounts"]["t_shared"])
+    request = RenewalRequest.objects.create(account=shared)
+    client.force_login(world["actors"]["dir_b"])
+    before = _snapshot()
+    response = client.post(reverse("accounts:renewal-print"), {"ids": [request.pk]})
+    assert response.status_code == 404
+    assert _snapshot() == before
+    shared.refresh_from_db()
+    assert shared.check_password(PASSWORD)
