@@ -78,3 +78,10 @@ def test_language_cookie_is_secure_httponly_lax_in_production():
     assert "; Secure" in cookie
     assert "; HttpOnly" in cookie
     assert "; SameSite=Lax" in cookie
+
+
+def test_production_always_requires_the_second_factor():
+    shown = "from django.conf import settings; print(settings.MFA_REQUIRED)"
+    result = run(["shell", "-c", shown], {"MFA_REQUIRED": "false"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
