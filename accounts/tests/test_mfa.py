@@ -92,6 +92,10 @@ def test_enrolment_with_a_code_gives_ten_recovery_codes(client, agent):
     start = client.post(reverse("accounts:mfa-start"))
     secret = start.context["secret"]
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
+    body = start.content.decode()
+    assert '<div class="qr" id="mfa-qr"><svg width=' in body
+    title = "QR code à scanner avec l\u2019application d\u2019authentification"
+    assert f"<title>{title}</title>" in body
     assert start.context["config_url"].startswith(
         "otpauth://totp/ENT%20Aix-en-Provence%3Aagent.ville?"
     )
