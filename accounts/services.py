@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -478,11 +479,19 @@ def _recovery_code() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
+def _recovery_digest(code: str) -> str:
+    """What is stored of a recovery code: a keyed hash (django-otp's 16-character token field),
+    never the code itself."""
+    return salted_hmac("entaix.mfa.recovery-code", code, algorithm="sha256").hexdigest()[:16]
+
+
 def _recovery_codes_issue(account: User) -> list[str]:
     StaticDevice.objects.filter(user=account).delete()
     device = StaticDevice.objects.create(user=account, name="recovery", confirmed=True)
     codes = [_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=_recovery_digest(code)) for code in codes
+    )
     return codes
 
 
@@ -538,7 +547,7 @@ def mfa_verify(*, account: User, token: str):
         if token.isdigit() and device.verify_token(token):
             return device
     for device in StaticDevice.objects.select_for_update().filter(user=account, confirmed=True):
-        if device.verify_token(token.upper()):
+        if device.verify_token(_recovery_digest(token.upper())):
             audit_accounts(event=Event.MFA_RECOVERY_USED, account_ids=[account.pk], actor=account)
             return device
     return None
