@@ -107,28 +107,44 @@ def school_staff_for_user(*, user, school: School) -> list[Staff]:
     )
 
 
-def class_letter_account_ids(*, user, school_class: SchoolClass, audience: str) -> list[int]:
-    """Accounts of the class that need a letter: active, not activated, in the user's scope.
-
-    `audience` is `guardians` (holders of parental authority only: contacts never get one) or
-    `pupils`.
-    """
+def _class_accounts(*, user, school_class: SchoolClass, audience: str) -> QuerySet[User]:
     pupils = pupils_for_user(user).filter(
         left_at__isnull=True, class_links__school_class=school_class
     )
     if audience == "guardians":
-        accounts = User.objects.filter(
+        return User.objects.filter(
             guardian__left_at__isnull=True,
             guardian__in=_authority_links().filter(pupil__in=pupils).values("guardian_id"),
         )
-    else:
-        accounts = User.objects.filter(pupil__in=pupils)
+    return User.objects.filter(pupil__in=pupils)
+
+
+def class_letter_account_ids(*, user, school_class: SchoolClass, audience: str) -> list[int]:
+    """Accounts of the class that need a letter: active, not activated, and within what the user
+    may obtain credentials for (`accounts.scope.credential_accounts_for_user`).
+
+    `audience` is `guardians` (holders of parental authority only: contacts never get one) or
+    `pupils`.
+    """
+    accounts = _class_accounts(user=user, school_class=school_class, audience=audience)
     return list(
         credential_accounts_for_user(user)
         .filter(pk__in=accounts.values("pk"))
         .filter(password__startswith=UNUSABLE_PASSWORD_PREFIX)
         .order_by("last_name", "first_name", "id")
         .values_list("pk", flat=True)
+    )
+
+
+def class_letters_left_to_city_count(*, user, school_class: SchoolClass, audience: str) -> int:
+    """Accounts of the class that need a letter but reach beyond the user's scope (a guardian
+    with a child in another school or class): the school service prints theirs."""
+    accounts = _class_accounts(user=user, school_class=school_class, audience=audience)
+    return (
+        accounts_for_user(user=user)
+        .filter(pk__in=accounts.values("pk"), password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(pk__in=credential_accounts_for_user(user).values("pk"))
+        .count()
     )
 
 

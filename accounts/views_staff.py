@@ -175,6 +175,21 @@ class ClassLettersView(StaffMixin, View):
             else LetterBatch.Kind.CLASS_GUARDIANS
         )
         back = reverse("accounts:class-accounts", args=[school_class.pk])
+        left = selectors.class_letters_left_to_city_count(
+            user=request.user, school_class=school_class, audience=audience
+        )
+        if left:
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)d account of this class reaches beyond your scope: the school "
+                    "service prints its letter.",
+                    "%(count)d accounts of this class reach beyond your scope: the school "
+                    "service prints their letters.",
+                    left,
+                )
+                % {"count": left},
+            )
         try:
             batch, pdf = services.letter_batch_create(
                 actor=request.user, kind=kind, account_ids=ids, school_class=school_class

@@ -118,6 +118,7 @@ def test_enrolment_with_a_code_gives_ten_recovery_codes(client, agent):
     assert len(stored) == 10
     assert stored.isdisjoint(codes)  # kept as keyed hashes, never in clear
     assert audit_events("mfa-enrolled") == [agent.pk]
+    assert "10 codes de secours restants." in client.get(reverse("accounts:mfa")).content.decode()
     # This session proved the second factor: the portal opens.
     assert client.get(reverse("schools:school-list")).status_code == 200
 
