@@ -31,6 +31,10 @@ class Event(StrEnum):
     RECOVERY_PASSWORD_SET = "recovery-password-set"  # noqa: S105 - an event name
     RENEWAL_REQUESTED = "renewal-requested"
     RENEWAL_SLIP_PRINTED = "renewal-slip-printed"
+    MFA_ENROLLED = "mfa-enrolled"
+    MFA_RECOVERY_RENEWED = "mfa-recovery-renewed"
+    MFA_RECOVERY_USED = "mfa-recovery-used"
+    MFA_RESET = "mfa-reset"
     # Data protection (accounts/gdpr): on the request, the export, the person or the purge run.
     REQUEST_RECEIVED = "gdpr-request-received"
     REQUEST_ASSIGNED = "gdpr-request-assigned"

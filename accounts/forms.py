@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from . import lockout, mfa, services
 from .models import LetterBatch, User, UserManager
 from .selectors import account_for_activation
 
@@ -14,11 +15,54 @@ class LoginForm(AuthenticationForm):
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
+    otp_token = forms.CharField(
+        label=_("Two-factor code"),
+        required=False,
+        max_length=16,
+        help_text=_(
+            "Only if two-factor authentication is on for your account: the 6-digit code of "
+            "your app, or one of your recovery codes."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autocapitalize": "none",
+            }
+        ),
+    )
+
     error_messages = {
-        # One message for every failure: it never tells whether the login exists.
+        # One message for every failure: it never tells whether the login exists, nor whether
+        # the password was right when the second factor is missing or wrong.
         "invalid_login": _("Login or password incorrect."),
         "inactive": _("Login or password incorrect."),
     }
+
+    def clean(self):
+        cleaned = super().clean()
+        user = self.get_user()
+        if user is not None and mfa.has_second_factor(user):
+            device = services.mfa_verify(account=user, token=cleaned.get("otp_token", ""))
+            if device is None:
+                # Counted against the account's lockout, exactly as a wrong password.
+                lockout.login_failure_record(self.request, user.login)
+                self.user_cache = None
+                raise self.get_invalid_login_error()
+            # django-otp marks the session verified when the login completes.
+            user.otp_device = device
+        return cleaned
+
+
+class MfaConfirmForm(forms.Form):
+    device = forms.IntegerField(widget=forms.HiddenInput)
+    token = forms.CharField(
+        label=_("Code shown by the app"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
 
 
 class ActivationForm(SetPasswordMixin, forms.Form):

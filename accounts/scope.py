@@ -5,6 +5,10 @@
 - a teacher: the classes they teach (`StaffClass`);
 - a person can be director and teacher at once: the union applies;
 - pupils, guardians, inactive users and staff who left the feed see nothing here.
+
+Credentials (activation letter, reset, renewal slip) follow a stricter rule,
+`credential_accounts_for_user`: an account whose reach (what its holder would see once
+activated) goes beyond the actor's own scope is left to city staff.
 """
 
 from dataclasses import dataclass
@@ -16,6 +20,7 @@ from django.http import Http404
 from accounts.models import User
 from schools.models import (
     Guardian,
+    GuardianLink,
     Pupil,
     PupilClass,
     School,
@@ -166,27 +171,71 @@ class SystemActor:
         return "system"
 
 
-def credential_accounts_for_user(user) -> QuerySet:
-    """Active accounts whose credential (activation code, letter) `user` may obtain.
+def _authority_links() -> QuerySet[GuardianLink]:
+    """Present links carrying parental authority (legal 1 or 2) to a present pupil."""
+    return GuardianLink.objects.filter(
+        left_at__isnull=True, legal__gt=0, pupil__left_at__isnull=True
+    )
 
-    Provisional (issue 16): the accounts the user may see today, as `accounts_for_user` in
-    `accounts.selectors` — pupils of their scope, those pupils' guardians with parental
-    authority, and staff for directors and city staff; never oneself. Issue 13 replaces it with
-    the rule "nobody obtains a credential for an account whose reach exceeds their own scope
-    (except city staff)"; every letter batch selects its accounts through this one function.
+
+def credential_accounts_for_user(user) -> QuerySet[User]:
+    """Active accounts for which `user` may obtain a credential: letter, reset, renewal slip.
+
+    A credential hands over everything its account reaches, so the account's whole reach must lie
+    within the actor's scope:
+
+    - city staff: every present pupil, guardian with authority and staff member;
+    - a pupil of the actor's scope (their school for a director, their classes for a teacher);
+    - a guardian whose children (links with authority, present) are ALL in the actor's scope:
+      a guardian with a child elsewhere (another school, or another class for a teacher) is
+      printed by the school service, so that no school gains a way into another;
+    - directors only: a staff member whose every assignment is in a school they direct and
+      every class in such a school; staff who work in several schools are the school service's.
+
+    Never oneself, never a city account, never an inactive account.
     """
     scope = scope_for_user(user)
     if scope.is_empty:
         return User.objects.none()
+    links = _authority_links()
+    if scope.is_city:
+        condition = (
+            Q(pupil__left_at__isnull=True, pupil__isnull=False)
+            | Q(guardian__in=Guardian.objects.filter(
+                left_at__isnull=True, id__in=links.values("guardian_id")
+            ))
+            | Q(staff__left_at__isnull=True, staff__isnull=False)
+        )  # fmt: skip
+        return User.objects.filter(condition, is_active=True).exclude(pk=user.pk)
     pupils = pupils_for_user(user).filter(left_at__isnull=True)
-    authority = Guardian.pupils.through.objects.filter(
-        left_at__isnull=True, legal__gt=0, pupil__left_at__isnull=True, pupil__in=pupils
-    )
-    guardians = guardians_for_user(user).filter(
-        left_at__isnull=True, id__in=authority.values("guardian_id")
-    )
+    guardians = Guardian.objects.filter(
+        left_at__isnull=True, id__in=links.filter(pupil__in=pupils).values("guardian_id")
+    ).exclude(id__in=links.exclude(pupil__in=pupils).values("guardian_id"))
     condition = Q(pupil__in=pupils) | Q(guardian__in=guardians)
-    if scope.is_city or Role.DIRECTOR in scope.roles:
-        condition |= Q(staff__in=staff_for_user(user).filter(left_at__isnull=True))
-    accounts = User.objects.filter(condition, is_active=True)
-    return accounts.exclude(pk=user.pk) if user.pk is not None else accounts
+    if Role.DIRECTOR in scope.roles:
+        directed = list(scope.school_ids)
+        staff = (
+            Staff.objects.filter(
+                left_at__isnull=True,
+                id__in=StaffAssignment.objects.filter(school_id__in=directed).values("staff_id"),
+            )
+            .exclude(
+                id__in=StaffAssignment.objects.exclude(school_id__in=directed).values("staff_id")
+            )
+            .exclude(
+                id__in=StaffClass.objects.exclude(school_class__school_id__in=directed).values(
+                    "staff_id"
+                )
+            )
+        )
+        condition |= Q(staff__in=staff)
+    return User.objects.filter(condition, is_active=True).exclude(pk=user.pk)
+
+
+def may_obtain_credentials(user, account_ids) -> bool:
+    """True when `user` may obtain a credential for every one of `account_ids`."""
+    wanted = set(account_ids)
+    if not wanted:
+        return True
+    allowed = credential_accounts_for_user(user).filter(pk__in=wanted).values_list("pk", flat=True)
+    return set(allowed) == wanted

@@ -5,6 +5,7 @@ Every staff-facing read is scoped through `accounts.scope`; nothing here decides
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from accounts.models import ActivationCode, RenewalRequest, User, UserManager
 from accounts.scope import (
     Role,
     classes_for_user,
+    credential_accounts_for_user,
     guardians_for_user,
     pupils_for_user,
     schools_for_user,
@@ -42,9 +44,11 @@ def _authority_links() -> QuerySet[GuardianLink]:
 
 
 def accounts_for_user(*, user) -> QuerySet[User]:
-    """Active accounts a staff user may reset or print letters for.
+    """Active accounts a staff user may see in the account pages.
 
-    Teachers: the pupils of their classes and those pupils' guardians with authority; directors:
+    Obtaining a credential for one (letter, reset, renewal slip) is narrower:
+    `accounts.scope.credential_accounts_for_user`. Teachers: the pupils of their classes and
+    those pupils' guardians with authority; directors:
     the same for their school, plus its staff; city staff: every person's account. Never oneself.
     """
     scope = scope_for_user(user)
@@ -101,6 +105,47 @@ def school_staff_for_user(*, user, school: School) -> list[Staff]:
         .filter(left_at__isnull=True, assignments__school=school)
         .select_related("account__activation_code")
         .order_by("last_name", "first_name", "id")
+    )
+
+
+def _class_accounts(*, user, school_class: SchoolClass, audience: str) -> QuerySet[User]:
+    pupils = pupils_for_user(user).filter(
+        left_at__isnull=True, class_links__school_class=school_class
+    )
+    if audience == "guardians":
+        return User.objects.filter(
+            guardian__left_at__isnull=True,
+            guardian__in=_authority_links().filter(pupil__in=pupils).values("guardian_id"),
+        )
+    return User.objects.filter(pupil__in=pupils)
+
+
+def class_letter_account_ids(*, user, school_class: SchoolClass, audience: str) -> list[int]:
+    """Accounts of the class that need a letter: active, not activated, and within what the user
+    may obtain credentials for (`accounts.scope.credential_accounts_for_user`).
+
+    `audience` is `guardians` (holders of parental authority only: contacts never get one) or
+    `pupils`.
+    """
+    accounts = _class_accounts(user=user, school_class=school_class, audience=audience)
+    return list(
+        credential_accounts_for_user(user)
+        .filter(pk__in=accounts.values("pk"))
+        .filter(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .order_by("last_name", "first_name", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+def class_letters_left_to_city_count(*, user, school_class: SchoolClass, audience: str) -> int:
+    """Accounts of the class that need a letter but reach beyond the user's scope (a guardian
+    with a child in another school or class): the school service prints theirs."""
+    accounts = _class_accounts(user=user, school_class=school_class, audience=audience)
+    return (
+        accounts_for_user(user=user)
+        .filter(pk__in=accounts.values("pk"), password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(pk__in=credential_accounts_for_user(user).values("pk"))
+        .count()
     )
 
 
@@ -178,10 +223,11 @@ def renewal_recipients(*, account: User) -> list[tuple[int, str]]:
 
 
 def renewal_requests_for_user(*, user) -> QuerySet[RenewalRequest]:
-    """Open renewal requests in the user's queue: those for accounts in their scope."""
+    """Open renewal requests in the user's queue: those for accounts whose credentials they
+    may obtain (`accounts.scope.credential_accounts_for_user`); the others are the city's."""
     return (
         RenewalRequest.objects.filter(
-            status=RenewalRequest.Status.OPEN, account__in=accounts_for_user(user=user)
+            status=RenewalRequest.Status.OPEN, account__in=credential_accounts_for_user(user)
         )
         .select_related("account")
         .order_by("created_at", "pk")

@@ -17,7 +17,10 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import codes, selectors, tasks
 from accounts.audit import Event, audit_accounts
@@ -33,7 +36,7 @@ from accounts.letters import (
 )
 from accounts.logins import LoginAllocator
 from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User
-from accounts.scope import SystemActor, scope_for_user
+from accounts.scope import SystemActor, may_obtain_credentials, scope_for_user
 from entaix.common.db import bulk_insert, bulk_set
 from entaix.common.exceptions import ApplicationError
 from schools.models import (
@@ -49,6 +52,10 @@ from schools.models import (
 logger = logging.getLogger(__name__)
 
 BATCH = 2000
+BEYOND_SCOPE = _(
+    "Some of these accounts reach beyond your scope (another school or class): "
+    "the school service prints their letters."
+)
 INVALID_ACTIVATION = _("Login or activation code incorrect, or the code has expired.")
 
 
@@ -397,13 +404,21 @@ def account_password_reset(*, account: User, password: str) -> User:
 # --- staff resets, letters, renewal slips ----------------------------------------------------
 
 
+def _check_credential_scope(*, actor, account_ids: Iterable[int]) -> None:
+    if not may_obtain_credentials(actor, account_ids):
+        logger.warning("credential refused beyond scope for account %s", actor.pk)
+        raise ApplicationError(BEYOND_SCOPE, code="beyond-scope")
+
+
 @transaction.atomic
 def account_reset(*, accounts: Sequence[User], actor) -> list[int]:
     """Back to "not activated": new code, old password unusable, e-mail to confirm again.
 
-    The caller has checked that every account is in the actor's scope. Returns the ids reset.
+    Refused, with nothing changed, when one account's reach exceeds the actor's scope
+    (`accounts.scope.credential_accounts_for_user`). Returns the ids reset.
     """
     ids = sorted({a.pk for a in accounts})
+    _check_credential_scope(actor=actor, account_ids=ids)
     users = list(User.objects.select_for_update().filter(pk__in=ids, is_active=True).order_by("pk"))
     for user in users:
         user.set_unusable_password()
@@ -427,8 +442,10 @@ def letter_batch_create(
     """Print activation letters (PDF) for the accounts not activated yet, in the order given.
 
     A reprint shows the same code while the account is not activated; an expired code is
-    replaced. The batch row records who, when and how many — never a code.
+    replaced. The batch row records who, when and how many — never a code. Refused, with
+    nothing changed, when one account's reach exceeds the actor's scope.
     """
+    _check_credential_scope(actor=actor, account_ids=account_ids)
     printable = set(
         User.objects.filter(
             pk__in=account_ids, is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX
@@ -802,3 +819,100 @@ def letter_batches_print_open_schools(
             batch = None
         results.append((uai, batch))
     return results
+
+
+# --- two-factor authentication (accounts/mfa.py) ----------------------------------------------
+
+RECOVERY_CODE_COUNT = 10
+_RECOVERY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+BAD_MFA_CODE = _("The code is not right: type the code your app shows now.")
+
+
+def _recovery_code() -> str:
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _recovery_digest(code: str) -> str:
+    """What is stored of a recovery code: a keyed hash (django-otp's 16-character token field),
+    never the code itself."""
+    return salted_hmac("entaix.mfa.recovery-code", code, algorithm="sha256").hexdigest()[:16]
+
+
+def _recovery_codes_issue(account: User) -> list[str]:
+    StaticDevice.objects.filter(user=account).delete()
+    device = StaticDevice.objects.create(user=account, name="recovery", confirmed=True)
+    codes = [_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=_recovery_digest(code)) for code in codes
+    )
+    return codes
+
+
+@transaction.atomic
+def mfa_enrol_start(*, account: User) -> TOTPDevice:
+    """A new, unconfirmed TOTP secret for the account (an earlier unconfirmed one is dropped)."""
+    TOTPDevice.objects.filter(user=account, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=account, name="totp", confirmed=False)
+
+
+@transaction.atomic
+def mfa_enrol_confirm(*, account: User, device_id: int, token: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the new secret with a code from the app; it replaces any earlier second factor.
+
+    Returns the device and the recovery codes, shown once.
+    """
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(pk=device_id, user=account, confirmed=False)
+        .first()
+    )
+    if device is None or not device.verify_token((token or "").strip().replace(" ", "")):
+        raise ApplicationError(BAD_MFA_CODE, code="bad-code")
+    TOTPDevice.objects.filter(user=account).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _recovery_codes_issue(account)
+    audit_accounts(event=Event.MFA_ENROLLED, account_ids=[account.pk], actor=account)
+    logger.info("second factor enrolled for account %s", account.pk)
+    return device, codes
+
+
+@transaction.atomic
+def mfa_recovery_codes_renew(*, account: User) -> list[str]:
+    if not TOTPDevice.objects.filter(user=account, confirmed=True).exists():
+        raise ApplicationError(_("Two-factor authentication is not on."), code="no-mfa")
+    codes = _recovery_codes_issue(account)
+    audit_accounts(event=Event.MFA_RECOVERY_RENEWED, account_ids=[account.pk], actor=account)
+    return codes
+
+
+@transaction.atomic
+def mfa_verify(*, account: User, token: str):
+    """The device that accepts `token` (a TOTP code, or a recovery code, used up), or None.
+
+    django-otp throttles each device after failures; the caller counts a failure against the
+    account's lockout.
+    """
+    token = (token or "").strip().replace(" ", "")
+    if not token:
+        return None
+    for device in TOTPDevice.objects.select_for_update().filter(user=account, confirmed=True):
+        if token.isdigit() and device.verify_token(token):
+            return device
+    for device in StaticDevice.objects.select_for_update().filter(user=account, confirmed=True):
+        if device.verify_token(_recovery_digest(token.upper())):
+            audit_accounts(event=Event.MFA_RECOVERY_USED, account_ids=[account.pk], actor=account)
+            return device
+    return None
+
+
+@transaction.atomic
+def mfa_reset(*, account: User, actor) -> None:
+    """City staff remove someone's second factor (a lost phone): they enrol again."""
+    if not scope_for_user(actor).is_city or account.pk == actor.pk:
+        raise ApplicationError(_("Only the school service can do this."), code="forbidden")
+    TOTPDevice.objects.filter(user=account).delete()
+    StaticDevice.objects.filter(user=account).delete()
+    audit_accounts(event=Event.MFA_RESET, account_ids=[account.pk], actor=actor)
+    logger.info("second factor of account %s reset by account %s", account.pk, actor.pk)

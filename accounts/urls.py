@@ -1,12 +1,27 @@
 from django.urls import path
 
-from . import views, views_batches, views_staff
+from . import views, views_batches, views_mfa, views_staff
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    # Two-factor authentication (accounts/mfa.py).
+    path("securite/", views_mfa.MfaView.as_view(), name="mfa"),
+    path("securite/activer/", views_mfa.MfaStartView.as_view(), name="mfa-start"),
+    path("securite/confirmer/", views_mfa.MfaConfirmView.as_view(), name="mfa-confirm"),
+    path(
+        "securite/codes-de-secours/",
+        views_mfa.MfaRecoveryRenewView.as_view(),
+        name="mfa-recovery-renew",
+    ),
+    path("securite/comptes/", views_mfa.MfaResetListView.as_view(), name="mfa-reset-list"),
+    path(
+        "securite/comptes/<int:pk>/reinitialiser/",
+        views_mfa.MfaResetView.as_view(),
+        name="mfa-reset",
+    ),
     # Staff: accounts of their classes or school, resets, activation letters, renewal slips.
     path("", views_staff.AccountIndexView.as_view(), name="account-index"),
     path("classes/<int:pk>/", views_staff.ClassAccountsView.as_view(), name="class-accounts"),

@@ -2,6 +2,7 @@
 "Mon compte" (identity, e-mail, password, children).
 """
 
+from axes.helpers import get_lockout_response as lockout_response
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -24,7 +25,7 @@ from django_ratelimit.decorators import ratelimit
 
 from entaix.common.exceptions import ApplicationError
 
-from . import selectors, services
+from . import lockout, mfa, selectors, services
 from .emails import email_confirmation_token
 from .forms import ActivationForm, EmailForm, PasswordForgotForm
 from .models import User, UserManager
@@ -169,6 +170,7 @@ class AccountDetailView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(
             account=user,
             children=selectors.guardian_children(account=user),
+            mfa_offered=mfa.mfa_offered_to(user),
             email_form=kwargs.pop("email_form", None) or EmailForm(initial={"email": user.email}),
             **kwargs,
         )
@@ -225,8 +227,24 @@ class EmailConfirmView(View):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """A wrong current password counts against the account's lockout, as on the login page."""
+
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("account:detail")
+
+    def post(self, request, *args, **kwargs):
+        if lockout.login_is_locked(request, request.user.login):
+            return lockout_response(request, credentials={"username": request.user.login})
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if "old_password" in form.errors:
+            lockout.login_failure_record(self.request, self.request.user.login)
+            if lockout.login_is_locked(self.request, self.request.user.login):
+                return lockout_response(
+                    self.request, credentials={"username": self.request.user.login}
+                )
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         account = services.account_password_change(

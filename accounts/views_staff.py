@@ -108,7 +108,11 @@ class AccountResetView(StaffMixin, View):
             messages.error(request, _("Select at least one account."))
             return _back(request, reverse("accounts:account-index"))
         accounts = _accounts_in_scope_or_404(request.user, form.cleaned_data["ids"])
-        reset = services.account_reset(accounts=accounts, actor=request.user)
+        try:
+            reset = services.account_reset(accounts=accounts, actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return _back(request, reverse("accounts:account-index"))
         messages.success(
             request,
             ngettext(
@@ -165,6 +169,21 @@ class ClassLettersView(StaffMixin, View):
         )
         form = ClassLettersForm(request.POST)
         audience = form.cleaned_data["audience"] if form.is_valid() else "guardians"
+        left = selectors.class_letters_left_to_city_count(
+            user=request.user, school_class=school_class, audience=audience
+        )
+        if left:
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)d account of this class reaches beyond your scope: the school "
+                    "service prints its letter.",
+                    "%(count)d accounts of this class reach beyond your scope: the school "
+                    "service prints their letters.",
+                    left,
+                )
+                % {"count": left},
+            )
         try:
             batch = services.letter_batch_request(
                 actor=request.user,

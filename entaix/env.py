@@ -1,6 +1,7 @@
 """Reads configuration from the environment; every failure names the variable at fault."""
 
 import datetime
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -62,6 +63,20 @@ def hosts(name: str) -> list[str]:
     values = [h.strip() for h in required(name).split(",") if h.strip()]
     if not values:
         raise ImproperlyConfigured(f"The environment variable {name} lists no host.")
+    return values
+
+
+def networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or networks (CIDR); empty gives an empty list."""
+    values = [v.strip() for v in env.str(name, default="").split(",") if v.strip()]
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"The environment variable {name} must list IP addresses or networks "
+                f"(comma-separated): {value!r} is neither."
+            ) from exc
     return values
 
 

@@ -3,12 +3,15 @@
 import datetime
 import secrets
 import tempfile
+from base64 import b32encode
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import TOTP
 
+from accounts import services as accounts_services
 from accounts.models import User
 from imports import feedgen, services
 from imports.models import ImportRun
@@ -23,6 +26,10 @@ class DemoCity:
     teacher_login: str  # a teacher who is not a director
     staff_password: str
     closed_uai: str
+    # The city account must use two-factor authentication: its app secret, and recovery codes.
+    city_totp_secret: str = ""
+    city_totp_uri: str = ""
+    city_recovery_codes: tuple[str, ...] = ()
 
 
 def demo_city_create(*, seed: int = 1, schools: int = 4, pupils_per_school: int = 40) -> DemoCity:
@@ -71,6 +78,12 @@ def _demo_logins(closed: str) -> DemoCity:
         last_name="Écoles", is_staff=True, is_superuser=True, activated_at=timezone.now(),
     )  # fmt: skip
     assert School.objects.filter(ent_open=True).exists()
+    # Enrolled through the real path: a secret, then a code computed from it.
+    device = accounts_services.mfa_enrol_start(account=city)
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    device, recovery = accounts_services.mfa_enrol_confirm(
+        account=city, device_id=device.pk, token=f"{code:0{device.digits}d}"
+    )
     return DemoCity(
         city_login=city.login,
         city_password=city_password,
@@ -78,4 +91,7 @@ def _demo_logins(closed: str) -> DemoCity:
         teacher_login=teacher_login,
         staff_password=staff_password,
         closed_uai=closed,
+        city_totp_secret=b32encode(device.bin_key).decode(),
+        city_totp_uri=device.config_url,
+        city_recovery_codes=tuple(recovery[:3]),
     )

@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -12,6 +10,7 @@ from django.views.generic import DetailView, ListView
 from accounts.mixins import CityStaffRequiredMixin, ScopedMixin
 from accounts.scope import get_in_scope_or_404, scope_for_user
 from accounts.selectors import directed_schools_for_user
+from entaix.common.csv_export import csv_writer
 from entaix.common.exceptions import ApplicationError
 from imports import fetch, selectors, services
 from imports.models import ImportRun
@@ -119,7 +118,7 @@ class ImportProblemsCsvView(ScopedMixin, View):
             raise PermissionDenied
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-problems.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(["level", "code", "file", "line", "identifier", "school", "message"])
         for p in selectors.import_problems(run=run, school_key=school_key).iterator():
             writer.writerow([p.level, p.code, p.file, p.line or "", p.identifier, p.school_key,

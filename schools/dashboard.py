@@ -249,16 +249,40 @@ def account_pending_removal_counts() -> dict[str, int]:
     return counts
 
 
+def city_only_credential_counts() -> dict[str, int]:
+    """Present accounts that reach more than one school, whose letters, resets and renewal
+    slips only city staff may give (`accounts.scope.credential_accounts_for_user`): guardians
+    with authority over children in several schools, staff assigned to several schools.
+    Two grouped queries."""
+    guardians = (
+        _authority_links()
+        .filter(guardian__left_at__isnull=True, guardian__account__is_active=True)
+        .values("guardian_id")
+        .annotate(schools=Count("pupil__school_id", distinct=True))
+        .filter(schools__gt=1)
+        .count()
+    )
+    staff = (
+        StaffAssignment.objects.filter(staff__left_at__isnull=True, staff__account__is_active=True)
+        .values("staff_id")
+        .annotate(schools=Count("school_id", distinct=True))
+        .filter(schools__gt=1)
+        .count()
+    )
+    return {"guardians": guardians, "staff": staff, "total": guardians + staff}
+
+
 @dataclass(frozen=True)
 class DashboardFigures:
     rows: list[ActivationRow]
     total: ActivationRow
     trend: list[tuple[datetime.date, int]]
     pending_removal: dict[str, int]
+    city_only_credentials: dict[str, int]
     computed_at: datetime.datetime
 
 
-CACHE_KEY = "schools:dashboard:city:v1"
+CACHE_KEY = "schools:dashboard:city:v2"
 
 
 def dashboard_figures(*, user) -> DashboardFigures:
@@ -280,6 +304,7 @@ def dashboard_figures(*, user) -> DashboardFigures:
         total=total,
         trend=activation_trend(),
         pending_removal=account_pending_removal_counts(),
+        city_only_credentials=city_only_credential_counts(),
         computed_at=timezone.now(),
     )
     if cacheable:

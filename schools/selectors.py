@@ -71,6 +71,21 @@ def guardian_links_in_scope(*, user, guardian) -> QuerySet:
     )
 
 
+def staff_assignments_in_scope(*, user, staff) -> QuerySet:
+    """A staff member's schools — only those the user may see (a shared teacher's other school
+    stays hidden from a director who has no scope there)."""
+    return staff.assignments.filter(school__in=schools_for_user(user)).select_related("school")
+
+
+def staff_classes_in_scope(*, user, staff) -> QuerySet:
+    """A staff member's classes — only those the user may see."""
+    return (
+        staff.classes.filter(id__in=classes_for_user(user).values("id"))
+        .select_related("school")
+        .order_by("name")
+    )
+
+
 def person_feed_history(*, kind: str, join_key: str, limit: int = 50) -> list:
     """Every applied change the feed made to this person, newest first."""
     from imports.models import ImportPlanItem, ImportRun

@@ -91,8 +91,13 @@ class PersonDetailView(ScopedMixin, TemplateView):
                 user=self.request.user, guardian=person
             )
         else:
-            context["assignments"] = person.assignments.select_related("school")
-            context["classes"] = person.classes.select_related("school").order_by("name")
+            # A teacher shared with another school: only what lies in the viewer's scope.
+            context["assignments"] = selectors.staff_assignments_in_scope(
+                user=self.request.user, staff=person
+            )
+            context["classes"] = selectors.staff_classes_in_scope(
+                user=self.request.user, staff=person
+            )
         return context
 
 

@@ -24,6 +24,7 @@ class DashboardView(CityStaffRequiredMixin, TemplateView):
             rows=rows,
             total=figures.total,
             pending_removal=figures.pending_removal,
+            city_only_credentials=figures.city_only_credentials,
             computed_at=figures.computed_at,
             **dashboard.import_state(),
         )

@@ -497,6 +497,29 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         **dict.fromkeys(("date", "code", "message", "emailed_at", "resolved_at"), TECH),
     },
     # --- third-party tables holding personal data -------------------------------------
+    # Second factor (django-otp, accounts/mfa.py): the secret of the person's app and their
+    # recovery codes; deleted with the account, or when city staff reset the second factor.
+    "otp_totp.totpdevice": {
+        **dict.fromkeys(
+            ("id", "name", "confirmed", "step", "t0", "digits", "tolerance", "drift"), TECH
+        ),
+        "user": _ACCOUNT_SYS,
+        "key": _ACCOUNT_SYS,
+        "last_t": _ACCOUNT_SYS,
+        "created_at": _ACCOUNT_SYS,
+        "last_used_at": _ACCOUNT_SYS,
+        "throttling_failure_timestamp": _ACCOUNT_SYS,
+        "throttling_failure_count": _ACCOUNT_SYS,
+    },
+    "otp_static.staticdevice": {
+        **dict.fromkeys(("id", "name", "confirmed"), TECH),
+        "user": _ACCOUNT_SYS,
+        "created_at": _ACCOUNT_SYS,
+        "last_used_at": _ACCOUNT_SYS,
+        "throttling_failure_timestamp": _ACCOUNT_SYS,
+        "throttling_failure_count": _ACCOUNT_SYS,
+    },
+    "otp_static.statictoken": {"id": TECH, "device": _ACCOUNT_SYS, "token": _ACCOUNT_SYS},
     "auditlog.logentry": {
         "id": TECH,
         "content_type": TECH,

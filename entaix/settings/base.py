@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 from celery.schedules import crontab
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from entaix.env import BASE_DIR, boolean, clock, env, integer, mailers
+from entaix.env import BASE_DIR, boolean, clock, env, integer, mailers, networks
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -20,6 +21,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "auditlog",
+    # Two-factor authentication: TOTP apps, and static tokens as recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "schools",
     "accounts",
     "imports",
@@ -30,17 +35,28 @@ MIDDLEWARE = [
     "entaix.metrics.RequestMetricsMiddleware",
     "entaix.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (Django's own, the former django-csp): SECURE_CSP below.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "entaix.hardening.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): this session proved the second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
+    # City staff and superusers reach nothing before they enrol a second factor.
+    "accounts.mfa.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "entaix.hardening.NoStoreWhenLoggedInMiddleware",
+    # django-auditlog's middleware, with the client address of entaix.client_ip.
+    "entaix.client_ip.AuditlogClientIpMiddleware",
     # Redis or the broker unreachable: a translated 503 page instead of a 500 (README, "Faults").
     "entaix.unavailable.ServiceUnavailableMiddleware",
+    # A per-address limit (django-ratelimit, block=True) answers RATELIMIT_VIEW's 429 page.
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -97,15 +113,30 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/login_locked.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# One counter per account whatever the case or the spaces typed: logins match that way.
+AXES_USERNAME_CALLABLE = "accounts.lockout.typed_login"
+# axes keeps the failed request's query and form in its tables: mask every secret (the second
+# factor, the passwords of the change form) and what may hold a typed name (next, q).
+AXES_SENSITIVE_PARAMETERS = [
+    "username", "ip_address", "otp_token", "old_password", "new_password1", "new_password2",
+    "next", "q", "csrfmiddlewaretoken",
+]  # fmt: skip
 # Per-address limiting is django-ratelimit's job (below): an axes lockout per address would lock
 # out a whole school behind one NAT address after five typos.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-# Behind the production reverse proxy the client address is the first X-Forwarded-For hop.
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client's address: one resolver (entaix/client_ip.py) for axes, django-ratelimit, the audit
+# trail. X-Forwarded-For is believed only from these proxies (addresses or networks).
+TRUSTED_PROXIES = networks("TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "entaix.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "entaix.client_ip.client_ip"
 
 # Per-address ceiling on login posts, on top of the per-login lockout (django-ratelimit).
 LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="60/h")
 RATELIMIT_VIEW = "accounts.views.rate_limited"
+
+# Two-factor authentication (accounts/mfa.py): mandatory for city staff and superusers.
+MFA_REQUIRED = boolean("MFA_REQUIRED", True)
+OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="ENT Aix-en-Provence")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -146,6 +177,17 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Our own origin only, no inline script or style, no framing, forms post only to us.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

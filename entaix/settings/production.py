@@ -31,6 +31,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# City staff and superusers always need their second factor here, whatever MFA_REQUIRED says.
+MFA_REQUIRED = True
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # Mail leaves through an SMTP relay; without EMAIL_URL, the host's own MTA on port 25.
 MAILERS = mailers("EMAIL_URL", default="smtp://localhost:25")

@@ -46,6 +46,7 @@ def test_production_refuses_to_start_without(missing):
         ("DATABASE_URL", "mysql//oops", "The environment variable DATABASE_URL is malformed"),
         ("LOGIN_FAILURE_LIMIT", "five", "The environment variable LOGIN_FAILURE_LIMIT must be"),
         ("DJANGO_SECURE_SSL_REDIRECT", "maybe", "DJANGO_SECURE_SSL_REDIRECT must be true or false"),
+        ("TRUSTED_PROXIES", "10.0.0.1,proxy", "TRUSTED_PROXIES must list IP addresses or networks"),
     ],
 )
 def test_malformed_variable_stops_start_up_naming_it(name, value, message):
@@ -59,3 +60,28 @@ def test_check_deploy_is_clean_with_production_settings():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "System check identified no issues (1 silenced)."
     assert "WARNING" not in result.stderr
+
+
+LANGUAGE_COOKIE = """
+from django.test import Client
+response = Client().post("/i18n/setlang/", {"language": "en", "next": "/"}, secure=True,
+                         HTTP_HOST="ent.example.fr")
+print(response.cookies["django_language"].output())
+"""
+
+
+def test_language_cookie_is_secure_httponly_lax_in_production():
+    result = run(["shell", "-c", LANGUAGE_COOKIE], {})
+    assert result.returncode == 0, result.stderr
+    cookie = result.stdout.strip().splitlines()[-1]
+    assert cookie.startswith("Set-Cookie: django_language=en;")
+    assert "; Secure" in cookie
+    assert "; HttpOnly" in cookie
+    assert "; SameSite=Lax" in cookie
+
+
+def test_production_always_requires_the_second_factor():
+    shown = "from django.conf import settings; print(settings.MFA_REQUIRED)"
+    result = run(["shell", "-c", shown], {"MFA_REQUIRED": "false"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"

@@ -48,6 +48,7 @@ def world(two_schools, city_user):
         "run": run.pk,
         "request": data_request.pk,
         "batch": batch.pk,
+        "account": a["teachers"][0].account_id,
     }
     other = {  # school B's
         "class": b["classes"][0].pk,
@@ -58,6 +59,7 @@ def world(two_schools, city_user):
         "run": run.pk,
         "request": data_request.pk,
         "batch": batch.pk,
+        "account": b["teachers"][0].account_id,
     }
     return {"users": users, "own": own, "other": other}
 
@@ -101,6 +103,13 @@ GET_TABLE = {
     "accounts:letter-batch-retry": (("batch",), STAFF_POST, None),
     "accounts:letter-batch-download": (("batch", "token"), expect(LOGIN, DENY, DENY, DENY, DENY),
                                        None),  # a bad link
+    # Two-factor authentication (issue 13): offered to staff, reset by city staff.
+    "accounts:mfa": ((), STAFF, None),
+    "accounts:mfa-start": ((), STAFF_POST, None),
+    "accounts:mfa-confirm": ((), STAFF_POST, None),
+    "accounts:mfa-recovery-renew": ((), STAFF_POST, None),
+    "accounts:mfa-reset-list": ((), CITY, None),
+    "accounts:mfa-reset": (("account",), CITY_POST, None),
     "account:activate": ((), PUBLIC, None),
     "account:terms": ((), PUBLIC, None),
     "account:password-forgot": ((), PUBLIC, None),
@@ -160,6 +169,8 @@ POST_DENIED = {
     "accounts:renewal-print": ((), ("anon", "guardian")),
     "accounts:letter-batch-request": ((), ("anon", "guardian")),
     "accounts:letter-batch-retry": (("batch",), ("anon", "guardian", "teacher")),
+    "accounts:mfa-start": ((), ("anon", "guardian")),
+    "accounts:mfa-reset": (("account",), ("anon", "guardian", "teacher", "director")),
     "schools:school-open": (("uai",), ("anon", "guardian", "teacher", "director")),
     "schools:school-close": (("uai",), ("anon", "guardian", "teacher", "director")),
     "imports:fetch-now": ((), ("anon", "guardian", "teacher", "director")),

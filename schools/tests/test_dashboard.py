@@ -159,6 +159,27 @@ def test_pending_removal(world):
     }
 
 
+def test_accounts_reaching_several_schools_are_counted(client, two_schools, city_user):
+    from schools.models import StaffAssignment
+
+    a, b = two_schools["a"], two_schools["b"]
+    services_sync()
+    factories.link(b["pupils"][0], a["pupils"][0].guardians.get(), legal=2, relation="father")
+    factories.link(b["pupils"][1], a["pupils"][1].guardians.get(), legal=0, relation="other")
+    StaffAssignment.objects.create(staff=b["teachers"][1], school=a["school"])
+    assert dashboard.city_only_credential_counts() == {"guardians": 1, "staff": 1, "total": 2}
+    client.force_login(city_user)
+    response = client.get(URL)
+    assert response.context["city_only_credentials"]["total"] == 2
+    assert "Comptes rattachés à plusieurs écoles" in response.content.decode()
+
+
+def services_sync():
+    from accounts import services
+
+    services.account_sync()
+
+
 def test_trend_is_cumulative_per_week_in_local_time():
     now = timezone.make_aware(datetime.datetime(2025, 3, 12, 10, 0))  # a Wednesday, Paris
 
@@ -283,16 +304,17 @@ def test_constant_number_of_queries(world, city_user, client, django_assert_num_
     client.force_login(city_user)
     ImportRun.objects.create(status=ImportRun.Status.HELD, trigger="schedule", held_reasons=["x"])
     # Session, user; schools; guardians, pupils, staff per school; guardian and staff totals;
-    # trend; pending removals (pupils, guardians, staff); last run, open alerts.
-    with django_assert_num_queries(14):
+    # trend; pending removals (pupils, guardians, staff); accounts reaching several schools
+    # (guardians, staff); last run, open alerts.
+    with django_assert_num_queries(16):
         client.get(URL)
     # The same, plus classes, guardians / pupils / teachers per class.
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(20):
         client.get(URL, {"ecole": world["a"].uai})
     _grow(world)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(16):
         client.get(URL)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(20):
         client.get(URL, {"ecole": world["a"].uai})
 
 
@@ -305,7 +327,7 @@ def test_figures_are_cached_for_city_staff(
     cache.delete(dashboard.CACHE_KEY)
     client.force_login(city_user)
     try:
-        with django_assert_num_queries(14):
+        with django_assert_num_queries(16):
             client.get(URL)
         guardian(pupil(world["b"], world["b1"]), account_kwargs={"activated": True})
         # Session, user, last run, open alerts: the figures come from the cache, unchanged.

@@ -81,3 +81,19 @@ def test_search_needs_two_characters(client, two_schools):
     client.force_login(two_schools["a"]["director"].account)
     response = client.get(reverse("schools:person-search"), {"q": "a"})
     assert response.context["results"] == {"pupils": [], "guardians": [], "staff": []}
+
+
+def test_shared_teacher_page_shows_only_the_viewers_school(client, two_schools):
+    from schools.models import StaffAssignment, StaffClass
+
+    shared = two_schools["b"]["teachers"][1]
+    StaffAssignment.objects.create(staff=shared, school=two_schools["a"]["school"])
+    StaffClass.objects.create(staff=shared, school_class=two_schools["a"]["classes"][1])
+    client.force_login(two_schools["a"]["director"].account)
+    response = client.get(reverse("schools:staff", args=[shared.pk]))
+    assert response.status_code == 200
+    assert [a.school for a in response.context["assignments"]] == [two_schools["a"]["school"]]
+    assert list(response.context["classes"]) == [two_schools["a"]["classes"][1]]
+    body = response.content.decode()
+    assert two_schools["b"]["school"].name not in body
+    assert two_schools["b"]["classes"][1].name not in body

