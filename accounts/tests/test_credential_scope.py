@@ -220,16 +220,20 @@ def test_renewal_slip_beyond_scope_is_refused_and_changes_nothing(client, world)
     assert shared.check_password(PASSWORD)
 
 
-def test_class_letters_say_how_many_are_left_to_the_school_service(client, world):
+def test_class_letters_say_how_many_are_left_to_the_school_service(
+    client, world, django_capture_on_commit_callbacks
+):
     teacher = world["actors"]["teacher_a1"]
     a_class1 = world["accounts"]["p_a2"].pupil.class_links.get().school_class
     client.force_login(teacher)
-    response = client.post(
-        reverse("accounts:class-letters", args=[a_class1.pk]), {"audience": "guardians"}
-    )
-    assert response["Content-Type"] == "application/pdf"
-    assert LetterBatch.objects.get().count == 1
-    page = client.get(reverse("accounts:class-accounts", args=[a_class1.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("accounts:class-letters", args=[a_class1.pk]), {"audience": "guardians"}
+        )
+    batch = LetterBatch.objects.get()
+    assert (batch.status, batch.count) == ("done", 1)
+    assert response.status_code == 302
+    page = client.get(response["Location"])
     assert [str(m) for m in page.context["messages"]] == [
         "2 comptes de cette classe dépassent votre périmètre : le service des écoles imprime "
         "leurs lettres."
