@@ -31,7 +31,7 @@ class Event(StrEnum):
     RECOVERY_PASSWORD_SET = "recovery-password-set"  # noqa: S105 - an event name
     RENEWAL_REQUESTED = "renewal-requested"
     RENEWAL_SLIP_PRINTED = "renewal-slip-printed"
-    # Data protection (accounts/gdpr): on the request, the export, the person or the purge run.
+    # Data protection (privacy): on the request, the export, the person or the purge run.
     REQUEST_RECEIVED = "gdpr-request-received"
     REQUEST_ASSIGNED = "gdpr-request-assigned"
     REQUEST_STATUS = "gdpr-request-status"

@@ -1,7 +1,19 @@
+from collections.abc import Callable
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .scope import Role, scope_for_user
+from .scope import Role, Scope, scope_for_user
+
+# Menu entries of apps above accounts (privacy): each callable gets the user's scope and returns
+# (url, label) pairs. Registered from the app's `ready()`, so accounts never imports them.
+NavEntries = Callable[[Scope], list[tuple[str, str]]]
+nav_extensions: list[NavEntries] = []
+
+
+def nav_extension_register(entries: NavEntries) -> None:
+    if entries not in nav_extensions:
+        nav_extensions.append(entries)
 
 
 def navigation(request) -> dict:
@@ -19,9 +31,8 @@ def navigation(request) -> dict:
     if scope.is_city:
         items.append((reverse("schools:dashboard"), _("Dashboard")))
         items.append((reverse("imports:run-list"), _("Imports")))
-        items.append((reverse("gdpr:request-list"), _("Data requests")))
-    elif Role.DIRECTOR in scope.roles:
-        items.append((reverse("gdpr:rectification-list"), _("Corrections to make in ONDE")))
+    for entries in nav_extensions:
+        items += entries(scope)
     if user.is_superuser:
         items.append((reverse("admin:index"), _("Administration")))
     return {"nav_items": items, "nav_roles": scope.roles}

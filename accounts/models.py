@@ -231,6 +231,3 @@ class LetterBatch(BaseModel):
 
     def __str__(self) -> str:
         return f"letter batch #{self.pk}"
-
-
-from accounts.gdpr.models import *  # noqa: E402,F403  (data-protection models, issue 7)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from entaix.common.exceptions import ApplicationError
 from imports.aaf import Kind, Mode, feed_file_from_name
+from imports.hooks import import_blocked
 from imports.locks import exclusive
 from imports.models import DeliveryAlert, FetchAttempt, ImportFile, ImportRun
 from imports.sftp import SftpClient, SftpConfig, SftpError
@@ -63,9 +64,7 @@ def aaf_fetch(
     config: SftpConfig | None = None,
 ) -> FetchAttempt:
     """Download every AAF file on the server, then start the import of each complete set."""
-    from accounts.gdpr.selectors import convention_terminated
-
-    if convention_terminated():
+    if import_blocked():
         # The convention ended: the city may no longer receive the Académie's data.
         raise ApplicationError(
             _("The convention with the Académie has ended: nothing is fetched."),

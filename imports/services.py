@@ -17,8 +17,6 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from accounts.gdpr.selectors import convention_terminated
-from accounts.gdpr.services import rectification_tasks_check
 from accounts.services import account_sync
 from entaix.common.db import PAGE, keyset_rows
 from entaix.common.exceptions import ApplicationError
@@ -27,6 +25,7 @@ from imports.aaf import FeedFileError, Mode, feed_file_from_name
 from imports.apply import Applier
 from imports.diff import item_schools, restrict_to_schools
 from imports.guards import held_reasons
+from imports.hooks import after_apply_run, import_blocked
 from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
 from imports.plan import FileSetError, Item, Plan, plan_files
 from schools.models import (
@@ -246,7 +245,7 @@ def import_run_apply(*, run_id: int) -> ImportRun:
                 f"Run {run.pk} is {run.status}: only a planned run can be applied.",
                 code="not-planned",
             )
-        if convention_terminated():
+        if import_blocked():
             raise ApplicationError(
                 "The convention with the Académie has ended: no data may be imported.",
                 code="convention-terminated",
@@ -270,8 +269,9 @@ def import_run_apply(*, run_id: int) -> ImportRun:
         # that changes nothing cannot change who is entitled to an account.
         if applier.written:
             run.account_counts = account_sync(run_id=run.pk)
-            # A correction asked in a data request is closed once the feed shows it.
-            rectification_tasks_check(run_id=run.pk)
+            # Apps above (privacy) act on what the run wrote: corrections asked in a data
+            # request are closed once the feed shows them.
+            after_apply_run(run_id=run.pk)
         run.status = Status.APPLIED
         run.applied_at = timezone.now()
         run.progress = 100

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "schools",
     "accounts",
     "imports",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -217,7 +218,7 @@ AAF_FETCH_TIME = clock("AAF_FETCH_TIME", "06:30")
 AAF_FETCH_CUTOFF = clock("AAF_FETCH_CUTOFF", "10:00")
 AAF_FETCH_RETRY_MINUTES = integer("AAF_FETCH_RETRY_MINUTES", 30)
 
-# --- Data protection (accounts/gdpr) -----------------------------------------------------------
+# --- Data protection (privacy) -----------------------------------------------------------
 # Where new data requests and deadline reminders go when a request has no assignee.
 GDPR_DPO_EMAIL = env.str("GDPR_DPO_EMAIL", default="")
 # The public request form, per address (django-ratelimit).
@@ -248,13 +249,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Each morning the assignee (or GDPR_DPO_EMAIL) hears of data requests overdue or due soon.
     "gdpr-request-reminders": {
-        "task": "accounts.gdpr.tasks.data_requests_remind_task",
+        "task": "privacy.tasks.data_requests_remind_task",
         "schedule": crontab(hour=8, minute=0),
     },
     # Late each evening the retention rules are applied, so that on 31 December the pupils who
     # left during the year are gone before the year ends (convention, article 8).
     "gdpr-retention-purge": {
-        "task": "accounts.gdpr.tasks.retention_purge_task",
+        "task": "privacy.tasks.retention_purge_task",
         "schedule": crontab(hour=22, minute=30),
     },
 }
