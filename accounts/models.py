@@ -73,6 +73,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_confirmed_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
     terms_version = models.CharField(_("terms of use version"), max_length=20, blank=True)
     terms_accepted_at = models.DateTimeField(_("terms of use accepted at"), null=True, blank=True)
+    # A manual lock (an upheld opposition, a hand decision): deactivated, and account_sync never
+    # reactivates it; no letter is printed for it. The reason carries ids only.
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    lock_reason = models.CharField(_("lock reason"), max_length=50, blank=True)
 
     objects = UserManager()
 

@@ -72,7 +72,7 @@ def data_request_extension_notify(*, request_id: int) -> bool:
 
 
 def access_export_link_send(*, export_id: int) -> bool:
-    from .export import export_token
+    from privacy.services.export import export_token
 
     export = AccessExport.objects.select_related("request").filter(pk=export_id).first()
     if export is None or not export.is_live:

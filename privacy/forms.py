@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from schools.models import School
 
-from .models import DataRequest, PersonKind
+from .models import DataRequest, DataRequestSubject, PersonKind
 
 # (leading bytes, MIME type, extensions): a file is what its content says, not its name.
 MAGIC = (
@@ -214,6 +214,19 @@ class SubjectsForm(forms.Form):
         self.fields["staff"].choices = [("", "—")] + [
             (c.staff.pk, f"{c.staff} (#{c.staff.pk})") for c in candidates.staff
         ]
+
+
+class VerifyForm(forms.Form):
+    """How the requester was tied to the confirmed person (never by their name)."""
+
+    method = forms.ChoiceField(
+        label=_("Verification"), choices=DataRequestSubject.Verification.choices
+    )
+    note = forms.CharField(
+        label=_("Document checked, or where the person was seen"),
+        max_length=200,
+        required=False,
+    )
 
 
 class RectificationForm(forms.Form):

@@ -256,6 +256,9 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "email_confirmed_at": _ACCOUNT_SYS,
         "terms_version": _ACCOUNT_PERSON,
         "terms_accepted_at": _ACCOUNT_PERSON,
+        # Set by an upheld opposition or erasure (privacy) or by hand; lifted by the DPO.
+        "locked_at": _p(Source.STAFF, Rule.ACCOUNT),
+        "lock_reason": _p(Source.STAFF, Rule.ACCOUNT),
         "groups": _n(Source.STAFF),
         "user_permissions": _n(Source.STAFF),
     },
@@ -325,6 +328,10 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
             ("request", "role", "person_kind", "pupil", "guardian", "staff"), _REQUEST_STAFF
         ),
         "confirmed_by": _REQUEST_STAFF,
+        **dict.fromkeys(
+            ("verification_method", "verification_note", "verified_at", "verified_by"),
+            _REQUEST_STAFF,
+        ),
     },
     "privacy.datarequestnote": {
         **TIMESTAMPS,

@@ -228,6 +228,15 @@ class DataRequestSubject(BaseModel):
         REQUESTER = "requester", _("the requester")
         CHILD = "child", _("a child of the requester")
 
+    class Verification(models.TextChoices):
+        """How the requester was tied to the directory record (a name never is)."""
+
+        EMAIL_FEED = "email-feed", _("the request's e-mail is the one the feed holds")
+        EMAIL_ACCOUNT = "email-account", _("the request's e-mail is the account's confirmed one")
+        LOGGED_IN = "logged-in", _("sent from this person's own account")
+        ID_DOCUMENT = "id-document", _("identity document checked")
+        IN_PERSON = "in-person", _("seen in person at the school")
+
     request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="subjects")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
     person_kind = models.CharField(_("person kind"), max_length=10, choices=PersonKind.choices)
@@ -243,6 +252,20 @@ class DataRequestSubject(BaseModel):
     )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The requester's verification (role "requester" only): nothing is disclosed without it.
+    verification_method = models.CharField(
+        _("verification"), max_length=15, choices=Verification.choices, blank=True
+    )
+    verification_note = models.CharField(_("verification details"), max_length=200, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
     )
 
     class Meta:

@@ -226,6 +226,8 @@ GDPR_REQUEST_RATE_PER_IP = env.str("GDPR_REQUEST_RATE_PER_IP", default="5/h")
 GDPR_ATTACHMENT_MAX_MB = integer("GDPR_ATTACHMENT_MAX_MB", 5)
 # The e-mailed link to an access export works this many days; the file is then deleted.
 GDPR_EXPORT_LINK_DAYS = integer("GDPR_EXPORT_LINK_DAYS", 7)
+# How many downloads the link allows (each one audited with its time and address).
+GDPR_EXPORT_MAX_DOWNLOADS = integer("GDPR_EXPORT_MAX_DOWNLOADS", 1)
 # A closed request is anonymised after this many years; its attachment deleted after these days.
 GDPR_REQUEST_RETENTION_YEARS = integer("GDPR_REQUEST_RETENTION_YEARS", 5)
 GDPR_ATTACHMENT_RETENTION_DAYS = integer("GDPR_ATTACHMENT_RETENTION_DAYS", 30)

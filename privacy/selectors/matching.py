@@ -56,9 +56,18 @@ class GuardianCandidate:
     # {pupil id: (legal, link present)} for the candidate pupils
     links: dict[int, tuple[int, bool]] = field(default_factory=dict)
 
+    # The typed address is not one the feed or the account holds for this guardian.
+    email_mismatch: bool = False
+
     @property
     def identified(self) -> bool:
-        return self.name_match or self.email_match or self.account_match
+        """Tied to the requester by the e-mail held or their own account — never by a name."""
+        return self.email_match or self.account_match
+
+    @property
+    def name_only(self) -> bool:
+        """Same name, nothing else: maybe a homonym (another person), maybe an impostor."""
+        return self.name_match and not self.identified
 
 
 @dataclass
@@ -155,6 +164,9 @@ def data_request_candidates(*, request: DataRequest) -> Candidates:
                 email_match=bool(email) and email in known_emails(guardian),
                 account_match=bool(request.submitted_by_id)
                 and guardian.account_id == request.submitted_by_id,
+            )
+            candidate.email_mismatch = (
+                candidate.name_match and not candidate.email_match and bool(known_emails(guardian))
             )
         candidate.links[link.pupil_id] = (link.legal, link.left_at is None)
     # Other children of the identified guardians may be added by the DPO (never automatically).

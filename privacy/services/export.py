@@ -43,7 +43,7 @@ def _check_subjects(request: DataRequest) -> None:
             _("No confirmed match: nothing is exported. Confirm who the request is about."),
             code="unmatched",
         )
-    _check_identity(request, requester[0].person)
+    _check_identity(request, requester[0])
     for child in subjects:
         if child.role != DataRequestSubject.Role.CHILD:
             continue
@@ -61,23 +61,13 @@ def _check_subjects(request: DataRequest) -> None:
             )
 
 
-def _check_identity(request: DataRequest, person) -> None:
-    """The copy goes to the address typed on the form: when that address is not one entaix knows
-    for the person (and the request was not sent from their own account), that is a reasonable
-    doubt — the DPO checks the identity first (status "identity check", then "in progress")."""
-    if request.status == DataRequest.Status.IDENTITY_CHECK:
+def _check_identity(request: DataRequest, requester: DataRequestSubject) -> None:
+    """Nothing is disclosed until a verification ties the requester to the directory record
+    (`services.verification`): a name, or a status moved on, never does."""
+    if requester.verified_at is None or not requester.verification_method:
         raise ApplicationError(
-            _("The identity check is not finished: nothing is exported yet."), code="identity"
-        )
-    from_account = bool(request.submitted_by_id) and request.submitted_by_id == person.account_id
-    known = request.requester_email.strip().lower() in selectors.known_emails(person)
-    if not (from_account or known or request.identity_check_reason):
-        raise ApplicationError(
-            _(
-                "The requester's e-mail address is not one we know for this person: check the "
-                'identity first (status "identity check").'
-            ),
-            code="identity",
+            _("The requester's identity is not verified: nothing is exported or sent."),
+            code="unverified",
         )
 
 
@@ -125,6 +115,7 @@ def access_export_send(*, export: AccessExport, actor) -> AccessExport:
     """E-mail the expiring link to the requester's address."""
     if not export.is_live:
         raise ApplicationError(_("This export has expired or was replaced."), code="expired")
+    _check_subjects(export.request)
     audit_objects(
         event=Event.EXPORT_SENT,
         model=AccessExport,
@@ -150,6 +141,8 @@ def access_export_from_token(*, token: str) -> AccessExport:
         raise ApplicationError(_("This link is not valid."), code="invalid")
     if not export.is_live:
         raise ApplicationError(_("This link has expired."), code="expired")
+    if export.download_count >= settings.GDPR_EXPORT_MAX_DOWNLOADS:
+        raise ApplicationError(_("This link was already used."), code="expired")
     return export
 
 
@@ -158,6 +151,9 @@ def access_export_download(*, token: str) -> AccessExport:
     """Record a delivery through the e-mailed link; the caller streams `export.file`."""
     export = access_export_from_token(token=token)
     export = AccessExport.objects.select_for_update().select_related("request").get(pk=export.pk)
+    # Re-read under the lock: two clients racing for the last download get it once.
+    if export.download_count >= settings.GDPR_EXPORT_MAX_DOWNLOADS:
+        raise ApplicationError(_("This link was already used."), code="expired")
     now = timezone.now()
     export.download_count += 1
     export.first_downloaded_at = export.first_downloaded_at or now

@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import Event, audit_objects
 from accounts.models import User
+from accounts.services import account_lock, account_unlock
 from entaix.common.exceptions import ApplicationError
 from privacy import selectors, tasks
 from privacy.models import (
     DataRequest,
     DataRequestNote,
+    DataRequestSubject,
 )
 
 logger = logging.getLogger(__name__)
@@ -225,11 +227,61 @@ def data_request_decide(
         raise ApplicationError(_("Choose a decision."), code="decision")
     if legal_ground not in DataRequest.LegalGround.values or not legal_ground:
         raise ApplicationError(_("A decision needs its legal ground."), code="ground")
+    takes_effect = (
+        decision in (DataRequest.Decision.GRANTED, DataRequest.Decision.PARTLY)
+        and legal_ground in _UPHELD_GROUNDS
+        and request.kind in (DataRequest.Kind.OPPOSITION, DataRequest.Kind.ERASURE)
+    )
+    accounts = _decision_accounts(request) if takes_effect else []
+    if takes_effect and not accounts:
+        raise ApplicationError(
+            _("Confirm who the request is about first: the decision must take effect."),
+            code="unmatched",
+        )
     request.decision = decision
     request.legal_ground = legal_ground
     request.decided_at = timezone.now()
     request.save(update_fields=["decision", "legal_ground", "decided_at", "updated_at"])
     _audit(Event.REQUEST_DECISION, request, actor, decision=decision, ground=legal_ground)
+    if accounts:
+        # The right takes effect: no ENT account, no letter, until the DPO reverses it.
+        account_lock(account_ids=accounts, actor=actor, reason=_lock_reason(request))
+    return request
+
+
+# Grounds under which an opposition or erasure is upheld, and so takes effect.
+_UPHELD_GROUNDS = (DataRequest.LegalGround.OPPOSITION_DUE, DataRequest.LegalGround.ERASURE_DUE)
+
+
+def _lock_reason(request: DataRequest) -> str:
+    return f"privacy-request-{request.pk}"
+
+
+def _decision_accounts(request: DataRequest) -> list[int]:
+    """The accounts an upheld decision switches off: the children named, else the requester."""
+    subjects = list(request.subjects.all())
+    children = [s for s in subjects if s.role == DataRequestSubject.Role.CHILD and s.person_id]
+    targets = children or [s for s in subjects if s.person_id]
+    return [s.person.account_id for s in targets if s.person.account_id]
+
+
+@transaction.atomic
+def data_request_decision_revert(*, request: DataRequest, actor) -> DataRequest:
+    """The DPO reverses a decision: its locks are lifted (accounts entitled come back)."""
+    request = DataRequest.objects.select_for_update().get(pk=request.pk)
+    previous = {"decision": request.decision, "ground": request.legal_ground}
+    account_unlock(
+        account_ids=User.objects.filter(lock_reason=_lock_reason(request)).values_list(
+            "pk", flat=True
+        ),
+        actor=actor,
+        reason=_lock_reason(request),
+    )
+    request.decision = DataRequest.Decision.NONE
+    request.legal_ground = DataRequest.LegalGround.NONE
+    request.decided_at = None
+    request.save(update_fields=["decision", "legal_ground", "decided_at", "updated_at"])
+    _audit(Event.REQUEST_DECISION_REVERTED, request, actor, **previous)
     return request
 
 

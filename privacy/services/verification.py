@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import Event
@@ -103,3 +104,75 @@ def data_request_subjects_confirm(
     request.save(update_fields=["flag", "status", "updated_at"])
     _audit(Event.REQUEST_SUBJECTS, request, actor, subjects=[s.pk for s in subjects])
     return request
+
+
+Verification = DataRequestSubject.Verification
+# Methods the DPO attests by hand: who checked and when are recorded, with what was seen.
+_ATTESTED = {Verification.ID_DOCUMENT, Verification.IN_PERSON}
+
+
+def _method_holds(request: DataRequest, person, method: str) -> bool:
+    """Whether the recorded facts tie the requester to this directory record."""
+    typed = (request.requester_email or "").strip().lower()
+    account = getattr(person, "account", None)
+    if method == Verification.EMAIL_FEED:
+        return bool(typed) and typed == (person.email or "").strip().lower()
+    if method == Verification.EMAIL_ACCOUNT:
+        return (
+            bool(typed)
+            and account is not None
+            and account.has_confirmed_email
+            and typed == account.email.strip().lower()
+        )
+    if method == Verification.LOGGED_IN:
+        return bool(request.submitted_by_id) and request.submitted_by_id == person.account_id
+    return method in _ATTESTED
+
+
+@transaction.atomic
+def data_request_requester_verify(
+    *, request: DataRequest, method: str, actor, note: str = ""
+) -> DataRequestSubject:
+    """Record how the confirmed requester was verified; the only way to open disclosure.
+
+    E-mail and account methods are checked against the record (a mismatch is refused); an
+    identity document or a visit in person is attested by the DPO, with what was seen.
+    """
+    _require_open(request)
+    if method not in Verification.values:
+        raise ApplicationError(_("Choose a verification method."), code="verification-method")
+    subject = (
+        request.subjects.select_for_update()
+        .filter(role=DataRequestSubject.Role.REQUESTER)
+        .exclude(guardian__isnull=True, staff__isnull=True)
+        .first()
+    )
+    if subject is None:
+        raise ApplicationError(_("Confirm who the requester is first."), code="unmatched")
+    note = note.strip()
+    if method in _ATTESTED and not note:
+        raise ApplicationError(
+            _("Say which document was checked, or where the person was seen."),
+            code="verification-note",
+        )
+    if not _method_holds(request, subject.person, method):
+        raise ApplicationError(
+            _("This method does not tie the requester to this person: choose another."),
+            code="verification-mismatch",
+        )
+    subject.verification_method = method
+    subject.verification_note = note
+    subject.verified_at = timezone.now()
+    subject.verified_by = actor
+    subject.save(
+        update_fields=[
+            "verification_method",
+            "verification_note",
+            "verified_at",
+            "verified_by",
+            "updated_at",
+        ]
+    )
+    _audit(Event.REQUESTER_VERIFIED, request, actor, method=method, subject=subject.pk)
+    logger.info("data request %s: requester verified (%s)", request.pk, method)
+    return subject

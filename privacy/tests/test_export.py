@@ -53,6 +53,7 @@ def confirmed(family, city_user):
     services.data_request_subjects_confirm(
         request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[family.lea.pk]
     )
+    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
     return request
 
 

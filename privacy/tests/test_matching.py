@@ -56,6 +56,7 @@ def test_confirmed_match_exports(family, city_user):
         ("requester", "guardian", family.mother.pk),
         ("child", "pupil", family.lea.pk),
     }
+    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
     item = export.access_export_create(request=request, actor=city_user)
     assert AccessExport.objects.get() == item
 
@@ -133,6 +134,7 @@ def test_authority_lost_after_confirmation_stops_the_export(family, city_user, p
     services.data_request_subjects_confirm(
         request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[family.lea.pk]
     )
+    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
     family.lea.guardian_links.filter(guardian=family.mother).update(left_at=timezone.now())
     with pytest.raises(ApplicationError) as exc:
         export.access_export_create(request=request, actor=city_user)
@@ -170,6 +172,7 @@ def test_staff_member_about_themselves(family, city_user):
     assert candidates.staff[0].email_match and candidates.staff[0].name_match
     assert candidates.state == "exact"
     services.data_request_subjects_confirm(request=request, actor=city_user, staff_id=director.pk)
+    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
     item = export.access_export_create(request=request, actor=city_user)
     assert item.size > 0
 
@@ -189,15 +192,23 @@ def test_an_unknown_email_address_needs_an_identity_check_before_any_export(
     )
     with pytest.raises(ApplicationError) as exc:
         export.access_export_create(request=request, actor=city_user)
-    assert exc.value.code == "identity"
+    assert exc.value.code == "unverified"
     services.data_request_status_set(
         request=request, status="identity-check", actor=city_user,
         reason="Adresse e-mail inconnue de l'école",
     )  # fmt: skip
     with pytest.raises(ApplicationError) as exc:
         export.access_export_create(request=request, actor=city_user)
-    assert exc.value.code == "identity"
+    assert exc.value.code == "unverified"
+    assert no_export_written(private_dirs)
+    # Moving the status on opens nothing (finding 1): only a recorded verification does.
+    services.data_request_status_set(request=request, status="in-progress", actor=city_user)
+    with pytest.raises(ApplicationError) as exc:
+        export.access_export_create(request=request, actor=city_user)
+    assert exc.value.code == "unverified"
     assert no_export_written(private_dirs)
     # Checked (a copy of the family record book came by post): the export may be built.
-    services.data_request_status_set(request=request, status="in-progress", actor=city_user)
+    services.data_request_requester_verify(
+        request=request, method="id-document", actor=city_user, note="livret de famille"
+    )
     assert export.access_export_create(request=request, actor=city_user).size > 0

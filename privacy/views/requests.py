@@ -79,6 +79,7 @@ class DataRequestDetailView(DpoRequiredMixin, TemplateView):
                 ),
                 "close": forms.CloseForm(),
                 "note": forms.NoteForm(),
+                "verify": forms.VerifyForm(),
             },
             **kwargs,
         )
@@ -125,6 +126,11 @@ def _act(action: str, form, request: DataRequest, user):
                 "Nothing about that child will be disclosed."
             )
         return _("Subjects confirmed.")
+    if action == "verify":
+        services.data_request_requester_verify(
+            request=request, method=data["method"], actor=user, note=data["note"]
+        )
+        return _("Verification recorded.")
     if action == "rectification":
         task = services.rectification_create(
             request=request,
@@ -171,6 +177,7 @@ class DataRequestActionView(DpoRequiredMixin, View):
             "decision": forms.DecisionForm,
             "close": forms.CloseForm,
             "note": forms.NoteForm,
+            "verify": forms.VerifyForm,
         }
         if action in simple:
             return simple[action](post)
