@@ -261,7 +261,7 @@ def import_run_apply(*, run_id: int) -> ImportRun:
         if plan_hash(run_id=run.pk) != run.plan_hash:
             raise ApplicationError(f"Run {run.pk}: the stored plan changed.", code="plan-hash")
         started = time.monotonic()
-        applier = Applier(run_id=run.pk, now=timezone.now())
+        applier = Applier(run_id=run.pk, now=timezone.now(), left_at=_feed_moment(run.feed_date))
         # One page of one kind at a time: memory stays flat whatever the plan's size.
         applier.apply_kinds(lambda kind: _stored_items(run, kind=kind))
         applier.refresh_statistics()
@@ -279,6 +279,13 @@ def import_run_apply(*, run_id: int) -> ImportRun:
         run.save()
     logger.info("import run %s applied", run.pk)
     return run
+
+
+def _feed_moment(feed_date: datetime.date | None) -> datetime.datetime | None:
+    """The start of the feed's day (local time): the date departures in that run are given."""
+    if feed_date is None:
+        return None
+    return timezone.make_aware(datetime.datetime.combine(feed_date, datetime.time.min))
 
 
 @transaction.atomic

@@ -96,3 +96,13 @@ def test_a_hand_locked_account_stays_off_through_account_sync(family, city_user)
     assert account_services.account_sync() == {"created": 0, "deactivated": 0, "reactivated": 0}
     lea.refresh_from_db()
     assert (lea.is_active, lea.lock_reason) == (False, "manual")
+
+
+def test_the_dpo_reverses_from_the_request_page(family, city_user, opposition, client):
+    services.data_request_decide(
+        request=opposition, actor=city_user, decision="granted", legal_ground="art-21-granted"
+    )
+    client.force_login(city_user)
+    url = reverse("privacy:request-action", args=[opposition.pk])
+    assert client.post(url, {"action": "revert"}).status_code == 302
+    assert account(family.lea).is_active is True

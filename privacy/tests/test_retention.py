@@ -345,3 +345,22 @@ def test_erase_helper_keeps_audit_shape(family):
     assert counts["schools.pupil"] == 1
     assert LogEntry.objects.filter(object_repr=f"pupil {family.tom.pk}").exists()
     assert PurgeReceipt.objects.count() == 0
+
+
+def test_a_departure_is_dated_by_the_feed_not_by_the_approval(family):
+    """Finding 6: a December feed applied in January dates the departure in December."""
+    run = apply_import(
+        [
+            ("pupils", "leave", family.tom.join_key, {}),
+            ("links", "leave", f"{family.tom.join_key}|{family.mother.join_key}", {}),
+        ],
+        feed_date=D(2026, 11, 20),
+    )
+    assert run.status == "applied"
+    assert run.applied_at.date() != D(2026, 11, 20)
+    family.tom.refresh_from_db()
+    assert timezone.localdate(family.tom.left_at) == D(2026, 11, 20)
+    link = GuardianLink.objects.get(pupil=family.tom, guardian=family.mother)
+    assert timezone.localdate(link.left_at) == D(2026, 11, 20)
+    _rule, reference, purge_on, _due = plan_as_of(D(2026, 12, 31))[("pupil", family.tom.pk)]
+    assert (reference, purge_on) == (D(2026, 11, 20), D(2026, 12, 31))

@@ -159,6 +159,9 @@ def _act(action: str, form, request: DataRequest, user):
     if action == "note":
         services.data_request_note_add(request=request, actor=user, text=data["text"])
         return _("Note added.")
+    if action == "revert":
+        services.data_request_decision_revert(request=request, actor=user)
+        return _("Decision reversed; its account locks are lifted.")
     if action == "export":
         export.access_export_create(request=request, actor=user)
         return _("Export built. Check it, then send the link.")
@@ -188,7 +191,7 @@ class DataRequestActionView(DpoRequiredMixin, View):
             subjects = selectors.data_request_subjects(request=request)
             fields = {s.person_kind: _field_labels(s.person_kind) for s in subjects}
             return forms.RectificationForm(post, subjects=subjects, fields_by_kind=fields)
-        if action == "export":
+        if action in ("export", "revert"):
             return forms.ConfirmForm(post)
         raise Http404
 
