@@ -226,7 +226,12 @@ def _staff_candidates(request: DataRequest, email: str) -> list[StaffCandidate]:
 
 
 def authority_link(*, guardian_id: int, pupil_id: int) -> GuardianLink | None:
-    """The present link carrying parental authority (legal 1 or 2), if there is one."""
-    return GuardianLink.objects.filter(
-        guardian_id=guardian_id, pupil_id=pupil_id, legal__gt=0, left_at__isnull=True
-    ).first()
+    """The link carrying parental authority (legal 1 or 2), if there is one: present, or ended
+    because the child left (both are still held until the retention rule removes them, and
+    the parent keeps their rights over them). A link ended while the child stays — authority
+    withdrawn — gives none."""
+    return (
+        GuardianLink.objects.filter(guardian_id=guardian_id, pupil_id=pupil_id, legal__gt=0)
+        .filter(Q(left_at__isnull=True) | Q(pupil__left_at__isnull=False))
+        .first()
+    )
