@@ -231,6 +231,8 @@ GDPR_EXPORT_MAX_DOWNLOADS = integer("GDPR_EXPORT_MAX_DOWNLOADS", 1)
 # A closed request is anonymised after this many years; its attachment deleted after these days.
 GDPR_REQUEST_RETENTION_YEARS = integer("GDPR_REQUEST_RETENTION_YEARS", 5)
 GDPR_ATTACHMENT_RETENTION_DAYS = integer("GDPR_ATTACHMENT_RETENTION_DAYS", 30)
+# How long the city's database backups live (stated on the termination certificate).
+BACKUP_RETENTION_DAYS = integer("BACKUP_RETENTION_DAYS", 30)
 
 CELERY_BEAT_SCHEDULE = {
     # The Académie's files are there early: fetch each morning; the task retries itself every

@@ -1,5 +1,6 @@
 """The convention's termination: everything from the feed destroyed, a certificate kept."""
 
+import datetime
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,9 +13,11 @@ from django.db import transaction
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.audit import Event, audit_objects
 from accounts.models import User
+from entaix.common.exceptions import ApplicationError
 from privacy.models import (
     DataRequest,
     LegalHold,
@@ -49,6 +52,7 @@ class Termination:
     kept: dict
     open_requests: int
     run: PurgeRun | None = None
+    open_references: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -81,6 +85,11 @@ def termination_preview() -> Termination:
     from imports.models import ImportFile, ImportPlanItem, ImportProblem
 
     scope = _termination_scope()
+    references = list(
+        DataRequest.objects.filter(status__in=DataRequest.OPEN)
+        .order_by("reference")
+        .values_list("reference", flat=True)
+    )
     counts = Counter(
         {
             "schools.pupil": len(scope["pupils"]),
@@ -101,12 +110,23 @@ def termination_preview() -> Termination:
     return Termination(
         counts=+counts,
         kept={"legal_holds": scope["held"]},
-        open_requests=DataRequest.objects.filter(status__in=DataRequest.OPEN).count(),
+        open_requests=len(references),
+        open_references=references,
     )
 
 
+# The convention gives the city this many days after its end to destroy the data.
+DESTRUCTION_DAYS = 15
+
+
 @transaction.atomic
-def convention_terminate(*, actor=None, actor_label: str = "") -> Termination:
+def convention_terminate(
+    *,
+    actor=None,
+    actor_label: str = "",
+    with_open_requests: bool = False,
+    terminated_on: datetime.date | None = None,
+) -> Termination:
     """Destroy every personal datum that came from the AAF feed, the raw files, the personal
     data in the audit trail and in the register; write the destruction certificate.
 
@@ -118,7 +138,16 @@ def convention_terminate(*, actor=None, actor_label: str = "") -> Termination:
     from imports.models import ImportFile, ImportPlanItem, ImportProblem
 
     preview = termination_preview()
+    if preview.open_references and not with_open_requests:
+        # Their answers would lose the data they are about: a human decides, explicitly.
+        raise ApplicationError(
+            _("Data requests are still open: %(references)s. Answer them first, or decide to "
+              "terminate anyway (--with-open-requests).")
+            % {"references": ", ".join(preview.open_references)},
+            code="open-requests",
+        )  # fmt: skip
     now = timezone.now()
+    terminated_on = terminated_on or timezone.localdate(now)
     run = PurgeRun.objects.create(
         kind=PurgeRun.Kind.TERMINATION,
         trigger=PurgeRun.Trigger.COMMAND,
@@ -182,6 +211,10 @@ def convention_terminate(*, actor=None, actor_label: str = "") -> Termination:
         "legal_holds": scope["held"],
         "warnings": warnings,
         "open_requests_at_start": preview.open_requests,
+        "open_requests": preview.open_references,
+        "terminated_on": terminated_on.isoformat(),
+        "deadline": (terminated_on + datetime.timedelta(days=DESTRUCTION_DAYS)).isoformat(),
+        "backup_days": settings.BACKUP_RETENTION_DAYS,
     }
     run.save()
     audit_objects(event=Event.TERMINATION, model=PurgeRun, ids=[run.pk], actor=actor)
@@ -190,6 +223,7 @@ def convention_terminate(*, actor=None, actor_label: str = "") -> Termination:
         counts=+counts,
         kept=run.kept,
         open_requests=preview.open_requests,
+        open_references=preview.open_references,
         run=run,
         warnings=warnings,
     )
@@ -229,5 +263,7 @@ def certificate_text(run: PurgeRun) -> str:
                 "counts": sorted(run.counts.items()),
                 "held": held,
                 "warnings": run.kept.get("warnings", []),
+                "kept": run.kept,
+                "destruction_days": DESTRUCTION_DAYS,
             },
         )

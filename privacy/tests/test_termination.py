@@ -123,7 +123,7 @@ def test_dry_run_and_refused_confirmation_change_nothing(everything, monkeypatch
     call_command("convention_terminate", stdout=out)
     assert "Dry run: nothing destroyed." in out.getvalue()
     assert "schools.pupil: 2" in out.getvalue()
-    assert "1 data requests are still open." in out.getvalue()
+    assert "1 data requests are still open: RGPD-" in out.getvalue()
     monkeypatch.setattr("builtins.input", lambda prompt: "detruire ?")
     with pytest.raises(CommandError):
         call_command("convention_terminate", "--confirm", stdout=io.StringIO())
@@ -137,7 +137,13 @@ def test_termination_leaves_no_personal_data(client, everything, family, city_us
     assert len(where_found(needles)) > 20  # the search finds them while they are there
     out = io.StringIO()
     call_command(
-        "convention_terminate", "--confirm", "--no-input", "--by", "Test operator", stdout=out
+        "convention_terminate",
+        "--confirm",
+        "--no-input",
+        "--with-open-requests",
+        "--by",
+        "Test operator",
+        stdout=out,
     )
     run = PurgeRun.objects.get(kind="termination")
     assert (run.status, run.performed_by_label) == ("done", "Test operator")
@@ -174,9 +180,51 @@ def test_a_legal_hold_survives_the_termination(everything, family, city_user):
     services.legal_hold_place(
         person_kind="pupil", person_id=family.tom.pk, reason="Contentieux en cours", actor=city_user
     )
-    call_command("convention_terminate", "--confirm", "--no-input", stdout=io.StringIO())
+    call_command(
+        "convention_terminate",
+        "--confirm",
+        "--no-input",
+        "--with-open-requests",
+        stdout=io.StringIO(),
+    )
     run = PurgeRun.objects.get(kind="termination")
     assert run.kept["legal_holds"]["pupil"] == 1
     assert list(Pupil.objects.values_list("pk", flat=True)) == [family.tom.pk]
     assert run.counts["schools.pupil"] == 1
     assert where_found(["Léa", "Moussa", "Fatou", "ELV-7301-LEA"]) == []
+
+
+def test_open_requests_are_listed_and_stop_the_termination(everything, private_dirs):
+    """Finding 9: no termination over open requests without an explicit decision."""
+    before, files = state(), files_under(private_dirs)
+    out = io.StringIO()
+    with pytest.raises(CommandError) as exc:
+        call_command("convention_terminate", "--confirm", "--no-input", stdout=out)
+    assert everything.reference in str(exc.value)
+    assert everything.reference in out.getvalue()
+    assert state() == before
+    assert files_under(private_dirs) == files
+    assert PurgeRun.objects.filter(kind="termination").count() == 0
+
+
+def test_the_certificate_states_dates_open_requests_and_backups(everything, settings):
+    settings.BACKUP_RETENTION_DAYS = 35
+    out = io.StringIO()
+    call_command(
+        "convention_terminate",
+        "--confirm",
+        "--no-input",
+        "--with-open-requests",
+        "--terminated-on",
+        "2026-11-30",
+        stdout=out,
+    )
+    run = PurgeRun.objects.get(kind="termination")
+    assert run.kept["terminated_on"] == "2026-11-30"
+    assert run.kept["deadline"] == "2026-12-15"
+    assert run.kept["open_requests"] == [everything.reference]
+    text = out.getvalue()
+    assert "Fin de la convention : 2026-11-30" in text
+    assert "Délai de destruction (15 jours) : 2026-12-15" in text
+    assert f"Demandes encore ouvertes : {everything.reference}" in text
+    assert "35 jours" in text

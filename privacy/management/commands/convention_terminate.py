@@ -1,7 +1,9 @@
+import datetime
 import getpass
 
 from django.core.management.base import BaseCommand, CommandError
 
+from entaix.common.exceptions import ApplicationError
 from privacy.services.termination import certificate_text, convention_terminate, termination_preview
 
 WORD = "DETRUIRE"
@@ -21,10 +23,32 @@ class Command(BaseCommand):
             "--no-input", action="store_true", dest="no_input", help="Do not ask (with --confirm)."
         )
         parser.add_argument(
+            "--with-open-requests",
+            action="store_true",
+            dest="with_open_requests",
+            help="Terminate although data requests are still open (they are listed).",
+        )
+        parser.add_argument(
+            "--terminated-on",
+            type=datetime.date.fromisoformat,
+            dest="terminated_on",
+            default=None,
+            help="The convention's end date, YYYY-MM-DD (default: today).",
+        )
+        parser.add_argument(
             "--by", default="", help="Who runs it, for the certificate (default: your OS user)."
         )
 
-    def handle(self, *args, confirm: bool, no_input: bool, by: str, **options):
+    def handle(
+        self,
+        *args,
+        confirm: bool,
+        no_input: bool,
+        by: str,
+        with_open_requests: bool,
+        terminated_on,
+        **options,
+    ):
         preview = termination_preview()
         self.stdout.write("Would destroy:" if not confirm else "Will destroy:")
         for name, count in sorted(preview.counts.items()):
@@ -34,7 +58,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  kept under a legal hold: {kind} {count}")
         if preview.open_requests:
             self.stdout.write(
-                self.style.WARNING(f"{preview.open_requests} data requests are still open.")
+                self.style.WARNING(
+                    f"{preview.open_requests} data requests are still open: "
+                    + ", ".join(preview.open_references)
+                )
             )
         if not confirm:
             self.stdout.write("Dry run: nothing destroyed. Add --confirm to destroy.")
@@ -43,7 +70,14 @@ class Command(BaseCommand):
             typed = input(f"Type {WORD} to destroy these data for good: ")
             if typed.strip() != WORD:
                 raise CommandError("Not confirmed: nothing destroyed.")
-        result = convention_terminate(actor_label=by or f"{getpass.getuser()} (command line)")
+        try:
+            result = convention_terminate(
+                actor_label=by or f"{getpass.getuser()} (command line)",
+                with_open_requests=with_open_requests,
+                terminated_on=terminated_on,
+            )
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(certificate_text(result.run))
         for warning in result.warnings:
             self.stdout.write(self.style.WARNING(warning))
