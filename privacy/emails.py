@@ -108,6 +108,25 @@ def rectification_notify(*, task_id: int) -> int:
     return sent
 
 
+def rectification_done_notify(*, task_id: int) -> bool:
+    """Tell the requester the correction they asked arrived (once; no value in the e-mail)."""
+    task = (
+        RectificationTask.objects.select_related("request")
+        .filter(pk=task_id, status=RectificationTask.Status.DONE, requester_notified_at=None)
+        .first()
+    )
+    if task is None or not task.request.requester_email:
+        return False
+    _send(
+        "rectification_done",
+        {"reference": task.request.reference},
+        [task.request.requester_email],
+    )
+    RectificationTask.objects.filter(pk=task.pk).update(requester_notified_at=timezone.now())
+    logger.info("rectification %s: requester told for request %s", task.pk, task.request_id)
+    return True
+
+
 def data_requests_reminder(
     *, address: str, requests: list[DataRequest], today: datetime.date
 ) -> None:

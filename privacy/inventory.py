@@ -371,6 +371,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "direct": _REQUEST_STAFF,
         "closed_at": _REQUEST_SYS,
         "closed_by_run": _REQUEST_SYS,
+        "requester_notified_at": _REQUEST_SYS,
     },
     "privacy.legalhold": {
         **TIMESTAMPS,

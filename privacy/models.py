@@ -372,6 +372,9 @@ class RectificationTask(PersonRefModel):
     direct = models.BooleanField(_("corrected directly in entaix"), default=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by_run = models.BigIntegerField(_("closed by import run"), null=True, blank=True)
+    requester_notified_at = models.DateTimeField(
+        _("requester told of the correction at"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["status", "created_at", "id"]

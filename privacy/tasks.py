@@ -37,6 +37,13 @@ def rectification_notify_task(task_id: int) -> int:
     return emails.rectification_notify(task_id=task_id)
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def rectification_done_notify_task(task_id: int) -> bool:
+    from privacy import emails
+
+    return emails.rectification_done_notify(task_id=task_id)
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
 def data_requests_remind_task(today: str | None = None) -> int:
     from privacy import services

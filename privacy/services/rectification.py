@@ -177,6 +177,9 @@ def rectification_tasks_check(*, run_id: int) -> int:
         ids=[t.pk for t in closed],
         data={"run": run_id},
     )
+    for task in closed:
+        # The parent hears that the corrected value arrived (after the commit: the run applied).
+        transaction.on_commit(partial(tasks.rectification_done_notify_task.delay, task.pk))
     if closed:
         logger.info("import run %s closed %s rectification tasks", run_id, len(closed))
     return len(closed)

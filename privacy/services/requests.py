@@ -23,6 +23,7 @@ from privacy.models import (
     DataRequest,
     DataRequestNote,
     DataRequestSubject,
+    RectificationTask,
 )
 
 logger = logging.getLogger(__name__)
@@ -301,6 +302,11 @@ def data_request_close(*, request: DataRequest, actor, status: str, answer: str)
     if needs_decision and not (request.decision and request.legal_ground):
         raise ApplicationError(
             _("Record the decision and its legal ground before closing."), code="decision"
+        )
+    if request.rectifications.filter(status=RectificationTask.Status.OPEN).exists():
+        raise ApplicationError(
+            _("A correction of this request is still waiting for the feed: it cannot close yet."),
+            code="rectification-open",
         )
     request.status = status
     request.answer = answer.strip()

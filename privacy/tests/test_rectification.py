@@ -164,3 +164,37 @@ def test_opposition_is_closed_only_with_a_decision_and_its_legal_ground(family, 
         .values_list("additional_data__event", flat=True)
     )
     assert events == ["gdpr-request-received", "gdpr-request-decision", "gdpr-request-handled"]
+
+
+def test_the_parent_is_told_when_the_correction_arrives_and_the_request_waits_for_it(
+    family, rectification, city_user, django_capture_on_commit_callbacks
+):
+    """Finding 10."""
+    task = services.rectification_create(
+        request=rectification,
+        actor=city_user,
+        person_kind="pupil",
+        person_id=family.lea.pk,
+        field="first_name",
+        value="Léna",
+    )
+    with pytest.raises(ApplicationError) as exc:
+        services.data_request_close(
+            request=rectification, actor=city_user, status="answered", answer="Fait."
+        )
+    assert exc.value.code == "rectification-open"
+    rectification.refresh_from_db()
+    assert (rectification.status, rectification.closed_at) == ("in-progress", None)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        apply_import([("pupils", "update", family.lea.join_key, {"first_name": "Léna"})])
+    task.refresh_from_db()
+    assert task.status == "done" and task.requester_notified_at is not None
+    assert [m.to for m in mail.outbox] == [["aissatou@example.fr"]]
+    assert rectification.reference in mail.outbox[0].body
+    assert "Léna" not in mail.outbox[0].body  # no value in the e-mail
+    services.data_request_close(
+        request=rectification, actor=city_user, status="answered", answer="Fait."
+    )
+    rectification.refresh_from_db()
+    assert rectification.status == "answered"
