@@ -25,6 +25,7 @@ from privacy.models import (
     DataRequestSubject,
     RectificationTask,
 )
+from privacy.services.anonymise import log_entries_scrub
 
 logger = logging.getLogger(__name__)
 
@@ -313,8 +314,27 @@ def data_request_close(*, request: DataRequest, actor, status: str, answer: str)
     request.closed_at = timezone.now()
     request.save(update_fields=["status", "answer", "closed_at", "updated_at"])
     _audit(Event.REQUEST_HANDLED, request, actor, status=status)
+    _closed_request_minimise(request)
     logger.info("data request %s closed: %s", request.pk, status)
     return request
+
+
+# Only needed to find who the request is about; once it is closed the confirmed subjects (or
+# nobody, once purged) say it. An update, not a save: no audit entry copies the old values.
+_TYPED_ON_FORM = {
+    "child_first_name": "",
+    "child_last_name": "",
+    "child_birth_date": None,
+    "requester_phone": "",
+}
+
+
+def _closed_request_minimise(request: DataRequest) -> None:
+    DataRequest.objects.filter(pk=request.pk).update(**_TYPED_ON_FORM)
+    for name, value in _TYPED_ON_FORM.items():
+        setattr(request, name, value)
+    # Its audit entries (the filing copied the form's values) keep events and ids only.
+    log_entries_scrub(targets=[(DataRequest, [request.pk])])
 
 
 def data_requests_remind(*, today: datetime.date | None = None) -> int:

@@ -76,6 +76,11 @@ def test_detail_page_and_its_actions(client, city_user, family, django_capture_o
     assert request.assignee == city_user
     act("subjects", {"guardian": family.mother.pk, "pupils": [family.lea.pk]})
     assert request.subjects.count() == 2 and request.status == "in-progress"
+    # No export before the requester is verified (finding 1), then recorded from the page.
+    act("export")
+    assert AccessExport.objects.filter(request=request).count() == 0
+    act("verify", {"method": "email-feed", "note": ""})
+    assert request.subjects.get(role="requester").verification_method == "email-feed"
     with django_capture_on_commit_callbacks(execute=True):
         act("export")
     assert AccessExport.objects.filter(request=request).count() == 1
@@ -92,6 +97,7 @@ def test_detail_page_and_its_actions(client, city_user, family, django_capture_o
         "gdpr-request-received",
         "gdpr-request-assigned",
         "gdpr-request-subjects",
+        "gdpr-requester-verified",
         "gdpr-request-note",
         "gdpr-request-handled",
     } <= events
