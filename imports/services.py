@@ -272,6 +272,9 @@ def import_run_apply(*, run_id: int) -> ImportRun:
             # Apps above (privacy) act on what the run wrote: corrections asked in a data
             # request are closed once the feed shows them.
             after_apply_run(run_id=run.pk)
+        # Only the latest values are kept (convention, annex 1): the plan keeps its keys and
+        # field names, the directory holds the values.
+        plan_payload_drop(run_id=run.pk)
         run.status = Status.APPLIED
         run.applied_at = timezone.now()
         run.progress = 100
@@ -320,6 +323,24 @@ def import_run_queue(*, run_id: int) -> None:
     transaction.on_commit(lambda: import_run_task.delay(run_id))
 
 
+def plan_payload_drop(*, run_id: int) -> int:
+    """Replace each plan item's values by its field names (`{"first_name": null, …}`)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE imports_importplanitem SET data = COALESCE("
+                "(SELECT jsonb_object_agg(name, NULL) FROM jsonb_object_keys(data) AS name),"
+                " '{}'::jsonb) WHERE run_id = %s AND data <> '{}'::jsonb",
+                [run_id],
+            )
+            return cursor.rowcount
+    items = list(ImportPlanItem.objects.filter(run_id=run_id).only("pk", "data"))
+    for item in items:
+        item.data = dict.fromkeys(item.data or {})
+    ImportPlanItem.objects.bulk_update(items, ["data"], batch_size=1000)
+    return len(items)
+
+
 @transaction.atomic
 def import_run_discard(*, run_id: int, user=None) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
@@ -330,6 +351,7 @@ def import_run_discard(*, run_id: int, user=None) -> ImportRun:
     run.decided_by = user
     run.decided_at = timezone.now()
     run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    plan_payload_drop(run_id=run.pk)
     return run
 
 

@@ -7,6 +7,7 @@ export link nonces are excluded.
 """
 
 from auditlog.registry import auditlog
+from auditlog.signals import post_log
 
 # Models the inventory marks personal but that are not registered, and why.
 NOT_REGISTERED = {
@@ -33,6 +34,44 @@ EXCLUDED_FIELDS = {
 }
 
 
+REDACTED = "[redacted]"
+
+
+def _redacted_fields(label: str) -> set[str]:
+    """Personal fields whose values come from the feed or the person: the audit entry says
+    that they changed, never what they held (only the latest values are kept, annex 1)."""
+    from privacy.inventory import INVENTORY, Source
+
+    return {
+        name
+        for name, classified in INVENTORY.get(label, {}).items()
+        if classified.personal and classified.source in (Source.AAF, Source.PERSON)
+    }
+
+
+def audit_values_redact(sender, *, log_entry=None, changes=None, **kwargs) -> None:
+    """auditlog's post_log: the entry keeps the field names, its values are redacted.
+
+    A signal, against our habit (CONVENTIONS §2): auditlog writes its entries from its own
+    model signals, and this is the one place that sees each of them as it is written.
+    """
+    if log_entry is None:
+        return
+    redacted = _redacted_fields(sender._meta.label_lower)
+    if not redacted:
+        return
+    kept = {
+        name: ([REDACTED, REDACTED] if name in redacted else values)
+        for name, values in (changes or {}).items()
+    }
+    # The object's name (a person's name) is a value too: ids only.
+    type(log_entry).objects.filter(pk=log_entry.pk).update(
+        changes=kept,
+        changes_text="",
+        object_repr=f"{sender._meta.model_name} {log_entry.object_pk}",
+    )
+
+
 def audit_register() -> None:
     """Register the personal-data models not registered yet (idempotent)."""
     from privacy.inventory import personal_models
@@ -42,3 +81,4 @@ def audit_register() -> None:
         if label in NOT_REGISTERED or auditlog.contains(model):
             continue
         auditlog.register(model, exclude_fields=EXCLUDED_FIELDS.get(label, []))
+    post_log.connect(audit_values_redact, dispatch_uid="privacy-audit-values-redact")
