@@ -23,6 +23,12 @@ NOT_REGISTERED = {
     "imports.importproblem": "feed-written in bulk; audited by ImportRun",
     "imports.importplanitem": "feed-written in bulk; audited by ImportRun",
     "imports.fetchattempt": "the attempt is itself an audit record",
+    # Login records and sessions are themselves traces, written on every request: the export
+    # shows them and the purge deletes them (Rule.LOGIN_RECORDS, Rule.SESSION).
+    "axes.accessattempt": "a login trace itself",
+    "axes.accesslog": "a login trace itself",
+    "axes.accessfailurelog": "a login trace itself",
+    "sessions.session": "a session; expires and is purged",
     # Counts only, besides who ran it; an explicit `gdpr-purge` event is written.
     "privacy.purgereceipt": "counts only; the purge run is audited by an explicit event",
 }

@@ -17,7 +17,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-APPS = ("schools", "accounts", "imports", "privacy")
+# Third-party tables holding personal data are classified too (login records, sessions).
+APPS = ("schools", "accounts", "imports", "privacy", "axes", "sessions")
 
 
 class Source(models.TextChoices):
@@ -42,6 +43,8 @@ class Rule(models.TextChoices):
     RAW_FEED = "raw-feed", _("raw feed file")
     IMPORT_TRACE = "import-trace", _("import plan and problems")
     CONVENTION = "convention", _("for the convention's duration")
+    LOGIN_RECORDS = "login-records", _("login records")
+    SESSION = "session-expiry", _("session")
     NONE = "none", _("no personal data")
 
 
@@ -77,6 +80,11 @@ def retention_text(rule: str) -> str:
         % {"days": settings.AAF_INBOX_RETENTION_DAYS},
         Rule.IMPORT_TRACE: gettext("Personal values removed when their person is purged."),
         Rule.CONVENTION: gettext("For the convention's duration; destroyed when it ends."),
+        Rule.LOGIN_RECORDS: gettext(
+            "%(days)s days after the login or the attempt, then deleted by the daily purge."
+        )
+        % {"days": settings.LOGIN_RECORD_RETENTION_DAYS},
+        Rule.SESSION: gettext("Until the session expires; expired sessions are deleted daily."),
         Rule.NONE: gettext("No personal data."),
     }
     return texts[Rule(rule)]
@@ -286,6 +294,53 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "printed_at": TECH,
     },
     # --- privacy --------------------------------------------------------------------
+    # django-axes: every login and failed attempt (typed login, address, browser).
+    **{
+        label: {
+            **dict.fromkeys(fields, _p(Source.SYSTEM, Rule.LOGIN_RECORDS)),
+            "id": TECH,
+            "http_accept": _n(),
+            "path_info": _n(),
+        }
+        for label, fields in (
+            (
+                "axes.accessattempt",
+                (
+                    "user_agent",
+                    "ip_address",
+                    "username",
+                    "attempt_time",
+                    "get_data",
+                    "post_data",
+                    "failures_since_start",
+                ),
+            ),
+            (
+                "axes.accesslog",
+                (
+                    "user_agent",
+                    "ip_address",
+                    "username",
+                    "attempt_time",
+                    "logout_time",
+                    "session_hash",
+                ),
+            ),
+            (
+                "axes.accessfailurelog",
+                ("user_agent", "ip_address", "username", "attempt_time", "locked_out"),
+            ),
+        )
+    },
+    "axes.accessattemptexpiration": {
+        "access_attempt": _n(Source.SYSTEM, Rule.LOGIN_RECORDS),
+        "expires_at": _n(Source.SYSTEM, Rule.LOGIN_RECORDS),
+    },
+    "sessions.session": {
+        "session_key": _p(Source.SYSTEM, Rule.SESSION),
+        "session_data": _p(Source.SYSTEM, Rule.SESSION),
+        "expire_date": _n(Source.SYSTEM, Rule.SESSION),
+    },
     "privacy.datarequest": {
         **TIMESTAMPS,
         "reference": _n(),

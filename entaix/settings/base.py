@@ -231,6 +231,9 @@ GDPR_EXPORT_MAX_DOWNLOADS = integer("GDPR_EXPORT_MAX_DOWNLOADS", 1)
 # A closed request is anonymised after this many years; its attachment deleted after these days.
 GDPR_REQUEST_RETENTION_YEARS = integer("GDPR_REQUEST_RETENTION_YEARS", 5)
 GDPR_ATTACHMENT_RETENTION_DAYS = integer("GDPR_ATTACHMENT_RETENTION_DAYS", 30)
+# Login records (django-axes: logins and failed attempts with address and browser) are deleted
+# after this many days by the daily purge.
+LOGIN_RECORD_RETENTION_DAYS = integer("LOGIN_RECORD_RETENTION_DAYS", 180)
 # How long the city's database backups live (stated on the termination certificate).
 BACKUP_RETENTION_DAYS = integer("BACKUP_RETENTION_DAYS", 30)
 

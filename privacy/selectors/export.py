@@ -253,8 +253,50 @@ def _events(targets, *, own_accounts: set[int]) -> list[dict]:
             if isinstance(entry.changes, dict)
             else [],
             "by": _actor_label(entry, own_accounts=own_accounts),
+            # The address the person acted from (never a staff member's).
+            "address": entry.remote_addr if entry.actor_id in own_accounts else None,
         }
         for entry in entries
+    ]
+
+
+def _login_records(account: User | None) -> list[dict]:
+    """django-axes: the person's logins and failed attempts, with address and browser."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    if account is None:
+        return []
+    rows = []
+    for kind, model in (
+        ("login", AccessLog),
+        ("failure", AccessFailureLog),
+        ("lockout-counter", AccessAttempt),
+    ):
+        for record in model.objects.filter(username__iexact=account.login).order_by("attempt_time"):
+            rows.append(
+                {
+                    "type": kind,
+                    "at": _plain(record.attempt_time),
+                    "when": _display(record.attempt_time),
+                    "address": record.ip_address,
+                    "browser": record.user_agent,
+                    "source": str(Source.SYSTEM),
+                    "retention": str(Rule.LOGIN_RECORDS),
+                }
+            )
+    return rows
+
+
+def _sessions(account: User | None) -> list[dict]:
+    """The person's open sessions (their expiry only: the rest is a random key)."""
+    from django.contrib.sessions.models import Session
+
+    if account is None:
+        return []
+    return [
+        {"expires": _plain(s.expire_date), "retention": str(Rule.SESSION)}
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).order_by("expire_date")
+        if str(s.get_decoded().get("_auth_user_id")) == str(account.pk)
     ]
 
 
@@ -429,16 +471,30 @@ def _split_events(events: list[dict]) -> dict:
 
 
 def _requests_about(subject_filter: dict) -> list[dict]:
-    ids = DataRequestSubject.objects.filter(**subject_filter).values("request_id")
-    return [
-        {
+    """Requests about the person; those they made also say how they were handled."""
+    subjects = DataRequestSubject.objects.filter(**subject_filter)
+    ids = subjects.values("request_id")
+    own = set(
+        subjects.filter(role=DataRequestSubject.Role.REQUESTER).values_list("request_id", flat=True)
+    )
+    rows = []
+    for r in DataRequest.objects.filter(pk__in=ids).order_by("received_at"):
+        row = {
             "reference": r.reference,
             "kind": r.get_kind_display(),
             "received_on": _plain(r.received_on),
             "status": r.get_status_display(),
         }
-        for r in DataRequest.objects.filter(pk__in=ids).order_by("received_at")
-    ]
+        if r.pk in own:
+            row.update(
+                due_on=_plain(r.due_on),
+                decision=r.get_decision_display() if r.decision else "",
+                legal_ground=r.get_legal_ground_display() if r.legal_ground else "",
+                closed_on=_plain(timezone.localdate(r.closed_at)) if r.closed_at else None,
+                answer=r.answer,
+            )
+        rows.append(row)
+    return rows
 
 
 def access_document(*, request: DataRequest) -> dict:
@@ -469,6 +525,8 @@ def access_document(*, request: DataRequest) -> dict:
         )
         doc.update(_split_events(events))
         doc["data_requests"] = _requests_about({"guardian": guardian})
+        doc["login_records"] = _login_records(guardian.account)
+        doc["sessions"] = _sessions(guardian.account)
         persons.append(doc)
         for child in children:
             doc = _pupil_doc(child, requester=guardian, school_names=school_names)
@@ -477,6 +535,8 @@ def access_document(*, request: DataRequest) -> dict:
             )
             doc.update(_split_events(events))
             doc["data_requests"] = _requests_about({"pupil": child})
+            doc["login_records"] = _login_records(child.account)
+            doc["sessions"] = _sessions(child.account)
             persons.append(doc)
     else:
         staff = requester.staff
@@ -487,6 +547,8 @@ def access_document(*, request: DataRequest) -> dict:
         )
         doc.update(_split_events(events))
         doc["data_requests"] = _requests_about({"staff": staff})
+        doc["login_records"] = _login_records(staff.account)
+        doc["sessions"] = _sessions(staff.account)
         persons.append(doc)
     return {
         "format": FORMAT,

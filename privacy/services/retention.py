@@ -110,6 +110,24 @@ def _request_rules(today: datetime.date) -> dict:
     }
 
 
+def login_records_purge(*, today: datetime.date) -> int:
+    """django-axes records older than LOGIN_RECORD_RETENTION_DAYS (Rule.LOGIN_RECORDS)."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    cutoff = _end_of_day(today - datetime.timedelta(days=settings.LOGIN_RECORD_RETENTION_DAYS))
+    return sum(
+        model.objects.filter(attempt_time__lt=cutoff).delete()[0]
+        for model in (AccessAttempt, AccessFailureLog, AccessLog)
+    )
+
+
+def sessions_expired_delete() -> int:
+    """Expired sessions (Rule.SESSION), as `clearsessions` would."""
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.filter(expire_date__lt=timezone.now()).delete()[0]
+
+
 def retention_purge(
     *,
     today: datetime.date | None = None,
@@ -163,6 +181,20 @@ def retention_purge(
             if number:
                 receipts.append(PurgeReceipt(run=run, rule=rule, counts=counts))
                 totals.update(counts)
+        records = login_records_purge(today=today)
+        if records:
+            receipts.append(
+                PurgeReceipt(
+                    run=run, rule=Rule.LOGIN_RECORDS, counts={"axes:login-records": records}
+                )
+            )
+            totals["axes:login-records"] += records
+        sessions = sessions_expired_delete()
+        if sessions:
+            receipts.append(
+                PurgeReceipt(run=run, rule=Rule.SESSION, counts={"django_session": sessions})
+            )
+            totals["django_session"] += sessions
         PurgeReceipt.objects.bulk_create(receipts)
         run.status = PurgeRun.Status.DONE
         run.finished_at = timezone.now()
