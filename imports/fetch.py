@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,17 +200,28 @@ def aaf_delivery_check(*, today: datetime.date | None = None) -> DeliveryAlert |
 
 
 def aaf_inbox_purge(*, now: datetime.datetime | None = None) -> int:
-    """Delete raw files fetched more than AAF_INBOX_RETENTION_DAYS ago."""
+    """Delete raw files read more than AAF_INBOX_RETENTION_DAYS ago: fetched ones in the inbox,
+    and those of hand-run imports (`aaf_import PATH`) where they lie. A file that cannot be
+    deleted stays recorded as not purged (and is logged by id)."""
     now = now or timezone.now()
     limit = now - datetime.timedelta(days=settings.AAF_INBOX_RETENTION_DAYS)
     inbox = Path(settings.AAF_INBOX_DIR).resolve()
     purged = 0
-    for file in ImportFile.objects.filter(purged_at__isnull=True, fetched_at__lt=limit):
+    files = ImportFile.objects.filter(purged_at__isnull=True).filter(
+        Q(fetched_at__lt=limit) | Q(fetched_at__isnull=True, created_at__lt=limit)
+    )
+    for file in files:
         path = Path(file.path)
-        if inbox not in path.resolve().parents:
-            continue  # only what we fetched ourselves
-        path.unlink(missing_ok=True)
-        if path.parent != inbox and not any(path.parent.iterdir()):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            logger.warning("raw file %s could not be deleted", file.pk)
+            continue
+        if (
+            inbox in path.resolve().parents
+            and path.parent != inbox
+            and not any(path.parent.iterdir())
+        ):
             shutil.rmtree(path.parent, ignore_errors=True)
         file.purged_at = now
         file.save(update_fields=["purged_at", "updated_at"])

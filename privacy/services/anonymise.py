@@ -231,11 +231,30 @@ def _inbox() -> Path:
 def raw_files_unlink(
     *, up_to: datetime.date | None = None, finished_runs_only: bool = True
 ) -> dict:
-    """Delete the raw feed files (of runs done with, fed on or before `up_to`).
+    """Delete the raw feed files (of runs done with, fed on or before `up_to`), where they lie:
+    in AAF_INBOX_DIR (fetched) or elsewhere (`aaf_import PATH`). A file that cannot be deleted
+    is not marked purged: its id is returned in `failed`."""
+    from imports.models import ImportFile
 
-    Only files under AAF_INBOX_DIR are deleted (the ones entaix fetched); a file imported from
-    elsewhere (`aaf_import PATH`) is counted as `outside_inbox` for a human to delete.
-    """
+    files = raw_files_pending(up_to=up_to, finished_runs_only=finished_runs_only)
+    now = timezone.now()
+    result = {"deleted": 0, "outside_inbox": 0, "failed": []}
+    inbox = _inbox()
+    for file in files.order_by("pk"):
+        path = Path(file.path)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            result["failed"].append(file.pk)
+            continue
+        if inbox not in path.resolve().parents:
+            result["outside_inbox"] += 1
+        ImportFile.objects.filter(pk=file.pk).update(purged_at=now, updated_at=now)
+        result["deleted"] += 1
+    return result
+
+
+def raw_files_pending(*, up_to: datetime.date | None = None, finished_runs_only: bool = True):
     from imports.models import ImportFile, ImportRun
 
     files = ImportFile.objects.filter(purged_at__isnull=True)
@@ -244,19 +263,19 @@ def raw_files_unlink(
     if finished_runs_only:
         done = (ImportRun.Status.APPLIED, ImportRun.Status.DISCARDED, ImportRun.Status.FAILED)
         files = files.filter(run__status__in=done)
-    inbox = _inbox()
-    now = timezone.now()
-    result = {"deleted": 0, "outside_inbox": 0}
-    for file in files.order_by("pk"):
-        path = Path(file.path)
-        if inbox not in path.resolve().parents:
-            result["outside_inbox"] += 1
+    return files
+
+
+def raw_files_undeletable() -> list[str]:
+    """Recorded raw files that exist but cannot be deleted (not a file, or no write access)."""
+    stuck = []
+    for path in raw_files_pending(finished_runs_only=False).values_list("path", flat=True):
+        target = Path(path)
+        if not target.exists() and not target.is_symlink():
             continue
-        path.unlink(missing_ok=True)
-        file.purged_at = now
-        file.save(update_fields=["purged_at", "updated_at"])
-        result["deleted"] += 1
-    return result
+        if target.is_dir() or not os.access(target.parent, os.W_OK | os.X_OK):
+            stuck.append(path)
+    return stuck
 
 
 def inbox_files_delete() -> int:

@@ -29,6 +29,7 @@ from privacy.services.anonymise import (
     _ids,
     inbox_files_delete,
     persons_erase,
+    raw_files_undeletable,
     raw_files_unlink,
     requests_anonymise,
 )
@@ -135,7 +136,7 @@ def convention_terminate(
     """
     from django.contrib.sessions.models import Session
 
-    from imports.models import ImportFile, ImportPlanItem, ImportProblem
+    from imports.models import ImportPlanItem, ImportProblem
 
     preview = termination_preview()
     if preview.open_references and not with_open_requests:
@@ -145,6 +146,15 @@ def convention_terminate(
               "terminate anyway (--with-open-requests).")
             % {"references": ", ".join(preview.open_references)},
             code="open-requests",
+        )  # fmt: skip
+    stuck = raw_files_undeletable()
+    if stuck:
+        # Checked before anything is destroyed: a raw file is never marked purged while it
+        # still exists.
+        raise ApplicationError(
+            _("These raw feed files cannot be deleted; delete them by hand, then run again: "
+              "%(paths)s") % {"paths": ", ".join(stuck)},
+            code="raw-files",
         )  # fmt: skip
     now = timezone.now()
     terminated_on = terminated_on or timezone.localdate(now)
@@ -200,10 +210,15 @@ def convention_terminate(
     files = raw_files_unlink(finished_runs_only=False)
     counts["files:raw-feed"] += files["deleted"]
     counts["files:inbox-leftovers"] += inbox_files_delete()
-    ImportFile.objects.filter(purged_at__isnull=True).update(purged_at=now)
+    if files["failed"]:
+        raise ApplicationError(
+            _("These raw feed files could not be deleted (ids): %(ids)s; nothing was destroyed.")
+            % {"ids": ", ".join(map(str, files["failed"]))},
+            code="raw-files",
+        )
     warnings = []
     if files["outside_inbox"]:
-        warnings.append(f"raw-files-outside-inbox:{files['outside_inbox']}")
+        warnings.append(f"raw-files-outside-inbox-deleted:{files['outside_inbox']}")
     run.status = PurgeRun.Status.DONE
     run.finished_at = timezone.now()
     run.counts = dict(sorted((+counts).items()))
