@@ -48,6 +48,18 @@ class Rule(models.TextChoices):
     NONE = "none", _("no personal data")
 
 
+# Attributes the AAF feed carries that entaix does not keep (minimisation, GDPR art. 5(1)(c)):
+# dropped where parsed records become directory rows (imports/state.py), no column holds them.
+NOT_KEPT = {
+    "ENTEleveRestaurantScolaire": _("pupil: school canteen"),
+    "ENTEleveTransport": _("pupil: school transport"),
+    "ENTEleveGarderieMatin": _("pupil: morning childcare"),
+    "ENTEleveGarderieSoir": _("pupil: evening childcare"),
+    "ENTEleveEtudesSurveillees": _("pupil: supervised study"),
+    "PersEducNat ENTPersonDateNaissance": _("staff: birth date"),
+}
+
+
 def retention_text(rule: str) -> str:
     """The rule in one sentence, with the configured durations."""
     texts = {
@@ -199,11 +211,6 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
                 "level",
                 "cycle",
                 "class_type",
-                "canteen",
-                "transport",
-                "morning_care",
-                "evening_care",
-                "supervised_study",
                 "classes",
                 "guardians",
             ),
@@ -237,9 +244,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
     },
     "schools.staff": {
         **_feed_person(Rule.STAFF),
-        **dict.fromkeys(
-            ("birth_date", "email", "is_teacher", "specialities", "schools", "classes"), _STAFF
-        ),
+        **dict.fromkeys(("email", "is_teacher", "specialities", "schools", "classes"), _STAFF),
     },
     "schools.staffassignment": {
         "id": TECH,

@@ -76,7 +76,7 @@ def privacy_notice() -> dict:
         ),
         "categories": [
             _("Identity: names, civility, birth date (pupils and staff), INE (pupils)."),
-            _("School life: school, classes and groups, level, services (canteen, childcare…)."),
+            _("School life: school, classes and groups, level."),
             _("Guardians: postal address, phones, e-mail, relation to the child, authority."),
             _("ENT account: login, e-mail, activation, terms of use, last login, events."),
         ],
@@ -169,11 +169,6 @@ _IDENTITY = {
         "level",
         "cycle",
         "class_type",
-        "canteen",
-        "transport",
-        "morning_care",
-        "evening_care",
-        "supervised_study",
     ),
     PersonKind.GUARDIAN: (
         "civility",
@@ -196,7 +191,6 @@ _IDENTITY = {
         "birth_name",
         "first_name",
         "other_first_names",
-        "birth_date",
         "email",
         "is_teacher",
         "specialities",

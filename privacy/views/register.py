@@ -46,4 +46,6 @@ class InventoryView(DpoRequiredMixin, TemplateView):
                         "retention": inventory.retention_text(info.rule),
                     }
                 )
-        return super().get_context_data(rows=rows, **kwargs)
+        return super().get_context_data(
+            rows=rows, not_kept=sorted(inventory.NOT_KEPT.items()), **kwargs
+        )
