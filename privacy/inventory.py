@@ -60,6 +60,23 @@ NOT_KEPT = {
 }
 
 
+# Kept personal fields whose need is not obvious: the feature that needs each, and who sees it.
+NEEDED_FOR = {
+    "schools.guardian": {
+        **dict.fromkeys(
+            ("address", "postal_code", "city", "country", "home_phone", "mobile_phone",
+             "work_phone"),
+            _("reaching the family about its ENT accounts (letters, resets); shown to the "
+              "school director and city staff only, never to teachers"),
+        ),
+        "email": _("verifying a data request's author; password recovery once confirmed"),
+    },
+    "schools.pupil": {
+        "birth_date": _("telling homonyms apart (matching, twins); shown to the school staff"),
+    },
+}  # fmt: skip
+
+
 def retention_text(rule: str) -> str:
     """The rule in one sentence, with the configured durations."""
     texts = {

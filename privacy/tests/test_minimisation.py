@@ -43,3 +43,10 @@ def test_teachers_do_not_see_a_guardians_address_and_phones(family, client):
     client.force_login(family.director.account)
     page = client.get(url).content.decode()
     assert "3 rue Sextius" in page and "0611223344" in page
+
+
+def test_every_kept_guardian_contact_field_names_the_feature_that_needs_it():
+    contact = ("address", "postal_code", "city", "home_phone", "mobile_phone", "work_phone")
+    needed = inventory.NEEDED_FOR["schools.guardian"]
+    assert all(needed[name] for name in contact)
+    assert all(inventory.INVENTORY["schools.guardian"][name].personal for name in contact)

@@ -44,6 +44,7 @@ class InventoryView(DpoRequiredMixin, TemplateView):
                         "personal": info.personal,
                         "source": inventory.Source(info.source).label,
                         "retention": inventory.retention_text(info.rule),
+                        "needed_for": inventory.NEEDED_FOR.get(label, {}).get(name, ""),
                     }
                 )
         return super().get_context_data(
