@@ -15,10 +15,4 @@ class AccountsConfig(AppConfig):
         auditlog.register(ActivationCode, exclude_fields=["digest", "ciphertext"])
         auditlog.register(LetterBatch)
         auditlog.register(RenewalRequest)
-
-        # Data protection (issue 7): auditlog on every other personal-data model, and the
-        # Celery tasks of accounts/gdpr (not found by autodiscovery in a sub-package).
-        from .gdpr import tasks  # noqa: F401
-        from .gdpr.audit import audit_register
-
-        audit_register()
+        # The other personal-data models are registered by the privacy app (privacy/audit.py).

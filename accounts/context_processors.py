@@ -1,9 +1,21 @@
+from collections.abc import Callable
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from entaix.unavailable import services_down
 
-from .scope import Role, scope_for_user
+from .scope import Role, Scope, scope_for_user
+
+# Menu entries of apps above accounts (privacy): each callable gets the user's scope and returns
+# (url, label) pairs. Registered from the app's `ready()`, so accounts never imports them.
+NavEntries = Callable[[Scope], list[tuple[str, str]]]
+nav_extensions: list[NavEntries] = []
+
+
+def nav_extension_register(entries: NavEntries) -> None:
+    if entries not in nav_extensions:
+        nav_extensions.append(entries)
 
 
 def navigation(request) -> dict:
@@ -24,9 +36,8 @@ def navigation(request) -> dict:
         down = services_down()
         items.append((reverse("schools:dashboard"), _("Dashboard")))
         items.append((reverse("imports:run-list"), _("Imports")))
-        items.append((reverse("gdpr:request-list"), _("Data requests")))
-    elif Role.DIRECTOR in scope.roles:
-        items.append((reverse("gdpr:rectification-list"), _("Corrections to make in ONDE")))
+    for entries in nav_extensions:
+        items += entries(scope)
     if user.is_superuser:
         items.append((reverse("admin:index"), _("Administration")))
     return {"nav_items": items, "nav_roles": scope.roles, "services_down": down}

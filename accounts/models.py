@@ -7,8 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.gdpr.models import private_storage
 from entaix.common.models import BaseModel
+from entaix.common.storage import private_storage
 
 
 class UserManager(BaseUserManager):
@@ -74,6 +74,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_confirmed_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
     terms_version = models.CharField(_("terms of use version"), max_length=20, blank=True)
     terms_accepted_at = models.DateTimeField(_("terms of use accepted at"), null=True, blank=True)
+    # A manual lock (an upheld opposition, a hand decision): deactivated, and account_sync never
+    # reactivates it; no letter is printed for it. The reason carries ids only.
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    lock_reason = models.CharField(_("lock reason"), max_length=50, blank=True)
 
     objects = UserManager()
 
@@ -297,6 +301,3 @@ class LetterBatch(BaseModel):
     @property
     def percent(self) -> int:
         return round(100 * self.progress / self.count) if self.count else 0
-
-
-from accounts.gdpr.models import *  # noqa: E402,F403  (data-protection models, issue 7)

@@ -24,7 +24,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import codes, selectors, tasks
 from accounts.audit import Event, audit_accounts
-from accounts.gdpr.models import private_storage
 from accounts.letter_selectors import BatchSelection, letter_batch_selection
 from accounts.letters import (
     BatchLetter,
@@ -39,6 +38,7 @@ from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User
 from accounts.scope import SystemActor, may_obtain_credentials, scope_for_user
 from entaix.common.db import bulk_insert, bulk_set
 from entaix.common.exceptions import ApplicationError
+from entaix.common.storage import private_storage
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -168,14 +168,15 @@ def account_sync(*, run_id: int | None = None) -> dict[str, int]:
                 [(pk, user_id) for (pk, _f, _l), user_id in zip(chunk, user_ids, strict=True)],
             )
             created.extend(user_ids)
+        # A locked account (manual decision) is never active, whatever the feed says.
         deactivated += (
             model.objects.filter(account__is_active=True)
-            .exclude(entitled)
+            .filter(~entitled | Q(account__locked_at__isnull=False))
             .values_list("account_id", flat=True)
         )
-        reactivated += model.objects.filter(entitled, account__is_active=False).values_list(
-            "account_id", flat=True
-        )
+        reactivated += model.objects.filter(
+            entitled, account__is_active=False, account__locked_at__isnull=True
+        ).values_list("account_id", flat=True)
         renamed += [
             User(pk=account_id, first_name=first, last_name=last)
             for account_id, first, last in model.objects.filter(account__isnull=False)
@@ -197,6 +198,41 @@ def account_sync(*, run_id: int | None = None) -> dict[str, int]:
     }
     logger.info("account sync (run %s): %s, %s renamed", run_id, counts, len(renamed))
     return counts
+
+
+@transaction.atomic
+def account_lock(*, account_ids: Sequence[int], actor, reason: str) -> int:
+    """Deactivate and lock accounts (an upheld opposition…): `account_sync` never reactivates
+    them and no letter is printed for them. Returns how many were locked now."""
+    ids = list(
+        User.objects.select_for_update()
+        .filter(pk__in=account_ids, locked_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    User.objects.filter(pk__in=ids).update(
+        is_active=False, locked_at=timezone.now(), lock_reason=reason
+    )
+    audit_accounts(event=Event.ACCOUNT_LOCKED, account_ids=ids, actor=actor,
+                   data={"reason": reason})  # fmt: skip
+    logger.info("accounts locked (%s): %s", reason, ids)
+    return len(ids)
+
+
+@transaction.atomic
+def account_unlock(*, account_ids: Sequence[int], actor, reason: str = "") -> int:
+    """Lift a lock (only one with this reason, when given); entitled accounts come back at once."""
+    locked = User.objects.select_for_update().filter(pk__in=account_ids, locked_at__isnull=False)
+    if reason:
+        locked = locked.filter(lock_reason=reason)
+    ids = list(locked.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    User.objects.filter(pk__in=ids).update(locked_at=None, lock_reason="")
+    audit_accounts(event=Event.ACCOUNT_UNLOCKED, account_ids=ids, actor=actor)
+    account_sync()
+    logger.info("accounts unlocked: %s", ids)
+    return len(ids)
 
 
 # --- activation codes ---------------------------------------------------------------------
@@ -448,7 +484,10 @@ def letter_batch_create(
     _check_credential_scope(actor=actor, account_ids=account_ids)
     printable = set(
         User.objects.filter(
-            pk__in=account_ids, is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX
+            pk__in=account_ids,
+            is_active=True,
+            locked_at__isnull=True,
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,
         ).values_list("pk", flat=True)
     )
     ids = [pk for pk in dict.fromkeys(account_ids) if pk in printable]

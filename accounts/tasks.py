@@ -24,7 +24,7 @@ def renewal_request_notify(request_id: int) -> int:
 @shared_task
 def letter_batch_build_task(batch_id: int) -> str:
     """Build a letter batch; safe when delivered twice (only a pending batch is built)."""
-    # services enqueues this task: imported here, as accounts.gdpr.tasks does.
+    # services enqueues this task: imported here, as privacy.tasks does.
     from accounts import services
 
     return services.letter_batch_build(batch_id=batch_id).status

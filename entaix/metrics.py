@@ -20,10 +20,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Summa
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from accounts.gdpr.models import DataRequest
 from accounts.models import LetterBatch
 from entaix.probes import redis_client, worker_heartbeat_at
 from imports.models import FetchAttempt, ImportRun
+from privacy.models import DataRequest
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,7 @@ urlpatterns = [
     path("", include("accounts.urls_public")),
     path("ecoles/", include("schools.urls")),
     path("imports/", include("imports.urls")),
-    path("donnees-personnelles/", include("accounts.gdpr.urls_public")),
-    path("rgpd/", include("accounts.gdpr.urls")),
+    path("", include("privacy.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

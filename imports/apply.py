@@ -64,9 +64,14 @@ def _pages(items: Iterable, size: int) -> Iterable[list]:
 
 
 class Applier:
-    def __init__(self, *, run_id: int, now: datetime.datetime) -> None:
+    def __init__(
+        self, *, run_id: int, now: datetime.datetime, left_at: datetime.datetime | None = None
+    ) -> None:
         self.run_id = run_id
         self.now = now
+        # Departures are dated by the feed that recorded them (the retention clock starts
+        # there), not by when the run was approved: `left_at` is the feed date's start.
+        self.left_at = left_at or now
         self.school_ids: dict[str, int] = {}
         self.written = 0
         self.class_ids: dict[str, int] = {}
@@ -143,7 +148,7 @@ class Applier:
         if leaves:
             for start in range(0, len(leaves), BATCH):
                 model.objects.filter(join_key__in=leaves[start : start + BATCH]).update(
-                    left_at=self.now, last_changed_run=self.run_id
+                    left_at=self.left_at, last_changed_run=self.run_id
                 )
         if kind in ("pupils", "staff"):
             new = dict(zip((i.key for i in creates), new_ids, strict=True))
@@ -237,7 +242,7 @@ class Applier:
         SchoolClass.objects.bulk_update(
             changed, ["name", "left_at", "last_seen_at", "feed_digest"], BATCH
         )
-        SchoolClass.objects.filter(pk__in=left).update(left_at=self.now)
+        SchoolClass.objects.filter(pk__in=left).update(left_at=self.left_at)
 
     def _links(self, items) -> None:
         if not items:
@@ -274,7 +279,7 @@ class Applier:
                 continue
             row = existing[item.key]
             if item.action == "leave":
-                row.left_at = self.now
+                row.left_at = self.left_at
             else:
                 for name, value in _model_values("links", item.data).items():
                     setattr(row, name, value)

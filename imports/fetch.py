@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from entaix.common.exceptions import ApplicationError
 from imports.aaf import Kind, Mode, feed_file_from_name
+from imports.hooks import import_blocked
 from imports.locks import exclusive
 from imports.models import DeliveryAlert, FetchAttempt, ImportFile, ImportRun
 from imports.sftp import SftpClient, SftpConfig, SftpError
@@ -64,9 +65,7 @@ def aaf_fetch(
     config: SftpConfig | None = None,
 ) -> FetchAttempt:
     """Download every AAF file on the server, then start the import of each complete set."""
-    from accounts.gdpr.selectors import convention_terminated
-
-    if convention_terminated():
+    if import_blocked():
         # The convention ended: the city may no longer receive the Académie's data.
         raise ApplicationError(
             _("The convention with the Académie has ended: nothing is fetched."),
@@ -207,17 +206,28 @@ def aaf_delivery_check(*, today: datetime.date | None = None) -> DeliveryAlert |
 
 
 def aaf_inbox_purge(*, now: datetime.datetime | None = None) -> int:
-    """Delete raw files fetched more than AAF_INBOX_RETENTION_DAYS ago."""
+    """Delete raw files read more than AAF_INBOX_RETENTION_DAYS ago: fetched ones in the inbox,
+    and those of hand-run imports (`aaf_import PATH`) where they lie. A file that cannot be
+    deleted stays recorded as not purged (and is logged by id)."""
     now = now or timezone.now()
     limit = now - datetime.timedelta(days=settings.AAF_INBOX_RETENTION_DAYS)
     inbox = Path(settings.AAF_INBOX_DIR).resolve()
     purged = 0
-    for file in ImportFile.objects.filter(purged_at__isnull=True, fetched_at__lt=limit):
+    files = ImportFile.objects.filter(purged_at__isnull=True).filter(
+        Q(fetched_at__lt=limit) | Q(fetched_at__isnull=True, created_at__lt=limit)
+    )
+    for file in files:
         path = Path(file.path)
-        if inbox not in path.resolve().parents:
-            continue  # only what we fetched ourselves
-        path.unlink(missing_ok=True)
-        if path.parent != inbox and not any(path.parent.iterdir()):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            logger.warning("raw file %s could not be deleted", file.pk)
+            continue
+        if (
+            inbox in path.resolve().parents
+            and path.parent != inbox
+            and not any(path.parent.iterdir())
+        ):
             shutil.rmtree(path.parent, ignore_errors=True)
         file.purged_at = now
         file.save(update_fields=["purged_at", "updated_at"])

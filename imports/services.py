@@ -20,8 +20,6 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.gdpr.selectors import convention_terminated
-from accounts.gdpr.services import rectification_tasks_check
 from accounts.services import account_sync
 from entaix.common.db import PAGE, keyset_rows
 from entaix.common.exceptions import ApplicationError
@@ -30,6 +28,7 @@ from imports.aaf import FeedFileError, Mode, feed_file_from_name
 from imports.apply import Applier
 from imports.diff import item_schools, restrict_to_schools
 from imports.guards import held_reasons
+from imports.hooks import after_apply_run, import_blocked
 from imports.locks import exclusive
 from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
 from imports.plan import FileSetError, Item, Plan, plan_files
@@ -291,7 +290,7 @@ def _apply(run_id: int) -> ImportRun:
                 f"Run {run.pk} is {run.status}: only a planned run can be applied.",
                 code="not-planned",
             )
-        if convention_terminated():
+        if import_blocked():
             raise ApplicationError(
                 "The convention with the Académie has ended: no data may be imported.",
                 code="convention-terminated",
@@ -307,7 +306,7 @@ def _apply(run_id: int) -> ImportRun:
         if plan_hash(run_id=run.pk) != run.plan_hash:
             raise ApplicationError(f"Run {run.pk}: the stored plan changed.", code="plan-hash")
         started = time.monotonic()
-        applier = Applier(run_id=run.pk, now=timezone.now())
+        applier = Applier(run_id=run.pk, now=timezone.now(), left_at=_feed_moment(run.feed_date))
         # One page of one kind at a time: memory stays flat whatever the plan's size.
         applier.apply_kinds(lambda kind: _stored_items(run, kind=kind))
         applier.refresh_statistics()
@@ -315,8 +314,12 @@ def _apply(run_id: int) -> ImportRun:
         # that changes nothing cannot change who is entitled to an account.
         if applier.written:
             run.account_counts = account_sync(run_id=run.pk)
-            # A correction asked in a data request is closed once the feed shows it.
-            rectification_tasks_check(run_id=run.pk)
+            # Apps above (privacy) act on what the run wrote: corrections asked in a data
+            # request are closed once the feed shows them.
+            after_apply_run(run_id=run.pk)
+        # Only the latest values are kept (convention, annex 1): the plan keeps its keys and
+        # field names, the directory holds the values.
+        plan_payload_drop(run_id=run.pk)
         run.status = Status.APPLIED
         run.applied_at = timezone.now()
         run.progress = 100
@@ -324,6 +327,13 @@ def _apply(run_id: int) -> ImportRun:
         run.save()
     logger.info("import run %s applied", run.pk)
     return run
+
+
+def _feed_moment(feed_date: datetime.date | None) -> datetime.datetime | None:
+    """The start of the feed's day (local time): the date departures in that run are given."""
+    if feed_date is None:
+        return None
+    return timezone.make_aware(datetime.datetime.combine(feed_date, datetime.time.min))
 
 
 @transaction.atomic
@@ -358,6 +368,24 @@ def import_run_queue(*, run_id: int) -> None:
     transaction.on_commit(lambda: import_run_task.delay(run_id))
 
 
+def plan_payload_drop(*, run_id: int) -> int:
+    """Replace each plan item's values by its field names (`{"first_name": null, …}`)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE imports_importplanitem SET data = COALESCE("
+                "(SELECT jsonb_object_agg(name, NULL) FROM jsonb_object_keys(data) AS name),"
+                " '{}'::jsonb) WHERE run_id = %s AND data <> '{}'::jsonb",
+                [run_id],
+            )
+            return cursor.rowcount
+    items = list(ImportPlanItem.objects.filter(run_id=run_id).only("pk", "data"))
+    for item in items:
+        item.data = dict.fromkeys(item.data or {})
+    ImportPlanItem.objects.bulk_update(items, ["data"], batch_size=1000)
+    return len(items)
+
+
 @transaction.atomic
 def import_run_discard(*, run_id: int, user=None) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
@@ -368,6 +396,7 @@ def import_run_discard(*, run_id: int, user=None) -> ImportRun:
     run.decided_by = user
     run.decided_at = timezone.now()
     run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    plan_payload_drop(run_id=run.pk)
     return run
 
 

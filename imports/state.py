@@ -33,15 +33,15 @@ SCHOOL_FIELDS = (
     "rpi", "academie", "address", "po_box", "postal_code", "city", "phone", "fax", "email",
 )  # fmt: skip
 IDENTITY_FIELDS = ("birth_name", "last_name", "first_name", "other_first_names", "civility")
-PUPIL_FIELDS = (
-    *IDENTITY_FIELDS, "birth_date", "ine", "level", "cycle", "class_type", "canteen", "transport",
-    "morning_care", "evening_care", "supervised_study",
-)  # fmt: skip
+# Minimisation (issue 14): the record→row conversion keeps only what the ENT needs. Not kept,
+# though the feed carries them: pupils' canteen, transport, childcare and study flags, staff
+# birth dates (privacy/inventory.py, NOT_KEPT).
+PUPIL_FIELDS = (*IDENTITY_FIELDS, "birth_date", "ine", "level", "cycle", "class_type")
 GUARDIAN_FIELDS = (
     *IDENTITY_FIELDS, "address", "postal_code", "city", "country", "home_phone", "mobile_phone",
     "work_phone", "email",
 )  # fmt: skip
-STAFF_FIELDS = (*IDENTITY_FIELDS, "birth_date", "email", "is_teacher", "specialities")
+STAFF_FIELDS = (*IDENTITY_FIELDS, "email", "is_teacher", "specialities")
 LINK_FIELDS = ("relation", "legal", "financial", "contact")
 
 # Model fields each kind's record maps to (memberships are written separately).

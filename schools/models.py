@@ -134,11 +134,6 @@ class Pupil(Person):
     level = models.CharField(_("level"), max_length=10, blank=True)
     cycle = models.CharField(_("cycle"), max_length=10, blank=True)
     class_type = models.CharField(_("class type"), max_length=100, blank=True)
-    canteen = models.BooleanField(_("school canteen"), null=True)
-    transport = models.BooleanField(_("school transport"), null=True)
-    morning_care = models.BooleanField(_("morning childcare"), null=True)
-    evening_care = models.BooleanField(_("evening childcare"), null=True)
-    supervised_study = models.BooleanField(_("supervised study"), null=True)
     classes = models.ManyToManyField(SchoolClass, through="PupilClass", related_name="pupils")
     guardians = models.ManyToManyField("Guardian", through="GuardianLink", related_name="pupils")
 
@@ -210,7 +205,6 @@ class GuardianLink(models.Model):
 
 
 class Staff(Person):
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     is_teacher = models.BooleanField(_("teacher"), null=True)
     specialities = models.JSONField(_("specialities"), default=list, blank=True)

@@ -5,7 +5,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
 from accounts.mixins import CityStaffRequiredMixin, ScopedMixin
-from accounts.scope import get_in_scope_or_404, schools_for_user, scope_for_user
+from accounts.scope import Role, get_in_scope_or_404, schools_for_user, scope_for_user
 
 from . import selectors
 from .forms import SchoolOpenForm
@@ -90,6 +90,10 @@ class PersonDetailView(ScopedMixin, TemplateView):
             context["links"] = selectors.guardian_links_in_scope(
                 user=self.request.user, guardian=person
             )
+            # A guardian's address and phones: the school's director and the city only
+            # (teachers reach families through the ENT itself).
+            scope = scope_for_user(self.request.user)
+            context["show_contact"] = scope.is_city or Role.DIRECTOR in scope.roles
         else:
             # A teacher shared with another school: only what lies in the viewer's scope.
             context["assignments"] = selectors.staff_assignments_in_scope(

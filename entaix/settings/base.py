@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "schools",
     "accounts",
     "imports",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -267,7 +268,7 @@ AAF_FETCH_TIME = clock("AAF_FETCH_TIME", "06:30")
 AAF_FETCH_CUTOFF = clock("AAF_FETCH_CUTOFF", "10:00")
 AAF_FETCH_RETRY_MINUTES = integer("AAF_FETCH_RETRY_MINUTES", 30)
 
-# --- Data protection (accounts/gdpr) -----------------------------------------------------------
+# --- Data protection (privacy) -----------------------------------------------------------
 # Where new data requests and deadline reminders go when a request has no assignee.
 GDPR_DPO_EMAIL = env.str("GDPR_DPO_EMAIL", default="")
 # The public request form, per address (django-ratelimit).
@@ -275,10 +276,14 @@ GDPR_REQUEST_RATE_PER_IP = env.str("GDPR_REQUEST_RATE_PER_IP", default="5/h")
 GDPR_ATTACHMENT_MAX_MB = integer("GDPR_ATTACHMENT_MAX_MB", 5)
 # The e-mailed link to an access export works this many days; the file is then deleted.
 GDPR_EXPORT_LINK_DAYS = integer("GDPR_EXPORT_LINK_DAYS", 7)
+# How many downloads the link allows (each one audited with its time and address).
+GDPR_EXPORT_MAX_DOWNLOADS = integer("GDPR_EXPORT_MAX_DOWNLOADS", 1)
 # A closed request is anonymised after this many years; its attachment deleted after these days.
 GDPR_REQUEST_RETENTION_YEARS = integer("GDPR_REQUEST_RETENTION_YEARS", 5)
 GDPR_ATTACHMENT_RETENTION_DAYS = integer("GDPR_ATTACHMENT_RETENTION_DAYS", 30)
-
+# Login records (django-axes: logins and failed attempts with address and browser) are deleted
+# after this many days by the daily purge.
+LOGIN_RECORD_RETENTION_DAYS = integer("LOGIN_RECORD_RETENTION_DAYS", 180)
 # Encrypted backups are kept this many days (scripts/backup.sh deletes older ones); the termination
 # certificate gives the date the last backup holding feed data expires.
 BACKUP_RETENTION_DAYS = integer("BACKUP_RETENTION_DAYS", 35)
@@ -330,13 +335,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Each morning the assignee (or GDPR_DPO_EMAIL) hears of data requests overdue or due soon.
     "gdpr-request-reminders": {
-        "task": "accounts.gdpr.tasks.data_requests_remind_task",
+        "task": "privacy.tasks.data_requests_remind_task",
         "schedule": crontab(hour=8, minute=0),
     },
     # Late each evening the retention rules are applied, so that on 31 December the pupils who
     # left during the year are gone before the year ends (convention, article 8).
     "gdpr-retention-purge": {
-        "task": "accounts.gdpr.tasks.retention_purge_task",
+        "task": "privacy.tasks.retention_purge_task",
         "schedule": crontab(hour=22, minute=30),
     },
 }

@@ -6,10 +6,10 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from accounts.gdpr.models import DataRequest
 from accounts.models import LetterBatch
 from entaix import health
 from imports.models import FetchAttempt, ImportRun
+from privacy.models import DataRequest
 from schools.tests import factories
 
 pytestmark = pytest.mark.django_db

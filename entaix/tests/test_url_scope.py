@@ -7,10 +7,10 @@ who may open it.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.gdpr.models import DataRequest
 from accounts.models import LetterBatch, User
 from imports.models import FetchAttempt, ImportRun
 from imports.tests.feeds import snapshot
+from privacy.models import DataRequest
 from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -144,21 +144,21 @@ GET_TABLE = {
     "privacy:request-create": ((), PUBLIC, None),
     "privacy:request-done": ((), PUBLIC, None),
     "privacy:export-download": (("token",), dict.fromkeys(ROLES, DENY), None),  # a bad link
-    "gdpr:request-list": ((), CITY, None),
-    "gdpr:request-detail": (("request",), CITY, None),
-    "gdpr:request-attachment": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
-    "gdpr:request-action": (("request",), CITY_POST, None),
-    "gdpr:export-open": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
-    "gdpr:export-send": (("request",), CITY_POST, None),
-    "gdpr:rectification-list": ((), expect(LOGIN, DENY, DENY, OK, OK), None),
-    "gdpr:rectification-cancel": (("request",), CITY_POST, None),
-    "gdpr:retention": ((), CITY, None),
-    "gdpr:hold-list": ((), CITY, None),
-    "gdpr:hold-lift": (("request",), CITY_POST, None),
-    "gdpr:purge-list": ((), CITY, None),
-    "gdpr:purge-detail": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
-    "gdpr:audit": ((), CITY, None),
-    "gdpr:inventory": ((), CITY, None),
+    "privacy:request-list": ((), CITY, None),
+    "privacy:request-detail": (("request",), CITY, None),
+    "privacy:request-attachment": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
+    "privacy:request-action": (("request",), CITY_POST, None),
+    "privacy:export-open": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
+    "privacy:export-send": (("request",), CITY_POST, None),
+    "privacy:rectification-list": ((), expect(LOGIN, DENY, DENY, OK, OK), None),
+    "privacy:rectification-cancel": (("request",), CITY_POST, None),
+    "privacy:retention": ((), CITY, None),
+    "privacy:hold-list": ((), CITY, None),
+    "privacy:hold-lift": (("request",), CITY_POST, None),
+    "privacy:purge-list": ((), CITY, None),
+    "privacy:purge-detail": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
+    "privacy:audit": ((), CITY, None),
+    "privacy:inventory": ((), CITY, None),
 }  # fmt: skip
 
 # POST-only endpoints that change data: who must be refused (they change nothing).
@@ -177,10 +177,10 @@ POST_DENIED = {
     "imports:run-approve": (("run",), ("anon", "guardian", "teacher", "director")),
     "imports:run-discard": (("run",), ("anon", "guardian", "teacher", "director")),
     "imports:run-resume": (("run",), ("anon", "guardian", "teacher", "director")),
-    "gdpr:request-action": (("request",), ("anon", "guardian", "teacher", "director")),
-    "gdpr:export-send": (("request",), ("anon", "guardian", "teacher", "director")),
-    "gdpr:rectification-cancel": (("request",), ("anon", "guardian", "teacher", "director")),
-    "gdpr:hold-lift": (("request",), ("anon", "guardian", "teacher", "director")),
+    "privacy:request-action": (("request",), ("anon", "guardian", "teacher", "director")),
+    "privacy:export-send": (("request",), ("anon", "guardian", "teacher", "director")),
+    "privacy:rectification-cancel": (("request",), ("anon", "guardian", "teacher", "director")),
+    "privacy:hold-lift": (("request",), ("anon", "guardian", "teacher", "director")),
 }
 
 

@@ -10,10 +10,10 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts import services
-from accounts.gdpr.models import DataRequest
 from accounts.models import User
 from accounts.tests.support import PASSWORD, account, audit_events, guardian_of
 from entaix.common import outage
+from privacy.models import DataRequest
 
 pytestmark = pytest.mark.django_db
 STAFF = "correct horse battery staple"  # the factories' password

@@ -435,8 +435,8 @@ def test_new_key_with_the_name_and_birth_date_of_a_leaver_is_flagged_not_merged(
 
 
 def test_after_the_convention_ends_nothing_is_imported_or_fetched(tmp_path):
-    from accounts.gdpr.models import PurgeRun
     from imports import fetch
+    from privacy.models import PurgeRun
 
     PurgeRun.objects.create(
         kind=PurgeRun.Kind.TERMINATION, status=PurgeRun.Status.DONE,

@@ -1,0 +1,90 @@
+"""django-auditlog on every model holding personal data (called from `AccountsConfig.ready`).
+
+Field changes of single saves are logged by auditlog; bulk writes (the import's bulk_create and
+bulk_update, account_sync) send no signal: the ImportRun row and the explicit events of
+`accounts.audit` are their trail. Secrets never reach the trail: password hashes, code digests,
+export link nonces are excluded.
+"""
+
+from auditlog.registry import auditlog
+from auditlog.signals import post_log
+
+# Models the inventory marks personal but that are not registered, and why.
+NOT_REGISTERED = {
+    # Written by the import only, in bulk (no signal); the ImportRun is their audit.
+    "schools.schoolclass": "feed-written in bulk; audited by ImportRun",
+    # Memberships the import deletes and re-creates for each changed person: a signal per row
+    # would slow every import and fill the trail with noise. The ImportRun is their audit.
+    "schools.pupilclass": "rewritten by the import; audited by ImportRun",
+    "schools.staffclass": "rewritten by the import; audited by ImportRun",
+    "schools.staffassignment": "rewritten by the import; audited by ImportRun",
+    "imports.importrun": "the run is itself the audit of the import",
+    "imports.importfile": "feed-written; audited by ImportRun and FetchAttempt",
+    "imports.importproblem": "feed-written in bulk; audited by ImportRun",
+    "imports.importplanitem": "feed-written in bulk; audited by ImportRun",
+    "imports.fetchattempt": "the attempt is itself an audit record",
+    # Login records and sessions are themselves traces, written on every request: the export
+    # shows them and the purge deletes them (Rule.LOGIN_RECORDS, Rule.SESSION).
+    "axes.accessattempt": "a login trace itself",
+    "axes.accesslog": "a login trace itself",
+    "axes.accessfailurelog": "a login trace itself",
+    "sessions.session": "a session; expires and is purged",
+    # Counts only, besides who ran it; an explicit `gdpr-purge` event is written.
+    "privacy.purgereceipt": "counts only; the purge run is audited by an explicit event",
+}
+
+EXCLUDED_FIELDS = {
+    "accounts.user": ["password", "last_login"],
+    "accounts.activationcode": ["digest", "ciphertext"],
+    "privacy.accessexport": ["token_nonce"],
+}
+
+
+REDACTED = "[redacted]"
+
+
+def _redacted_fields(label: str) -> set[str]:
+    """Personal fields whose values come from the feed or the person: the audit entry says
+    that they changed, never what they held (only the latest values are kept, annex 1)."""
+    from privacy.inventory import INVENTORY, Source
+
+    return {
+        name
+        for name, classified in INVENTORY.get(label, {}).items()
+        if classified.personal and classified.source in (Source.AAF, Source.PERSON)
+    }
+
+
+def audit_values_redact(sender, *, log_entry=None, changes=None, **kwargs) -> None:
+    """auditlog's post_log: the entry keeps the field names, its values are redacted.
+
+    A signal, against our habit (CONVENTIONS §2): auditlog writes its entries from its own
+    model signals, and this is the one place that sees each of them as it is written.
+    """
+    if log_entry is None:
+        return
+    redacted = _redacted_fields(sender._meta.label_lower)
+    if not redacted:
+        return
+    kept = {
+        name: ([REDACTED, REDACTED] if name in redacted else values)
+        for name, values in (changes or {}).items()
+    }
+    # The object's name (a person's name) is a value too: ids only.
+    type(log_entry).objects.filter(pk=log_entry.pk).update(
+        changes=kept,
+        changes_text="",
+        object_repr=f"{sender._meta.model_name} {log_entry.object_pk}",
+    )
+
+
+def audit_register() -> None:
+    """Register the personal-data models not registered yet (idempotent)."""
+    from privacy.inventory import personal_models
+
+    for model in personal_models():
+        label = model._meta.label_lower
+        if label in NOT_REGISTERED or auditlog.contains(model):
+            continue
+        auditlog.register(model, exclude_fields=EXCLUDED_FIELDS.get(label, []))
+    post_log.connect(audit_values_redact, dispatch_uid="privacy-audit-values-redact")
