@@ -1,0 +1,130 @@
+"""Accessibility (RGAA) and phones: axe-core over every page of every role, at 1280 and 375 px.
+
+One browser, one live server, one login per role (a session cookie, no login form): the sweep
+visits every page `test_url_scope.GET_TABLE` says a role may open, runs axe-core (the npm package,
+installed by `scripts/test.sh`) at desktop width, then at 375 px measures the page's width in the
+browser and runs axe again. A serious or critical violation, or a page wider than the phone,
+fails the test with the list of pages and rules.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+
+from entaix.tests.test_url_scope import GET_TABLE, OK, ROLES, url_for
+from entaix.tests.test_url_scope import world as world  # noqa: F401 (the fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+# Pages that are not HTML a person reads (CSV downloads), or that answer with a redirect.
+NOT_PAGES = {"set_language", "imports:run-problems-csv", "imports:school-problems-csv"}
+
+
+def axe_violations(page) -> list[tuple[str, str]]:
+    """(rule, impact) of every serious or critical axe-core violation on the current page."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations'],"
+        " runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',"
+        " 'wcag22aa', 'best-practice']}})"
+    )
+    return sorted(
+        {(v["id"], v["impact"]) for v in result["violations"] if v["impact"] in SERIOUS}
+    )
+
+
+SERIOUS = {"serious", "critical"}
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def login_context(browser, live_server, user):
+    """A browser context already signed in as `user` (the session cookie of a test client)."""
+    context = browser.new_context(locale="fr-FR", viewport=DESKTOP)
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+        )
+    return context
+
+
+def pages_of(role: str, world) -> list[str]:
+    urls = []
+    for name, (arg_names, on_own, _on_other) in GET_TABLE.items():
+        if name in NOT_PAGES or on_own[role] != OK:
+            continue
+        urls.append(url_for(name, arg_names, world["own"]))
+    return urls
+
+
+def test_every_page_of_every_role_passes_axe_at_desktop_and_phone_width(
+    live_server, browser, world
+):
+    cache.clear()
+    problems = []
+    visited = 0
+    for role in ROLES:
+        context = login_context(browser, live_server, world["users"][role])
+        page = context.new_page()
+        for url in pages_of(role, world):
+            page.set_viewport_size(DESKTOP)
+            response = page.goto(live_server.url + url)
+            assert response.status in (200, 404) or response.status < 400, (role, url)
+            visited += 1
+            for rule, impact in axe_violations(page):
+                problems.append((role, url, 1280, rule, impact))
+            page.set_viewport_size(PHONE)
+            if (width := page_width(page)) > PHONE["width"]:
+                problems.append((role, url, 375, "page-width", width))
+            for rule, impact in axe_violations(page):
+                problems.append((role, url, 375, rule, impact))
+        context.close()
+    assert problems == []
+    assert visited > 80
+
+
+def test_a_message_is_announced_and_passes_axe(live_server, browser, world):
+    """`<ul role="status">` broke `listitem` and `aria-allowed-role` on every page with a message."""
+    context = login_context(browser, live_server, world["users"]["guardian"])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/mon-compte/")
+    page.locator("#id_email").fill("parent@example.fr")
+    page.get_by_role("button", name="Enregistrer l'adresse").click()
+    status = page.get_by_role("status")
+    assert status.count() == 1
+    assert status.locator("li").count() == 1
+    assert axe_violations(page) == []
+    page.set_viewport_size(PHONE)
+    assert axe_violations(page) == []
+    context.close()
+
+
+def test_data_request_form_fits_a_phone_and_its_button_takes_the_tap(live_server, page):
+    """The parents' own page was 520 px wide and a tap on the button landed on the textarea."""
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/donnees-personnelles/demande/")
+    assert page_width(page) <= 375
+    for label in ("Prénom de l'enfant", "Nom de l'enfant", "Date de naissance de l'enfant",
+                  "École de l'enfant", "Précisions sur votre demande"):
+        box = page.get_by_label(label).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, label
+    button = page.get_by_role("button", name="Envoyer ma demande")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    hit = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).textContent.trim()",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert hit == "Envoyer ma demande"
