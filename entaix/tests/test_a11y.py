@@ -26,21 +26,22 @@ PHONE = {"width": 375, "height": 740}
 NOT_PAGES = {"set_language", "imports:run-problems-csv", "imports:school-problems-csv"}
 
 
-def axe_violations(page) -> list[tuple[str, str]]:
+SERIOUS = {"serious", "critical"}
+EVERY_RULE = {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
+                                        "best-practice"]}  # fmt: skip
+# What a narrower screen can change: the rest reads the DOM, which is the same at both widths.
+LAYOUT_RULES = {"type": "rule", "values": ["color-contrast", "target-size",
+                                           "scrollable-region-focusable", "meta-viewport"]}  # fmt: skip
+
+
+def axe_violations(page, run_only=EVERY_RULE) -> list[tuple[str, str]]:
     """(rule, impact) of every serious or critical axe-core violation on the current page."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        "axe.run(document, {resultTypes: ['violations'],"
-        " runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',"
-        " 'wcag22aa', 'best-practice']}})"
+        "(runOnly) => axe.run(document, {resultTypes: ['violations'], runOnly})", run_only
     )
-    return sorted(
-        {(v["id"], v["impact"]) for v in result["violations"] if v["impact"] in SERIOUS}
-    )
-
-
-SERIOUS = {"serious", "critical"}
+    return sorted({(v["id"], v["impact"]) for v in result["violations"] if v["impact"] in SERIOUS})
 
 
 def page_width(page) -> int:
@@ -54,9 +55,7 @@ def login_context(browser, live_server, user):
         client = Client()
         client.force_login(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-        context.add_cookies(
-            [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
-        )
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
     return context
 
 
@@ -65,6 +64,9 @@ def pages_of(role: str, world) -> list[str]:
     for name, (arg_names, on_own, _on_other) in GET_TABLE.items():
         if name in NOT_PAGES or on_own[role] != OK:
             continue
+        if role != "anon" and on_own["anon"] == OK:
+            continue  # a public page is the same for everyone but the menu, seen on the others'
+
         urls.append(url_for(name, arg_names, world["own"]))
     return urls
 
@@ -88,11 +90,11 @@ def test_every_page_of_every_role_passes_axe_at_desktop_and_phone_width(
             page.set_viewport_size(PHONE)
             if (width := page_width(page)) > PHONE["width"]:
                 problems.append((role, url, 375, "page-width", width))
-            for rule, impact in axe_violations(page):
+            for rule, impact in axe_violations(page, LAYOUT_RULES):
                 problems.append((role, url, 375, rule, impact))
         context.close()
-    assert problems == []
-    assert visited > 80
+    assert "\n".join(map(str, problems)) == ""
+    assert visited == 68
 
 
 def test_a_message_is_announced_and_passes_axe(live_server, browser, world):
@@ -116,9 +118,14 @@ def test_data_request_form_fits_a_phone_and_its_button_takes_the_tap(live_server
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/donnees-personnelles/demande/")
     assert page_width(page) <= 375
-    for label in ("Prénom de l'enfant", "Nom de l'enfant", "Date de naissance de l'enfant",
-                  "École de l'enfant", "Précisions sur votre demande"):
-        box = page.get_by_label(label).bounding_box()
+    for label in (
+        "Prénom de l'enfant",
+        "Nom de l'enfant",
+        "Date de naissance de l'enfant",
+        "École de l'enfant",
+        "Précisions sur votre demande",
+    ):
+        box = page.get_by_label(label, exact=True).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 375, label
     button = page.get_by_role("button", name="Envoyer ma demande")
     button.scroll_into_view_if_needed()
