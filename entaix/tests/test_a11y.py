@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from entaix.tests.test_url_scope import GET_TABLE, OK, ROLES, url_for
-from entaix.tests.test_url_scope import world as world  # noqa: F401 (the fixture)
+from entaix.tests.test_url_scope import world as world  # the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,8 +30,10 @@ SERIOUS = {"serious", "critical"}
 EVERY_RULE = {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
                                         "best-practice"]}  # fmt: skip
 # What a narrower screen can change: the rest reads the DOM, which is the same at both widths.
-LAYOUT_RULES = {"type": "rule", "values": ["color-contrast", "target-size",
-                                           "scrollable-region-focusable", "meta-viewport"]}  # fmt: skip
+LAYOUT_RULES = {
+    "type": "rule",
+    "values": ["color-contrast", "target-size", "scrollable-region-focusable", "meta-viewport"],
+}
 
 
 def axe_violations(page, run_only=EVERY_RULE) -> list[tuple[str, str]]:
@@ -98,7 +100,7 @@ def test_every_page_of_every_role_passes_axe_at_desktop_and_phone_width(
 
 
 def test_a_message_is_announced_and_passes_axe(live_server, browser, world):
-    """`<ul role="status">` broke `listitem` and `aria-allowed-role` on every page with a message."""
+    """`<ul role="status">` broke `listitem` and `aria-allowed-role` wherever a message showed."""
     context = login_context(browser, live_server, world["users"]["guardian"])
     page = context.new_page()
     page.goto(f"{live_server.url}/mon-compte/")
