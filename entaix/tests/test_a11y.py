@@ -137,3 +137,120 @@ def test_data_request_form_fits_a_phone_and_its_button_takes_the_tap(live_server
         [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
     )
     assert hit == "Envoyer ma demande"
+
+
+# Keyboard only: the three parent flows, with Tab, typing, Space and Enter; each focused element
+# must show a visible focus ring.
+FOCUS_STATE = """(selector) => {
+    const e = document.activeElement;
+    const s = getComputedStyle(e);
+    return {
+        match: e.matches(selector),
+        visible: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+        what: e.tagName + '#' + e.id,
+    };
+}"""
+
+
+def tab_to(page, selector: str, limit: int = 40) -> None:
+    """Press Tab until `selector` has the focus; every element on the way shows its focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        state = page.evaluate(FOCUS_STATE, selector)
+        assert state["visible"], f"no visible focus on {state['what']}"
+        if state["match"]:
+            return
+    raise AssertionError(f"{selector} never got the focus")
+
+
+def type_into(page, selector: str, text: str) -> None:
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+@pytest.fixture
+def parent_letter(transactional_db):
+    from accounts import services
+    from accounts.codes import code_display
+    from accounts.models import User
+    from schools.tests import factories
+
+    cache.clear()
+    school = factories.SchoolFactory(name="École Sextius", uai="0130001A")
+    school_class = factories.SchoolClassFactory(school=school, name="CE1 A")
+    pupil = factories.PupilFactory(school=school, first_name="Léa", last_name="Martin")
+    factories.enrol(pupil, school_class)
+    guardian = factories.GuardianFactory(first_name="Paul", last_name="Martin")
+    factories.link(pupil, guardian, legal=1)
+    services.account_sync()
+    parent = User.objects.get(guardian=guardian)
+    return parent, code_display(services.activation_code_regenerate(account=parent)), school
+
+
+def test_keyboard_only_activation_then_forgotten_password(live_server, page, parent_letter):
+    from django.core import mail
+
+    from accounts.models import User
+
+    parent, code, _school = parent_letter
+    password, new_password = "Calanque-Sormiou-2026", "Olivier-Bleu-Puyricard-7"
+    page.goto(f"{live_server.url}/activation/")
+    type_into(page, "#id_login", parent.login)
+    type_into(page, "#id_code", code)
+    type_into(page, "#id_password1", password)
+    type_into(page, "#id_password2", password)
+    type_into(page, "#id_email", "paul@example.fr")
+    tab_to(page, "#id_accept_terms")
+    page.keyboard.press("Space")
+    tab_to(page, "form button.primary")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/mon-compte/")
+    parent.refresh_from_db()
+    assert parent.check_password(password) and parent.activated_at is not None
+
+    # The confirmation link of the e-mail makes it usable for recovery.
+    User.objects.filter(pk=parent.pk).update(email_confirmed_at=parent.activated_at)
+    page.context.clear_cookies()
+    mail.outbox.clear()
+    page.goto(f"{live_server.url}/mot-de-passe-oublie/")
+    type_into(page, "#id_identifier", parent.login)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/mot-de-passe-oublie/envoye/")
+    assert [m.to for m in mail.outbox] == [["paul@example.fr"]]
+    link = next(w for w in mail.outbox[0].body.split() if "/mot-de-passe-oublie/" in w)
+    page.goto(live_server.url + link[link.index("/mot-de-passe-oublie/") :])
+    type_into(page, "#id_new_password1", new_password)
+    type_into(page, "#id_new_password2", new_password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/mon-compte/")
+    parent.refresh_from_db()
+    assert parent.check_password(new_password)
+
+
+def test_keyboard_only_data_request(live_server, page, parent_letter, settings, tmp_path):
+    from accounts.gdpr.models import DataRequest
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    _parent, _code, school = parent_letter
+    page.goto(f"{live_server.url}/donnees-personnelles/demande/")
+    type_into(page, "#id_requester_name", "Paul Martin")
+    type_into(page, "#id_requester_email", "paul@example.fr")
+    tab_to(page, "#id_relation")  # its first choice: parent
+    type_into(page, "#id_child_first_name", "Léa")
+    type_into(page, "#id_child_last_name", "Martin")
+    type_into(page, "#id_child_birth_date", "03032018")  # same read dd/mm or mm/dd
+    tab_to(page, "#id_school")
+    page.keyboard.press("ArrowDown")  # the first school of the list
+    tab_to(page, 'input[name="kind"]')
+    page.keyboard.press("Space")
+    type_into(page, "#id_message", "Une copie des données de Léa.")
+    tab_to(page, "form button.primary")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/donnees-personnelles/demande/envoyee/")
+    request = DataRequest.objects.get()
+    assert (request.requester_name, request.relation, request.kind) == (
+        "Paul Martin",
+        "parent",
+        "access",
+    )
+    assert (request.school_id, str(request.child_birth_date)) == (school.pk, "2018-03-03")
