@@ -73,6 +73,8 @@ CITY_POST = expect(LOGIN, DENY, DENY, DENY, POST_ONLY)
 # name: (argument names, expectations on A's objects, expectations on B's objects or None)
 GET_TABLE = {
     "home": ((), SIGNED_IN, None),
+    "accessibility": ((), PUBLIC, None),
+    "sitemap": ((), PUBLIC, None),
     "set_language": ((), PUBLIC, None),  # a GET redirects back, changes nothing
     "accounts:login": ((), PUBLIC, None),
     "accounts:logout": ((), POST, None),
