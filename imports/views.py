@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -14,7 +15,7 @@ from accounts.scope import get_in_scope_or_404, scope_for_user
 from accounts.selectors import directed_schools_for_user
 from entaix.common.exceptions import ApplicationError
 from imports import fetch, selectors, services
-from imports.models import ImportRun
+from imports.models import FetchAttempt, ImportRun
 
 HELD_REASONS = {
     "incomplete-set": gettext_lazy("The Complet set lacks one of the four files."),
@@ -85,8 +86,28 @@ class ImportRunDiscardView(CityStaffRequiredMixin, View):
 
 class FetchNowView(CityStaffRequiredMixin, View):
     def post(self, request):
+        clicked = timezone.now()
         fetch.aaf_fetch_queue(requested_by_id=request.user.pk)
-        messages.success(request, _("The fetch from the Académie's server has started."))
+        # With a quick worker (or eager tasks) the outcome is known already: say it, not "started".
+        attempt = selectors.fetch_attempt_requested_since(
+            requested_by_id=request.user.pk, since=clicked
+        )
+        status = attempt.status if attempt is not None else FetchAttempt.Status.RUNNING
+        if status == FetchAttempt.Status.FAILED:
+            messages.error(
+                request,
+                _("The fetch from the Académie failed: %(reason)s.") % {"reason": attempt.reason},
+            )
+        elif status == FetchAttempt.Status.FETCHED:
+            messages.success(
+                request, _("New files were fetched from the Académie: their import has started.")
+            )
+        elif status == FetchAttempt.Status.NOTHING:
+            messages.info(request, _("The Académie's server had no new file."))
+        else:
+            messages.info(
+                request, _("Fetch requested: its outcome shows below as soon as it is finished.")
+            )
         return redirect("imports:run-list")
 
 
