@@ -31,6 +31,8 @@ class Event(StrEnum):
     RECOVERY_PASSWORD_SET = "recovery-password-set"  # noqa: S105 - an event name
     RENEWAL_REQUESTED = "renewal-requested"
     RENEWAL_SLIP_PRINTED = "renewal-slip-printed"
+    CITY_STAFF_INVITED = "city-staff-invited"
+    CITY_STAFF_DEACTIVATED = "city-staff-deactivated"
     # Data protection (accounts/gdpr): on the request, the export, the person or the purge run.
     REQUEST_RECEIVED = "gdpr-request-received"
     REQUEST_ASSIGNED = "gdpr-request-assigned"

@@ -1,7 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .scope import Role, scope_for_user
+from .scope import Role, may_manage_city_staff, scope_for_user
 
 
 def navigation(request) -> dict:
@@ -20,6 +20,8 @@ def navigation(request) -> dict:
         items.append((reverse("schools:dashboard"), _("Dashboard")))
         items.append((reverse("imports:run-list"), _("Imports")))
         items.append((reverse("gdpr:request-list"), _("Data requests")))
+        if may_manage_city_staff(user):
+            items.append((reverse("accounts:city-staff"), _("City staff")))
     elif Role.DIRECTOR in scope.roles:
         items.append((reverse("gdpr:rectification-list"), _("Corrections to make in ONDE")))
     if user.is_superuser:

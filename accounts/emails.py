@@ -57,6 +57,25 @@ def password_reset_email_send(*, account_id: int) -> bool:
     return True
 
 
+def city_staff_invitation_link(account: User) -> str:
+    """The one-time link of an invitation: Django's password-reset token, which the chosen
+    password spends (and PASSWORD_RESET_TIMEOUT ends)."""
+    uid = urlsafe_base64_encode(force_bytes(account.pk))
+    token = default_token_generator.make_token(account)
+    return _site(reverse("account:password-reset", args=[uid, token]))
+
+
+def city_staff_invitation_send(*, account_id: int) -> bool:
+    account = User.objects.filter(pk=account_id, is_active=True, kind=User.Kind.CITY).first()
+    if account is None or not account.email or account.has_usable_password():
+        return False
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    context = {"login": account.login, "link": city_staff_invitation_link(account), "hours": hours}
+    _send("city_staff_invitation", context, [account.email])
+    logger.info("city staff invitation sent to account %s", account.pk)
+    return True
+
+
 def email_confirmation_send(*, account_id: int) -> bool:
     account = User.objects.filter(pk=account_id, is_active=True).first()
     if account is None or not account.email or account.email_confirmed_at:

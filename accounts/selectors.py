@@ -328,3 +328,8 @@ def letter_subjects(
             subject.schools = staff_schools.get(account.staff.pk, [])
         subjects.append(subject)
     return subjects
+
+
+def city_staff_list() -> QuerySet[User]:
+    """The city's own staff accounts, with their role and state (the managers' page)."""
+    return User.objects.filter(kind=User.Kind.CITY).order_by("login")

@@ -18,3 +18,8 @@ def email_confirmation_send(account_id: int) -> bool:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def renewal_request_notify(request_id: int) -> int:
     return emails.renewal_request_notify(request_id=request_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def city_staff_invitation_send(account_id: int) -> bool:
+    return emails.city_staff_invitation_send(account_id=account_id)
