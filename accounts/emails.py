@@ -104,3 +104,25 @@ def renewal_request_notify(*, request_id: int) -> int:
         logger.info("renewal request %s notified to account %s", request.pk, staff_account_id)
         sent += 1
     return sent
+
+
+def renewal_request_handled_notify(*, request_ids: list[int]) -> int:
+    """Tell the other staff told of a request that a colleague handed the slip; returns how many
+    e-mails were sent. The message names the colleague's login, never the family."""
+    link = _site(reverse("accounts:renewal-list"))
+    sent = 0
+    handled = RenewalRequest.objects.filter(
+        pk__in=request_ids, status=RenewalRequest.Status.DONE
+    ).select_related("account", "handled_by")
+    for request in handled:
+        handler = request.handled_by
+        context = {"link": link, "handler": handler.login if handler else "—"}
+        for staff_account_id, address in renewal_recipients(account=request.account):
+            if not address or staff_account_id == request.handled_by_id:
+                continue
+            _send("renewal_handled", context, [address])
+            logger.info(
+                "renewal request %s: handled, told account %s", request.pk, staff_account_id
+            )
+            sent += 1
+    return sent

@@ -3,6 +3,7 @@
 Every staff-facing read is scoped through `accounts.scope`; nothing here decides scope itself.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -210,6 +211,21 @@ def renewal_requests_for_user(*, user) -> QuerySet[RenewalRequest]:
         )
         .select_related("account")
         .order_by("created_at", "pk")
+    )
+
+
+def renewal_requests_handled_for_user(*, user, days: int = 7) -> QuerySet[RenewalRequest]:
+    """Requests in the user's scope handled in the last `days`, with who handled them: a second
+    teacher told of the same request sees that a colleague did it."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    return (
+        RenewalRequest.objects.filter(
+            status=RenewalRequest.Status.DONE,
+            handled_at__gte=since,
+            account__in=accounts_for_user(user=user),
+        )
+        .select_related("account", "handled_by")
+        .order_by("-handled_at", "-pk")
     )
 
 

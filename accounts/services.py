@@ -442,6 +442,9 @@ def renewal_request_fulfil(
     accounts = list(User.objects.filter(pk__in=account_ids))
     reset_ids = set(account_reset(accounts=accounts, actor=actor))
     audit_accounts(event=Event.RENEWAL_SLIP_PRINTED, account_ids=sorted(reset_ids), actor=actor)
+    # The other staff told of these requests learn that a colleague handled them.
+    request_ids = [r.pk for r in requests]
+    transaction.on_commit(partial(tasks.renewal_request_handled_notify.delay, request_ids))
     return letter_batch_create(
         actor=actor,
         kind=LetterBatch.Kind.RENEWAL,

@@ -23,3 +23,8 @@ def renewal_request_notify(request_id: int) -> int:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def city_staff_invitation_send(account_id: int) -> bool:
     return emails.city_staff_invitation_send(account_id=account_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def renewal_request_handled_notify(request_ids: list[int]) -> int:
+    return emails.renewal_request_handled_notify(request_ids=request_ids)

@@ -204,7 +204,9 @@ class RenewalListView(StaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            requests=selectors.renewal_requests_for_user(user=self.request.user), **kwargs
+            requests=selectors.renewal_requests_for_user(user=self.request.user),
+            handled=selectors.renewal_requests_handled_for_user(user=self.request.user),
+            **kwargs,
         )
 
 
