@@ -41,7 +41,9 @@ class ImportRunListView(CityStaffRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["alerts"] = selectors.delivery_alerts_open()
         context["fetches"] = selectors.fetch_attempt_list(limit=5)
-        context["working"] = any(r.status in ("planning", "applying") for r in context["runs"])
+        context["working"] = any(
+            r.status in ("planning", "applying") for r in context["runs"]
+        ) or any(f.status == FetchAttempt.Status.RUNNING for f in context["fetches"])
         return context
 
 

@@ -165,3 +165,8 @@ def test_a_fetch_still_running_says_so(client, city_user, django_capture_on_comm
         "Récupération demandée : son résultat s'affiche ci-dessous dès qu'elle est finie."
     ]
     assert FetchAttempt.objects.count() == 0
+    # Once the worker runs it, the page refreshes itself until the outcome is known.
+    FetchAttempt.objects.create(status=FetchAttempt.Status.RUNNING, trigger="manual")
+    page = client.get(reverse("imports:run-list"))
+    assert page.context["working"] is True
+    assert '<meta http-equiv="refresh" content="5">' in page.content.decode()
