@@ -11,7 +11,9 @@ pytest_plugins = ["imports.tests.sshd"]
 
 @pytest.fixture
 def city_user(db):
-    return factories.UserFactory(login="agent.ville", kind=User.Kind.CITY)
+    return factories.UserFactory(
+        login="agent.ville", kind=User.Kind.CITY, city_role=User.CityRole.SCHOOL_SERVICE
+    )
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ class Event(StrEnum):
     MFA_RECOVERY_RENEWED = "mfa-recovery-renewed"
     MFA_RECOVERY_USED = "mfa-recovery-used"
     MFA_RESET = "mfa-reset"
+    CITY_STAFF_INVITED = "city-staff-invited"
+    CITY_STAFF_DEACTIVATED = "city-staff-deactivated"
     # Data protection (privacy): on the request, the export, the person or the purge run.
     REQUEST_RECEIVED = "gdpr-request-received"
     REQUEST_ASSIGNED = "gdpr-request-assigned"

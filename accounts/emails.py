@@ -57,6 +57,25 @@ def password_reset_email_send(*, account_id: int) -> bool:
     return True
 
 
+def city_staff_invitation_link(account: User) -> str:
+    """The one-time link of an invitation: Django's password-reset token, which the chosen
+    password spends (and PASSWORD_RESET_TIMEOUT ends)."""
+    uid = urlsafe_base64_encode(force_bytes(account.pk))
+    token = default_token_generator.make_token(account)
+    return _site(reverse("account:password-reset", args=[uid, token]))
+
+
+def city_staff_invitation_send(*, account_id: int) -> bool:
+    account = User.objects.filter(pk=account_id, is_active=True, kind=User.Kind.CITY).first()
+    if account is None or not account.email or account.has_usable_password():
+        return False
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    context = {"login": account.login, "link": city_staff_invitation_link(account), "hours": hours}
+    _send("city_staff_invitation", context, [account.email])
+    logger.info("city staff invitation sent to account %s", account.pk)
+    return True
+
+
 def email_confirmation_send(*, account_id: int) -> bool:
     account = User.objects.filter(pk=account_id, is_active=True).first()
     if account is None or not account.email or account.email_confirmed_at:
@@ -84,4 +103,26 @@ def renewal_request_notify(*, request_id: int) -> int:
         _send("renewal_request", {"link": link}, [address])
         logger.info("renewal request %s notified to account %s", request.pk, staff_account_id)
         sent += 1
+    return sent
+
+
+def renewal_request_handled_notify(*, request_ids: list[int]) -> int:
+    """Tell the other staff told of a request that a colleague handed the slip; returns how many
+    e-mails were sent. The message names the colleague's login, never the family."""
+    link = _site(reverse("accounts:renewal-list"))
+    sent = 0
+    handled = RenewalRequest.objects.filter(
+        pk__in=request_ids, status=RenewalRequest.Status.DONE
+    ).select_related("account", "handled_by")
+    for request in handled:
+        handler = request.handled_by
+        context = {"link": link, "handler": handler.login if handler else "—"}
+        for staff_account_id, address in renewal_recipients(account=request.account):
+            if not address or staff_account_id == request.handled_by_id:
+                continue
+            _send("renewal_handled", context, [address])
+            logger.info(
+                "renewal request %s: handled, told account %s", request.pk, staff_account_id
+            )
+            sent += 1
     return sent

@@ -1,6 +1,9 @@
+import re
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import lockout, mfa, services
@@ -197,3 +200,30 @@ class LetterBatchForm(forms.Form):
     def __init__(self, *args, classes, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school_class"].queryset = classes
+
+
+class CityStaffInviteForm(forms.Form):
+    """A new city-staff account: who, their work e-mail (the invitation goes there), their role."""
+
+    login = forms.CharField(
+        label=_("Login"),
+        max_length=64,
+        help_text=_("Lower-case letters, digits, dots and hyphens."),
+        validators=[
+            RegexValidator(
+                r"^[a-z0-9][a-z0-9.\-]*$",
+                message=_("Lower-case letters, digits, dots and hyphens."),
+                flags=re.IGNORECASE,
+            )
+        ],
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Work e-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=User.CityRole.choices)
+
+    def clean_login(self) -> str:
+        login = UserManager.normalize_login(self.cleaned_data["login"])
+        if User.objects.filter(login__iexact=login).exists():
+            raise ValidationError(_("This login is already taken."))
+        return login

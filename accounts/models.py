@@ -53,6 +53,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         STAFF = "staff", _("Education nationale staff")
         CITY = "city", _("city staff")
 
+    class CityRole(models.TextChoices):
+        """What a city-staff account does (city staff only; the school scope is the same)."""
+
+        SCHOOL_SERVICE = "school-service", _("school service")
+        DPO = "dpo", _("data-protection officer")
+        IT_ADMIN = "it-admin", _("IT administrator")
+
     login = models.CharField(
         _("login"),
         max_length=64,
@@ -63,6 +70,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    city_role = models.CharField(
+        _("city role"), max_length=20, choices=CityRole.choices, blank=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(
         _("admin access"), default=False, help_text=_("May open the Django admin.")

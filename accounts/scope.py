@@ -1,6 +1,8 @@
 """Who may see what. Every view and selector asks this module; nothing else decides scope.
 
-- city staff (`User.Kind.CITY`): every school;
+- city staff (`User.Kind.CITY`): every school, whatever their city role; the data-protection
+  officer (`User.CityRole.DPO`) also holds `Role.DPO` (`is_dpo`); the school service and the IT
+  administrators manage the city's own staff accounts (`may_manage_city_staff`);
 - a school director: the schools they direct (their `StaffAssignment.is_director`);
 - a teacher: the classes they teach (`StaffClass`);
 - a person can be director and teacher at once: the union applies;
@@ -35,6 +37,7 @@ _CACHE_ATTR = "_entaix_scope"
 
 class Role(StrEnum):
     CITY = "city"
+    DPO = "dpo"  # the data-protection officer: city staff with that role
     DIRECTOR = "director"
     TEACHER = "teacher"
 
@@ -71,7 +74,8 @@ def _compute_scope(user) -> Scope:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return _EMPTY
     if user.kind == user.Kind.CITY:
-        return Scope(roles=frozenset({Role.CITY}), school_ids=frozenset(), class_ids=frozenset())
+        roles = {Role.CITY, Role.DPO} if user.city_role == user.CityRole.DPO else {Role.CITY}
+        return Scope(roles=frozenset(roles), school_ids=frozenset(), class_ids=frozenset())
     if user.kind != user.Kind.STAFF:
         return _EMPTY
     staff = Staff.objects.filter(account=user, left_at__isnull=True).only("id").first()
@@ -95,6 +99,22 @@ def _compute_scope(user) -> Scope:
     if class_ids:
         roles.add(Role.TEACHER)
     return Scope(roles=frozenset(roles), school_ids=school_ids, class_ids=class_ids)
+
+
+def is_dpo(user) -> bool:
+    """The city's data-protection officer: the data-request register and its pages are theirs."""
+    return Role.DPO in scope_for_user(user).roles
+
+
+def may_manage_city_staff(user) -> bool:
+    """Who invites, lists and deactivates the city's own staff: the school service and the IT
+    administrators (and a Django superuser, the very first administrator)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    managers = (user.CityRole.SCHOOL_SERVICE, user.CityRole.IT_ADMIN)
+    return user.kind == user.Kind.CITY and user.city_role in managers
 
 
 def forget_scope(user) -> None:

@@ -3,6 +3,7 @@
 Every staff-facing read is scoped through `accounts.scope`; nothing here decides scope itself.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -234,6 +235,21 @@ def renewal_requests_for_user(*, user) -> QuerySet[RenewalRequest]:
     )
 
 
+def renewal_requests_handled_for_user(*, user, days: int = 7) -> QuerySet[RenewalRequest]:
+    """Requests in the user's scope handled in the last `days`, with who handled them: a second
+    teacher told of the same request sees that a colleague did it."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    return (
+        RenewalRequest.objects.filter(
+            status=RenewalRequest.Status.DONE,
+            handled_at__gte=since,
+            account__in=accounts_for_user(user=user),
+        )
+        .select_related("account", "handled_by")
+        .order_by("-handled_at", "-pk")
+    )
+
+
 def guardian_children(*, account: User) -> list[Pupil]:
     """A guardian's children over whom they hold authority, for their own account page."""
     if account.kind != User.Kind.GUARDIAN:
@@ -360,3 +376,8 @@ def letter_subjects(
             subject.schools = staff_schools.get(account.staff.pk, [])
         subjects.append(subject)
     return subjects
+
+
+def city_staff_list() -> QuerySet[User]:
+    """The city's own staff accounts, with their role and state (the managers' page)."""
+    return User.objects.filter(kind=User.Kind.CITY).order_by("login")

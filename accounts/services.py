@@ -34,7 +34,7 @@ from accounts.letters import (
     letters_render,
 )
 from accounts.logins import LoginAllocator
-from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User
+from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User, UserManager
 from accounts.scope import SystemActor, may_obtain_credentials, scope_for_user
 from entaix.common.db import bulk_insert, bulk_set
 from entaix.common.exceptions import ApplicationError
@@ -532,6 +532,9 @@ def renewal_request_fulfil(
     accounts = list(User.objects.filter(pk__in=account_ids))
     reset_ids = set(account_reset(accounts=accounts, actor=actor))
     audit_accounts(event=Event.RENEWAL_SLIP_PRINTED, account_ids=sorted(reset_ids), actor=actor)
+    # The other staff told of these requests learn that a colleague handled them.
+    request_ids = [r.pk for r in requests]
+    transaction.on_commit(partial(tasks.renewal_request_handled_notify.delay, request_ids))
     return letter_batch_create(
         actor=actor,
         kind=LetterBatch.Kind.RENEWAL,
@@ -955,3 +958,50 @@ def mfa_reset(*, account: User, actor) -> None:
     StaticDevice.objects.filter(user=account).delete()
     audit_accounts(event=Event.MFA_RESET, account_ids=[account.pk], actor=actor)
     logger.info("second factor of account %s reset by account %s", account.pk, actor.pk)
+
+
+# --- the city's own staff ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def city_staff_invite(
+    *, login: str, first_name: str, last_name: str, email: str, role: str, actor=None
+) -> User:
+    """A city-staff account with its role, and an e-mailed one-time link to choose a password.
+
+    IT administrators may open the Django admin (`is_staff`); nobody is made a superuser here.
+    """
+    login = UserManager.normalize_login(login)
+    if User.objects.filter(login__iexact=login).exists():
+        raise ApplicationError(_("This login is already taken."), code="login-taken")
+    account = User.objects.create_user(
+        login,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        kind=User.Kind.CITY,
+        city_role=role,
+        is_staff=role == User.CityRole.IT_ADMIN,
+    )
+    audit_accounts(
+        event=Event.CITY_STAFF_INVITED, account_ids=[account.pk], actor=actor, data={"role": role}
+    )
+    transaction.on_commit(partial(tasks.city_staff_invitation_send.delay, account.pk))
+    logger.info(
+        "city staff account %s invited by account %s", account.pk, getattr(actor, "pk", None)
+    )
+    return account
+
+
+@transaction.atomic
+def city_staff_deactivate(*, account: User, actor) -> User:
+    """The account can no longer log in (kept, never deleted: the audit trail names it)."""
+    if account.pk == actor.pk:
+        raise ApplicationError(_("You cannot deactivate your own account."), code="self")
+    if account.kind != User.Kind.CITY:
+        raise ApplicationError(_("Only city staff accounts are managed here."), code="not-city")
+    account.is_active = False
+    account.save(update_fields=["is_active"])
+    audit_accounts(event=Event.CITY_STAFF_DEACTIVATED, account_ids=[account.pk], actor=actor)
+    logger.info("city staff account %s deactivated by account %s", account.pk, actor.pk)
+    return account

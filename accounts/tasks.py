@@ -35,3 +35,13 @@ def letter_batches_purge_task() -> int:
     from accounts import services
 
     return services.letter_batches_purge()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def city_staff_invitation_send(account_id: int) -> bool:
+    return emails.city_staff_invitation_send(account_id=account_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def renewal_request_handled_notify(request_ids: list[int]) -> int:
+    return emails.renewal_request_handled_notify(request_ids=request_ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_batches, views_mfa, views_staff
+from . import views, views_batches, views_city_staff, views_mfa, views_staff
 
 app_name = "accounts"
 
@@ -64,5 +64,12 @@ urlpatterns = [
     path("reinitialises/", views_staff.AccountResetDoneView.as_view(), name="account-reset-done"),
     path("lettres/", views_staff.LetterBatchCreateView.as_view(), name="letter-batch-create"),
     path("renouvellements/", views_staff.RenewalListView.as_view(), name="renewal-list"),
+    # The city's own staff (school service, DPO, IT administrators).
+    path("personnel-ville/", views_city_staff.CityStaffListView.as_view(), name="city-staff"),
+    path(
+        "personnel-ville/<int:pk>/desactiver/",
+        views_city_staff.CityStaffDeactivateView.as_view(),
+        name="city-staff-deactivate",
+    ),
     path("renouvellements/imprimer/", views_staff.RenewalPrintView.as_view(), name="renewal-print"),
 ]

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -108,6 +108,24 @@ class AccountResetView(StaffMixin, View):
             messages.error(request, _("Select at least one account."))
             return _back(request, reverse("accounts:account-index"))
         accounts = _accounts_in_scope_or_404(request.user, form.cleaned_data["ids"])
+        if request.POST.get("confirm") != "1":
+            # First say what it does: activated accounts lose their password (and sessions).
+            next_url = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                next_url = reverse("accounts:account-index")
+            active = [a for a in accounts if a.is_active]
+            return render(
+                request,
+                "accounts/reset_confirm.html",
+                {
+                    "accounts": accounts,
+                    "count": len(active),
+                    "activated": sum(1 for a in active if a.is_activated),
+                    "next_url": next_url,
+                },
+            )
         try:
             reset = services.account_reset(accounts=accounts, actor=request.user)
         except ApplicationError as error:
@@ -204,7 +222,9 @@ class RenewalListView(StaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            requests=selectors.renewal_requests_for_user(user=self.request.user), **kwargs
+            requests=selectors.renewal_requests_for_user(user=self.request.user),
+            handled=selectors.renewal_requests_handled_for_user(user=self.request.user),
+            **kwargs,
         )
 
 

@@ -5,6 +5,8 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("plan-du-site/", views.sitemap, name="sitemap"),
     path("comptes/", include("accounts.urls")),
     path("", include("accounts.urls_public")),
     path("ecoles/", include("schools.urls")),

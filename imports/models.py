@@ -158,6 +158,20 @@ class ImportLock(models.Model):
         return self.name
 
 
+# Why a fetch failed, by its error code, in the reader's language (the stored `message` is the
+# technical detail, in English, for the IT administrators).
+FETCH_FAILURE_REASONS = {
+    "sftp-not-configured": _("SFTP is not configured (SFTP_… settings)"),
+    "config": _("the city's SFTP key or known_hosts file cannot be used"),
+    "host-key": _("the server's host key does not match the pinned one"),
+    "auth": _("the server refused the city's key"),
+    "connect": _("the server could not be reached"),
+    "transfer": _("a file transfer failed"),
+    "size-mismatch": _("a downloaded file does not have the announced size"),
+    "convention-terminated": _("the convention with the Académie has ended"),
+}
+
+
 class FetchAttempt(BaseModel):
     """One connection to the Académie's SFTP server (scheduled or asked for)."""
 
@@ -186,6 +200,13 @@ class FetchAttempt(BaseModel):
 
     def __str__(self) -> str:
         return f"fetch #{self.pk} ({self.status})"
+
+    @property
+    def reason(self) -> str:
+        """Why it failed, translated; empty unless it failed."""
+        if self.status != self.Status.FAILED:
+            return ""
+        return str(FETCH_FAILURE_REASONS.get(self.code, _("unexpected error")))
 
 
 class DeliveryAlert(BaseModel):

@@ -1,5 +1,7 @@
 """Reads about import runs, fetches and alerts."""
 
+import datetime
+
 from django.db.models import QuerySet
 
 from imports.models import DeliveryAlert, FetchAttempt, ImportPlanItem, ImportProblem, ImportRun
@@ -24,6 +26,17 @@ def import_run_list() -> QuerySet[ImportRun]:
 
 def fetch_attempt_list(*, limit: int = 10) -> list[FetchAttempt]:
     return list(FetchAttempt.objects.order_by("-pk")[:limit])
+
+
+def fetch_attempt_requested_since(
+    *, requested_by_id: int, since: datetime.datetime
+) -> FetchAttempt | None:
+    """The fetch a person asked for at `since`, if the worker has started it."""
+    return (
+        FetchAttempt.objects.filter(requested_by_id=requested_by_id, created_at__gte=since)
+        .order_by("-pk")
+        .first()
+    )
 
 
 def delivery_alerts_open() -> QuerySet[DeliveryAlert]:

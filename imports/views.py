@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -13,7 +14,7 @@ from accounts.selectors import directed_schools_for_user
 from entaix.common.csv_export import csv_writer
 from entaix.common.exceptions import ApplicationError
 from imports import fetch, selectors, services
-from imports.models import ImportRun
+from imports.models import FetchAttempt, ImportRun
 
 HELD_REASONS = {
     "incomplete-set": gettext_lazy("The Complet set lacks one of the four files."),
@@ -41,7 +42,9 @@ class ImportRunListView(CityStaffRequiredMixin, ListView):
         context["alerts"] = selectors.delivery_alerts_open()
         context["interrupted"] = selectors.import_runs_interrupted()
         context["fetches"] = selectors.fetch_attempt_list(limit=5)
-        context["working"] = any(r.status in ("planning", "applying") for r in context["runs"])
+        context["working"] = any(
+            r.status in ("planning", "applying") for r in context["runs"]
+        ) or any(f.status == FetchAttempt.Status.RUNNING for f in context["fetches"])
         return context
 
 
@@ -97,8 +100,28 @@ class ImportRunDiscardView(CityStaffRequiredMixin, View):
 
 class FetchNowView(CityStaffRequiredMixin, View):
     def post(self, request):
+        clicked = timezone.now()
         fetch.aaf_fetch_queue(requested_by_id=request.user.pk)
-        messages.success(request, _("The fetch from the Académie's server has started."))
+        # With a quick worker (or eager tasks) the outcome is known already: say it, not "started".
+        attempt = selectors.fetch_attempt_requested_since(
+            requested_by_id=request.user.pk, since=clicked
+        )
+        status = attempt.status if attempt is not None else FetchAttempt.Status.RUNNING
+        if status == FetchAttempt.Status.FAILED:
+            messages.error(
+                request,
+                _("The fetch from the Académie failed: %(reason)s.") % {"reason": attempt.reason},
+            )
+        elif status == FetchAttempt.Status.FETCHED:
+            messages.success(
+                request, _("New files were fetched from the Académie: their import has started.")
+            )
+        elif status == FetchAttempt.Status.NOTHING:
+            messages.info(request, _("The Académie's server had no new file."))
+        else:
+            messages.info(
+                request, _("Fetch requested: its outcome shows below as soon as it is finished.")
+            )
         return redirect("imports:run-list")
 
 

@@ -286,6 +286,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "kind": _ACCOUNT_SYS,
         "is_active": _ACCOUNT_SYS,
         "is_staff": _n(Source.STAFF),
+        "city_role": _n(Source.STAFF),  # set by the school service (issue 20)
         "date_joined": _ACCOUNT_SYS,
         "activated_at": _ACCOUNT_SYS,
         "email_confirmed_at": _ACCOUNT_SYS,

@@ -1,16 +1,17 @@
-"""Who acts as the DPO: the one place that decides it (issue 20 brings a dedicated role).
+"""Who acts as the DPO: the one place the privacy pages ask.
 
-Today the DPO role is city staff (`accounts.scope.Scope.is_city`): the school service answers
-data requests (README, "Who uses it").
+The data-protection officer is a city-staff account with the DPO role (`accounts.scope.Role.DPO`,
+given on the city-staff page or by `city_staff_invite --role dpo`); the school service and the IT
+administrators see every school but not the data-request register.
 """
 
-from accounts.scope import Scope, scope_for_user
+from accounts.scope import Role, Scope, scope_for_user
 
 
 def is_dpo_scope(scope: Scope) -> bool:
-    return scope.is_city
+    return Role.DPO in scope.roles
 
 
 def is_dpo(user) -> bool:
-    """The DPO role (today: city staff)."""
+    """The DPO role (`accounts.scope.is_dpo`)."""
     return is_dpo_scope(scope_for_user(user))

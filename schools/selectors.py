@@ -2,20 +2,23 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from accounts.scope import classes_for_user, schools_for_user
+from accounts.scope import classes_for_user, pupils_for_user, schools_for_user, scope_for_user
 from schools.models import School, SchoolClass
 
 
 def school_list_for_user(*, user) -> QuerySet[School]:
+    """The schools in scope, with the classes and pupils the user's scope holds in each (a
+    teacher counts their classes and their pupils, as their school page shows them)."""
+    pupils = Q(pupils__left_at__isnull=True)
+    classes = Q(classes__left_at__isnull=True, classes__kind=SchoolClass.Kind.CLASS)
+    if not scope_for_user(user).is_city:
+        pupils &= Q(pupils__in=pupils_for_user(user).values("id"))
+        classes &= Q(classes__in=classes_for_user(user).values("id"))
     return (
         schools_for_user(user)
         .annotate(
-            pupil_count=Count("pupils", filter=Q(pupils__left_at__isnull=True), distinct=True),
-            class_count=Count(
-                "classes",
-                filter=Q(classes__left_at__isnull=True, classes__kind=SchoolClass.Kind.CLASS),
-                distinct=True,
-            ),
+            pupil_count=Count("pupils", filter=pupils, distinct=True),
+            class_count=Count("classes", filter=classes, distinct=True),
         )
         .order_by("name")
     )

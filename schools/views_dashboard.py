@@ -1,5 +1,6 @@
 """The city dashboard: account activation per school and class, trend, removals, imports."""
 
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -9,9 +10,14 @@ from accounts.mixins import CityStaffRequiredMixin
 
 from . import charts, dashboard
 
+# Rows of the per-school table and bars of its chart on one page: at académie scale (400
+# schools) the whole table made a 309 KB page nobody reads at once. The totals count them all.
+SCHOOLS_PER_PAGE = 25
+
 
 class DashboardView(CityStaffRequiredMixin, TemplateView):
-    """City staff only. `?ecole=<UAI>` adds the per-class table of that school."""
+    """City staff only. `?page=N` pages the per-school table and chart; `?ecole=<UAI>` adds the
+    per-class table of that school."""
 
     template_name = "schools/dashboard.html"
 
@@ -29,12 +35,17 @@ class DashboardView(CityStaffRequiredMixin, TemplateView):
             **dashboard.import_state(),
         )
         context["held_reasons"] = self._held_reasons(context["last_run"])
+        try:  # the rows are a list already read: paging them costs no query
+            page = Paginator(rows, SCHOOLS_PER_PAGE).page(self.request.GET.get("page") or 1)
+        except InvalidPage as exc:
+            raise Http404 from exc
+        context.update(page_obj=page, page_rows=page.object_list)
         context["rate_chart"] = charts.bar_chart_svg(
-            [(row.item.name, row.guardians.rate) for row in rows],
+            [(row.item.name, row.guardians.rate) for row in page.object_list],
             chart_id="chart-rates",
             title=_("Guardian activation rate per school"),
             description=_(
-                "One horizontal bar per open school, on a scale from 0 to 100 %. "
+                "One horizontal bar per open school of this page, on a scale from 0 to 100 %. "
                 "The table “Activation per school” gives the same figures."
             ),
         )

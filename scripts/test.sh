@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: Chromium for the browser tests, OpenSSH's sshd for the SFTP tests,
-# gettext for the translation catalogues.
+# gettext for the translation catalogues, npm for axe-core (the accessibility tests).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
@@ -15,6 +15,7 @@ command -v msgfmt >/dev/null || missing+=(gettext)
 # gpg, pg_dump and pg_restore for the backup/restore test.
 command -v gpg >/dev/null || missing+=(gnupg)
 command -v pg_restore >/dev/null || missing+=(postgresql-client)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]}…"
   as_root apt-get update -qq
@@ -36,6 +37,9 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 
 scripts/venv.sh requirements-dev.txt
+
+# axe-core (pinned in package.json / package-lock.json), injected into Chromium by the a11y tests.
+[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --silent
 
 export DJANGO_SETTINGS_MODULE=entaix.settings.test
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/entaix}

@@ -60,3 +60,15 @@ def test_allocator_skips_numbers_already_taken():
         "lea.martin5",
         "lea.martin6",
     ]
+
+
+def test_a_legal_persons_name_keeps_its_digits():
+    """The child-welfare body of a département (no first name) lost its number (issue 20)."""
+    assert login_base("", "AIDE SOCIALE À L'ENFANCE 13") == "aide-sociale-a-lenfance-13"
+    assert login_base("", "Aide sociale à l'enfance 84") == "aide-sociale-a-lenfance-84"
+    # A homonym number after a kept number is set apart, so the two never read as one.
+    allocator = LoginAllocator(["aide-sociale-a-lenfance-13"])
+    assert allocator.allocate("", "Aide sociale à l'enfance 13") == "aide-sociale-a-lenfance-13-2"
+    assert allocator.allocate("", "Aide sociale à l'enfance 13") == "aide-sociale-a-lenfance-13-3"
+    # A person's name still drops digits (names carry none; `lea.martin2` is a homonym number).
+    assert login_base("Jean 3", "Martin 2") == "jean.martin"

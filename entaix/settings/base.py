@@ -271,6 +271,10 @@ AAF_FETCH_RETRY_MINUTES = integer("AAF_FETCH_RETRY_MINUTES", 30)
 # --- Data protection (privacy) -----------------------------------------------------------
 # Where new data requests and deadline reminders go when a request has no assignee.
 GDPR_DPO_EMAIL = env.str("GDPR_DPO_EMAIL", default="")
+# The accessibility statement's contact (RGAA): who answers a person who cannot use a page.
+ACCESSIBILITY_CONTACT_EMAIL = env.str(
+    "ACCESSIBILITY_CONTACT_EMAIL", default="ent@mairie-aixenprovence.fr"
+)
 # The public request form, per address (django-ratelimit).
 GDPR_REQUEST_RATE_PER_IP = env.str("GDPR_REQUEST_RATE_PER_IP", default="5/h")
 GDPR_ATTACHMENT_MAX_MB = integer("GDPR_ATTACHMENT_MAX_MB", 5)

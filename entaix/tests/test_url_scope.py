@@ -14,7 +14,7 @@ from privacy.models import DataRequest
 from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
-ROLES = ("anon", "guardian", "teacher", "director", "city")
+ROLES = ("anon", "guardian", "teacher", "director", "city", "dpo")
 OK, DENY, LOGIN, POST_ONLY = "ok", "deny", "login", "post-only"
 
 
@@ -37,7 +37,10 @@ def world(two_schools, city_user):
         "guardian": guardian.account,
         "teacher": a["teachers"][0].account,  # teaches a's first class only
         "director": a["director"].account,
-        "city": city_user,
+        "city": city_user,  # the school service
+        "dpo": factories.UserFactory(
+            login="dpo.ville", kind=User.Kind.CITY, city_role=User.CityRole.DPO
+        ),
     }
     own = {  # objects of school A's first class
         "class": a["classes"][0].pk,
@@ -64,8 +67,11 @@ def world(two_schools, city_user):
     return {"users": users, "own": own, "other": other}
 
 
-def expect(anon, guardian, teacher, director, city):
-    return dict(zip(ROLES, (anon, guardian, teacher, director, city), strict=True))
+def expect(anon, guardian, teacher, director, city, dpo=None):
+    """What each role gets; the DPO (city staff too) gets what the school service gets unless
+    said otherwise."""
+    values = (anon, guardian, teacher, director, city, city if dpo is None else dpo)
+    return dict(zip(ROLES, values, strict=True))
 
 
 STAFF = expect(LOGIN, DENY, OK, OK, OK)
@@ -76,10 +82,15 @@ POST = dict.fromkeys(ROLES, POST_ONLY)
 # Role checks come before the method check: a refused role never learns the method.
 STAFF_POST = expect(LOGIN, DENY, POST_ONLY, POST_ONLY, POST_ONLY)
 CITY_POST = expect(LOGIN, DENY, DENY, DENY, POST_ONLY)
+# The data-request register is the DPO's alone (issue 20), not the whole school service's.
+DPO = expect(LOGIN, DENY, DENY, DENY, DENY, OK)
+DPO_POST = expect(LOGIN, DENY, DENY, DENY, DENY, POST_ONLY)
 
 # name: (argument names, expectations on A's objects, expectations on B's objects or None)
 GET_TABLE = {
     "home": ((), SIGNED_IN, None),
+    "accessibility": ((), PUBLIC, None),
+    "sitemap": ((), PUBLIC, None),
     "set_language": ((), PUBLIC, None),  # a GET redirects back, changes nothing
     "accounts:login": ((), PUBLIC, None),
     "accounts:logout": ((), POST, None),
@@ -110,6 +121,9 @@ GET_TABLE = {
     "accounts:mfa-recovery-renew": ((), STAFF_POST, None),
     "accounts:mfa-reset-list": ((), CITY, None),
     "accounts:mfa-reset": (("account",), CITY_POST, None),
+    "accounts:city-staff": ((), expect(LOGIN, DENY, DENY, DENY, OK, DENY), None),
+    "accounts:city-staff-deactivate": (("staff",), expect(LOGIN, DENY, DENY, DENY, POST_ONLY, DENY),
+                                       None),
     "account:activate": ((), PUBLIC, None),
     "account:terms": ((), PUBLIC, None),
     "account:password-forgot": ((), PUBLIC, None),
@@ -144,21 +158,21 @@ GET_TABLE = {
     "privacy:request-create": ((), PUBLIC, None),
     "privacy:request-done": ((), PUBLIC, None),
     "privacy:export-download": (("token",), dict.fromkeys(ROLES, DENY), None),  # a bad link
-    "privacy:request-list": ((), CITY, None),
-    "privacy:request-detail": (("request",), CITY, None),
+    "privacy:request-list": ((), DPO, None),
+    "privacy:request-detail": (("request",), DPO, None),
     "privacy:request-attachment": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
-    "privacy:request-action": (("request",), CITY_POST, None),
+    "privacy:request-action": (("request",), DPO_POST, None),
     "privacy:export-open": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
-    "privacy:export-send": (("request",), CITY_POST, None),
+    "privacy:export-send": (("request",), DPO_POST, None),
     "privacy:rectification-list": ((), expect(LOGIN, DENY, DENY, OK, OK), None),
-    "privacy:rectification-cancel": (("request",), CITY_POST, None),
-    "privacy:retention": ((), CITY, None),
-    "privacy:hold-list": ((), CITY, None),
-    "privacy:hold-lift": (("request",), CITY_POST, None),
-    "privacy:purge-list": ((), CITY, None),
+    "privacy:rectification-cancel": (("request",), DPO_POST, None),
+    "privacy:retention": ((), DPO, None),
+    "privacy:hold-list": ((), DPO, None),
+    "privacy:hold-lift": (("request",), DPO_POST, None),
+    "privacy:purge-list": ((), DPO, None),
     "privacy:purge-detail": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
-    "privacy:audit": ((), CITY, None),
-    "privacy:inventory": ((), CITY, None),
+    "privacy:audit": ((), DPO, None),
+    "privacy:inventory": ((), DPO, None),
 }  # fmt: skip
 
 # POST-only endpoints that change data: who must be refused (they change nothing).
@@ -171,6 +185,7 @@ POST_DENIED = {
     "accounts:letter-batch-retry": (("batch",), ("anon", "guardian", "teacher")),
     "accounts:mfa-start": ((), ("anon", "guardian")),
     "accounts:mfa-reset": (("account",), ("anon", "guardian", "teacher", "director")),
+    "accounts:city-staff-deactivate": (("staff",), ("anon", "guardian", "teacher", "director")),
     "schools:school-open": (("uai",), ("anon", "guardian", "teacher", "director")),
     "schools:school-close": (("uai",), ("anon", "guardian", "teacher", "director")),
     "imports:fetch-now": ((), ("anon", "guardian", "teacher", "director")),

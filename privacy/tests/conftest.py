@@ -168,3 +168,13 @@ def where_found(needles) -> list[tuple[str, str, str]]:
                 if cursor.fetchone():
                     found.append((table, column, needle))
     return found
+
+
+@pytest.fixture
+def city_user(db):
+    """The data-protection officer: the city-staff role that owns the register (issue 20)."""
+    from accounts.models import User
+
+    return factories.UserFactory(
+        login="agent.ville", kind=User.Kind.CITY, city_role=User.CityRole.DPO
+    )

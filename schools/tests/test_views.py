@@ -116,3 +116,21 @@ def test_every_link_of_a_school_page_answers(client, city_user, ent_open):
     assert (staff in links) is ent_open
     broken = [(link, client.get(link).status_code) for link in links]
     assert [(link, code) for link, code in broken if code != 200] == []
+
+
+def test_school_list_counts_what_each_scope_holds(client, two_schools):
+    """A teacher's list showed whole-school counts; their school page, their classes (issue 20)."""
+
+    def counts(user):
+        client.force_login(user)
+        response = client.get(reverse("schools:school-list"))
+        return [(s.uai, s.class_count, s.pupil_count) for s in response.context["schools"]]
+
+    a = two_schools["a"]
+    assert counts(a["teachers"][0].account) == [(a["school"].uai, 1, 2)]
+    assert counts(a["director"].account) == [(a["school"].uai, 2, 4)]
+    # A teacher of both classes of a school counts both.
+    from schools.models import StaffClass
+
+    StaffClass.objects.create(staff=a["teachers"][0], school_class=a["classes"][1])
+    assert counts(a["teachers"][0].account) == [(a["school"].uai, 2, 4)]

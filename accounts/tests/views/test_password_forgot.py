@@ -180,3 +180,43 @@ def test_teacher_prints_the_renewal_slip(client, synced, django_capture_on_commi
     assert selectors.account_for_activation(login=parent.login, code=code) == parent
     assert audit_events("renewal-slip-printed") == [parent.pk]
     assert audit_events("reset") == [parent.pk]
+
+
+def test_when_one_teacher_hands_the_slip_the_others_are_told_and_see_who(
+    client, synced, django_capture_on_commit_callbacks
+):
+    """Both children's teachers were e-mailed; the second found an empty queue (issue 20)."""
+    from schools.tests import factories
+
+    first, second = synced["a"]["pupils"][0], synced["a"]["pupils"][2]  # classes A0 and A1
+    parent = account(guardian_of(first))
+    factories.link(second, guardian_of(first))
+    ask(client, parent.login, django_capture_on_commit_callbacks)
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "ens.a0@ac-aix-marseille.fr",
+        "ens.a1@ac-aix-marseille.fr",
+    ]
+    request = RenewalRequest.objects.get()
+    mail.outbox.clear()
+
+    handler = synced["a"]["teachers"][0].account
+    client.force_login(handler)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:renewal-print"), {"ids": [request.pk]})
+    assert response["Content-Type"] == "application/pdf"
+    # The other teacher is told it is done; the one who did it is not.
+    assert [m.to for m in mail.outbox] == [["ens.a1@ac-aix-marseille.fr"]]
+    assert "ens.a0" in mail.outbox[0].body  # who handled it (their login, never a family name)
+    assert parent.login not in mail.outbox[0].body and parent.last_name not in mail.outbox[0].body
+
+    client.force_login(synced["a"]["teachers"][1].account)
+    page = client.get(reverse("accounts:renewal-list"))
+    assert list(page.context["requests"]) == []
+    assert [(r.pk, r.handled_by.login) for r in page.context["handled"]] == [
+        (request.pk, handler.login)
+    ]
+    assert "Déjà traitées" in page.content.decode()
+    # Out of scope, nothing shows: the other school's director sees neither list.
+    client.force_login(synced["b"]["director"].account)
+    page = client.get(reverse("accounts:renewal-list"))
+    assert list(page.context["handled"]) == []

@@ -56,7 +56,33 @@ def class_letters(client, capture, school_class, audience="guardians") -> bytes:
 
 
 def reset(client, *accounts):
-    return client.post(reverse("accounts:account-reset"), {"ids": [a.pk for a in accounts]})
+    """The reset, confirmed (the first post only asks to confirm)."""
+    ids = [a.pk for a in accounts]
+    return client.post(reverse("accounts:account-reset"), {"ids": ids, "confirm": "1"})
+
+
+def test_reset_asks_to_confirm_first_saying_how_many_are_activated(client, synced):
+    """It acted at once, even on activated accounts (issue 20)."""
+    parent = activate(account(guardian_of(synced["a"]["pupils"][0])))
+    teacher = activate(synced["a"]["teachers"][1].account)
+    pending = account(guardian_of(synced["a"]["pupils"][1]))
+    client.force_login(synced["a"]["director"].account)
+    before = snapshot()
+    ids = [parent.pk, teacher.pk, pending.pk]
+    response = client.post(reverse("accounts:account-reset"), {"ids": ids})
+    assert response.status_code == 200
+    assert response.templates[0].name == "accounts/reset_confirm.html"
+    assert snapshot() == before  # nothing reset, no audit entry, no code
+    html = response.content.decode()
+    assert "3 comptes vont être réinitialisés." in html
+    assert "2 d'entre eux sont activés : leurs titulaires seront déconnectés" in html
+    assert html.count('name="ids"') == 3
+    assert '<button type="submit" class="primary" name="confirm" value="1">' in html
+    assert [a.pk for a in response.context["accounts"]] == sorted(ids)
+
+    confirmed = client.post(reverse("accounts:account-reset"), {"ids": ids, "confirm": "1"})
+    assert confirmed.status_code == 302
+    assert audit_events("reset") == sorted(ids)
 
 
 def test_director_resets_accounts_of_their_school(client, synced):

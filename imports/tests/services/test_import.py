@@ -454,3 +454,15 @@ def test_after_the_convention_ends_nothing_is_imported_or_fetched(tmp_path):
         fetch.aaf_fetch(trigger=COMMAND)
     assert fetched.value.code == "convention-terminated"
     assert School.objects.count() == 0
+
+
+def test_the_first_import_skips_the_age_guard_as_the_readme_says(tmp_path):
+    """Issue 20: the first import applied a 30-day-old feed and the README did not say so."""
+    from pathlib import Path
+
+    run = run_import(copy_set("complet_20260901", tmp_path / "c", days_ago=30))
+    assert (run.status, run.held_reasons) == (Status.APPLIED, [])
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    assert "the\nage guard is skipped too, so a first feed older than `IMPORT_MAX_AGE_DAYS` is" in (
+        readme
+    )

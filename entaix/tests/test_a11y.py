@@ -1,0 +1,256 @@
+"""Accessibility (RGAA) and phones: axe-core over every page of every role, at 1280 and 375 px.
+
+One browser, one live server, one login per role (a session cookie, no login form): the sweep
+visits every page `test_url_scope.GET_TABLE` says a role may open, runs axe-core (the npm package,
+installed by `scripts/test.sh`) at desktop width, then at 375 px measures the page's width in the
+browser and runs axe again. A serious or critical violation, or a page wider than the phone,
+fails the test with the list of pages and rules.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+
+from entaix.tests.test_url_scope import GET_TABLE, OK, ROLES, url_for
+from entaix.tests.test_url_scope import world as world  # the fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+# Pages that are not HTML a person reads (CSV downloads), or that answer with a redirect.
+NOT_PAGES = {"set_language", "imports:run-problems-csv", "imports:school-problems-csv"}
+
+
+SERIOUS = {"serious", "critical"}
+EVERY_RULE = {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa",
+                                        "best-practice"]}  # fmt: skip
+# What a narrower screen can change: the rest reads the DOM, which is the same at both widths.
+LAYOUT_RULES = {
+    "type": "rule",
+    "values": ["color-contrast", "target-size", "scrollable-region-focusable", "meta-viewport"],
+}
+
+
+def axe_violations(page, run_only=EVERY_RULE) -> list[tuple[str, str]]:
+    """(rule, impact) of every serious or critical axe-core violation on the current page."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "(runOnly) => axe.run(document, {resultTypes: ['violations'], runOnly})", run_only
+    )
+    return sorted({(v["id"], v["impact"]) for v in result["violations"] if v["impact"] in SERIOUS})
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def login_context(browser, live_server, user):
+    """A browser context already signed in as `user` (the session cookie of a test client)."""
+    context = browser.new_context(locale="fr-FR", viewport=DESKTOP)
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+    return context
+
+
+def pages_of(role: str, world) -> list[str]:
+    urls = []
+    for name, (arg_names, on_own, _on_other) in GET_TABLE.items():
+        if name in NOT_PAGES or on_own[role] != OK:
+            continue
+        if role != "anon" and on_own["anon"] == OK:
+            continue  # a public page is the same for everyone but the menu, seen on the others'
+
+        urls.append(url_for(name, arg_names, world["own"]))
+    return urls
+
+
+def test_every_page_of_every_role_passes_axe_at_desktop_and_phone_width(
+    live_server, browser, world
+):
+    cache.clear()
+    problems = []
+    visited = 0
+    for role in ROLES:
+        context = login_context(browser, live_server, world["users"][role])
+        page = context.new_page()
+        for url in pages_of(role, world):
+            page.set_viewport_size(DESKTOP)
+            response = page.goto(live_server.url + url)
+            assert response.ok, (role, url, response.status)
+            visited += 1
+            for rule, impact in axe_violations(page):
+                problems.append((role, url, 1280, rule, impact))
+            page.set_viewport_size(PHONE)
+            if (width := page_width(page)) > PHONE["width"]:
+                problems.append((role, url, 375, "page-width", width))
+            for rule, impact in axe_violations(page, LAYOUT_RULES):
+                problems.append((role, url, 375, rule, impact))
+        context.close()
+    assert "\n".join(map(str, problems)) == ""
+    assert visited == 71
+
+
+def test_a_message_is_announced_and_passes_axe(live_server, browser, world):
+    """`<ul role="status">` broke `listitem` and `aria-allowed-role` wherever a message showed."""
+    context = login_context(browser, live_server, world["users"]["guardian"])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/mon-compte/")
+    page.locator("#id_email").fill("parent@example.fr")
+    page.get_by_role("button", name="Enregistrer l'adresse").click()
+    status = page.get_by_role("status")
+    assert status.count() == 1
+    assert status.locator("li").count() == 1
+    assert axe_violations(page) == []
+    page.set_viewport_size(PHONE)
+    assert axe_violations(page) == []
+    context.close()
+
+
+def test_data_request_form_fits_a_phone_and_its_button_takes_the_tap(live_server, page):
+    """The parents' own page was 520 px wide and a tap on the button landed on the textarea."""
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/donnees-personnelles/demande/")
+    assert page_width(page) <= 375
+    for label in (
+        "Prénom de l'enfant",
+        "Nom de l'enfant",
+        "Date de naissance de l'enfant",
+        "École de l'enfant",
+        "Précisions sur votre demande",
+    ):
+        box = page.get_by_label(label, exact=True).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, label
+    button = page.get_by_role("button", name="Envoyer ma demande")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    hit = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).textContent.trim()",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert hit == "Envoyer ma demande"
+
+
+# Keyboard only: the three parent flows, with Tab, typing, Space and Enter; each focused element
+# must show a visible focus ring.
+FOCUS_STATE = """(selector) => {
+    const e = document.activeElement;
+    const s = getComputedStyle(e);
+    return {
+        match: e.matches(selector),
+        visible: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+        what: e.tagName + '#' + e.id,
+    };
+}"""
+
+
+def tab_to(page, selector: str, limit: int = 40) -> None:
+    """Press Tab until `selector` has the focus; every element on the way shows its focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        state = page.evaluate(FOCUS_STATE, selector)
+        assert state["visible"], f"no visible focus on {state['what']}"
+        if state["match"]:
+            return
+    raise AssertionError(f"{selector} never got the focus")
+
+
+def type_into(page, selector: str, text: str) -> None:
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+@pytest.fixture
+def parent_letter(transactional_db):
+    from accounts import services
+    from accounts.codes import code_display
+    from accounts.models import User
+    from schools.tests import factories
+
+    cache.clear()
+    school = factories.SchoolFactory(name="École Sextius", uai="0130001A")
+    school_class = factories.SchoolClassFactory(school=school, name="CE1 A")
+    pupil = factories.PupilFactory(school=school, first_name="Léa", last_name="Martin")
+    factories.enrol(pupil, school_class)
+    guardian = factories.GuardianFactory(first_name="Paul", last_name="Martin")
+    factories.link(pupil, guardian, legal=1)
+    services.account_sync()
+    parent = User.objects.get(guardian=guardian)
+    return parent, code_display(services.activation_code_regenerate(account=parent)), school
+
+
+def test_keyboard_only_activation_then_forgotten_password(live_server, page, parent_letter):
+    from django.core import mail
+
+    from accounts.models import User
+
+    parent, code, _school = parent_letter
+    password, new_password = "Calanque-Sormiou-2026", "Olivier-Bleu-Puyricard-7"
+    page.goto(f"{live_server.url}/activation/")
+    type_into(page, "#id_login", parent.login)
+    type_into(page, "#id_code", code)
+    type_into(page, "#id_password1", password)
+    type_into(page, "#id_password2", password)
+    type_into(page, "#id_email", "paul@example.fr")
+    tab_to(page, "#id_accept_terms")
+    page.keyboard.press("Space")
+    tab_to(page, "form button.primary")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/mon-compte/")
+    parent.refresh_from_db()
+    assert parent.check_password(password) and parent.activated_at is not None
+
+    # The confirmation link of the e-mail makes it usable for recovery.
+    User.objects.filter(pk=parent.pk).update(email_confirmed_at=parent.activated_at)
+    page.context.clear_cookies()
+    mail.outbox.clear()
+    page.goto(f"{live_server.url}/mot-de-passe-oublie/")
+    type_into(page, "#id_identifier", parent.login)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/mot-de-passe-oublie/envoye/")
+    assert [m.to for m in mail.outbox] == [["paul@example.fr"]]
+    link = next(w for w in mail.outbox[0].body.split() if "/mot-de-passe-oublie/" in w)
+    page.goto(live_server.url + link[link.index("/mot-de-passe-oublie/") :])
+    type_into(page, "#id_new_password1", new_password)
+    type_into(page, "#id_new_password2", new_password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/mon-compte/")
+    parent.refresh_from_db()
+    assert parent.check_password(new_password)
+
+
+def test_keyboard_only_data_request(live_server, page, parent_letter, settings, tmp_path):
+    from accounts.gdpr.models import DataRequest
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    _parent, _code, school = parent_letter
+    page.goto(f"{live_server.url}/donnees-personnelles/demande/")
+    type_into(page, "#id_requester_name", "Paul Martin")
+    type_into(page, "#id_requester_email", "paul@example.fr")
+    tab_to(page, "#id_relation")  # its first choice: parent
+    type_into(page, "#id_child_first_name", "Léa")
+    type_into(page, "#id_child_last_name", "Martin")
+    type_into(page, "#id_child_birth_date", "03032018")  # same read dd/mm or mm/dd
+    tab_to(page, "#id_school")
+    page.keyboard.press("ArrowDown")  # the first school of the list
+    tab_to(page, 'input[name="kind"]')
+    page.keyboard.press("Space")
+    type_into(page, "#id_message", "Une copie des données de Léa.")
+    tab_to(page, "form button.primary")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/donnees-personnelles/demande/envoyee/")
+    request = DataRequest.objects.get()
+    assert (request.requester_name, request.relation, request.kind) == (
+        "Paul Martin",
+        "parent",
+        "access",
+    )
+    assert (request.school_id, str(request.child_birth_date)) == (school.pk, "2018-03-03")
