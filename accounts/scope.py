@@ -186,6 +186,9 @@ class SystemActor:
     login = "system"
     Kind = User.Kind
     kind = User.Kind.CITY
+    CityRole = User.CityRole
+    city_role = User.CityRole.SCHOOL_SERVICE
+    is_superuser = False
 
     def __str__(self) -> str:
         return "system"

@@ -188,16 +188,18 @@ def renewal_recipients(*, account: User) -> list[tuple[int, str]]:
     """(staff account id, address) of who must hand a renewal slip for `account`.
 
     A pupil: the teachers of their classes; a guardian: the teachers of their children's classes
-    (children with a link carrying authority); staff: the directors of their schools. The address
-    is the staff member's confirmed ENT e-mail, else the academic one from the feed.
+    (children with a link carrying authority); staff: the directors of their schools. Only those
+    who may hand this slip (`credential_accounts_for_user`): a guardian whose children are in two
+    classes goes to the school's director instead, and one nobody in the schools may serve (children
+    in two schools) stays in the school service's queue. The address is the staff member's
+    confirmed ENT e-mail, else the academic one from the feed.
     """
+    directors = Staff.objects.filter(assignments__is_director=True)
     if account.kind == User.Kind.STAFF:
         schools = StaffAssignment.objects.filter(
             staff__account=account, school__ent_open=True
         ).values("school_id")
-        staff = Staff.objects.filter(
-            assignments__school_id__in=schools, assignments__is_director=True
-        ).exclude(account=account)
+        candidates = [directors.filter(assignments__school_id__in=schools).exclude(account=account)]
     else:
         if account.kind == User.Kind.PUPIL:
             pupils = Pupil.objects.filter(account=account, left_at__isnull=True)
@@ -208,19 +210,23 @@ def renewal_recipients(*, account: User) -> list[tuple[int, str]]:
         classes = PupilClass.objects.filter(
             pupil__in=pupils, school_class__left_at__isnull=True
         ).values("school_class_id")
-        staff = Staff.objects.filter(
-            id__in=StaffClass.objects.filter(school_class_id__in=classes).values("staff_id")
-        )
-    recipients = []
-    for person in (
-        staff.filter(left_at__isnull=True, account__is_active=True)
-        .select_related("account")
-        .distinct()
-        .order_by("pk")
-    ):
-        address = person.account.email if person.account.has_confirmed_email else person.email
-        recipients.append((person.account_id, address))
-    return recipients
+        candidates = [
+            Staff.objects.filter(
+                id__in=StaffClass.objects.filter(school_class_id__in=classes).values("staff_id")
+            ),
+            directors.filter(assignments__school_id__in=pupils.values("school_id")),
+        ]
+    for staff in candidates:
+        recipients = [
+            (person.account_id, person.account.email if person.account.has_confirmed_email
+             else person.email)
+            for person in staff.filter(left_at__isnull=True, account__is_active=True)
+            .select_related("account").distinct().order_by("pk")
+            if credential_accounts_for_user(person.account).filter(pk=account.pk).exists()
+        ]  # fmt: skip
+        if recipients:
+            return recipients
+    return []
 
 
 def renewal_requests_for_user(*, user) -> QuerySet[RenewalRequest]:

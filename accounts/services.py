@@ -440,7 +440,9 @@ def account_password_reset(*, account: User, password: str) -> User:
 # --- staff resets, letters, renewal slips ----------------------------------------------------
 
 
-def _check_credential_scope(*, actor, account_ids: Iterable[int]) -> None:
+def account_credentials_check(*, actor, account_ids: Iterable[int]) -> None:
+    """Refuse (ApplicationError `beyond-scope`) a credential for an account reaching beyond the
+    actor's scope (`accounts.scope.credential_accounts_for_user`); writes nothing."""
     if not may_obtain_credentials(actor, account_ids):
         logger.warning("credential refused beyond scope for account %s", actor.pk)
         raise ApplicationError(BEYOND_SCOPE, code="beyond-scope")
@@ -454,7 +456,7 @@ def account_reset(*, accounts: Sequence[User], actor) -> list[int]:
     (`accounts.scope.credential_accounts_for_user`). Returns the ids reset.
     """
     ids = sorted({a.pk for a in accounts})
-    _check_credential_scope(actor=actor, account_ids=ids)
+    account_credentials_check(actor=actor, account_ids=ids)
     users = list(User.objects.select_for_update().filter(pk__in=ids, is_active=True).order_by("pk"))
     for user in users:
         user.set_unusable_password()
@@ -481,7 +483,7 @@ def letter_batch_create(
     replaced. The batch row records who, when and how many — never a code. Refused, with
     nothing changed, when one account's reach exceeds the actor's scope.
     """
-    _check_credential_scope(actor=actor, account_ids=account_ids)
+    account_credentials_check(actor=actor, account_ids=account_ids)
     printable = set(
         User.objects.filter(
             pk__in=account_ids,

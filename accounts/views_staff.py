@@ -108,6 +108,13 @@ class AccountResetView(StaffMixin, View):
             messages.error(request, _("Select at least one account."))
             return _back(request, reverse("accounts:account-index"))
         accounts = _accounts_in_scope_or_404(request.user, form.cleaned_data["ids"])
+        try:  # refused before the confirmation page, not after it
+            services.account_credentials_check(
+                actor=request.user, account_ids=[a.pk for a in accounts]
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return _back(request, reverse("accounts:account-index"))
         if request.POST.get("confirm") != "1":
             # First say what it does: activated accounts lose their password (and sessions).
             next_url = request.POST.get("next", "")

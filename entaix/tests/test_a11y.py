@@ -7,6 +7,7 @@ browser and runs axe again. A serious or critical violation, or a page wider tha
 fails the test with the list of pages and rules.
 """
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
 # Pages that are not HTML a person reads (CSV downloads), or that answer with a redirect.
-NOT_PAGES = {"set_language", "imports:run-problems-csv", "imports:school-problems-csv"}
+# Not pages a person reads: a redirect, CSV files, the JSON a letter batch's page polls.
+NOT_PAGES = {"set_language", "imports:run-problems-csv", "imports:school-problems-csv",
+             "accounts:letter-batch-status"}  # fmt: skip
 
 
 SERIOUS = {"serious", "critical"}
@@ -36,10 +39,16 @@ LAYOUT_RULES = {
 }
 
 
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
 def axe_violations(page, run_only=EVERY_RULE) -> list[tuple[str, str]]:
     """(rule, impact) of every serious or critical axe-core violation on the current page."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated through the DevTools protocol: the page's CSP forbids any inline <script>.
+        page.evaluate(_axe_source())
     result = page.evaluate(
         "(runOnly) => axe.run(document, {resultTypes: ['violations'], runOnly})", run_only
     )
@@ -96,7 +105,7 @@ def test_every_page_of_every_role_passes_axe_at_desktop_and_phone_width(
                 problems.append((role, url, 375, rule, impact))
         context.close()
     assert "\n".join(map(str, problems)) == ""
-    assert visited == 71
+    assert visited == 100
 
 
 def test_a_message_is_announced_and_passes_axe(live_server, browser, world):
@@ -228,7 +237,7 @@ def test_keyboard_only_activation_then_forgotten_password(live_server, page, par
 
 
 def test_keyboard_only_data_request(live_server, page, parent_letter, settings, tmp_path):
-    from accounts.gdpr.models import DataRequest
+    from privacy.models import DataRequest
 
     settings.MEDIA_ROOT = tmp_path / "media"
     _parent, _code, school = parent_letter

@@ -106,7 +106,7 @@ def test_audit_trail_records_the_client_address(client, two_schools, behind_prox
     client.force_login(synced["a"]["director"].account)
     response = client.post(
         reverse("accounts:account-reset"),
-        {"ids": [parent.pk]},
+        {"ids": [parent.pk], "confirm": "1"},
         REMOTE_ADDR=PROXY,
         HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.5",
         HTTP_X_FORWARDED_PORT="4444",

@@ -412,7 +412,7 @@ def test_the_school_table_and_chart_show_a_page_of_schools(
     for n in range(26):  # 28 open schools with a and b
         factories.SchoolFactory(name=f"École Z{n:02d}")
     client.force_login(city_user)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(16):
         first = client.get(URL)
     html = first.content.decode()
     names = re.findall(r'<th scope="row"><a href="[^"]*">([^<]*)</a></th>', html)
@@ -425,7 +425,7 @@ def test_the_school_table_and_chart_show_a_page_of_schools(
     [choices] = re.findall(r'<select id="id_ecole".*?</select>', html, re.S)
     assert choices.count('<option value="') == 1 + 28  # "Choose a school", then every school
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(16):
         second = client.get(URL, {"page": 2})
     html = second.content.decode()
     names = re.findall(r'<th scope="row"><a href="[^"]*">([^<]*)</a></th>', html)
@@ -434,7 +434,7 @@ def test_the_school_table_and_chart_show_a_page_of_schools(
     # A school's classes keep the page of the table: one link does both.
     assert f'href="?page=2&amp;ecole={world["a"].uai}#classes-heading"' not in html
     assert 'href="?page=2&amp;ecole=' in html
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(20):
         chosen = client.get(URL, {"page": 2, "ecole": world["a"].uai})
     assert chosen.context["selected"] == world["a"]
     assert client.get(URL, {"page": 9}).status_code == 404

@@ -14,11 +14,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--login", required=True)
-        parser.add_argument("--email", required=True)
-        parser.add_argument("--first-name", required=True)
-        parser.add_argument("--last-name", required=True)
-        parser.add_argument("--role", required=True, choices=User.CityRole.values)
+        parser.add_argument("--login", required=True, help="Their login (e.g. prenom.nom).")
+        parser.add_argument(
+            "--email", required=True, help="Their work e-mail: the one-time link goes there."
+        )
+        parser.add_argument("--first-name", required=True, help="Their first name.")
+        parser.add_argument("--last-name", required=True, help="Their last name.")
+        parser.add_argument(
+            "--role",
+            required=True,
+            choices=User.CityRole.values,
+            help="school-service, dpo (data requests) or it-admin (may open the admin).",
+        )
 
     def handle(self, *args, **options):
         try:

@@ -120,6 +120,24 @@ def test_a_pupils_request_goes_to_their_teacher_a_teachers_to_the_director(
     assert RenewalRequest.objects.filter(account__in=[pupil, teacher]).count() == 2
 
 
+def test_a_guardian_with_children_in_two_classes_goes_to_the_director(
+    client, synced, django_capture_on_commit_callbacks
+):
+    """Neither teacher may hand a slip reaching the other's class: the director is asked."""
+    from schools.tests import factories
+
+    first, second = synced["a"]["pupils"][0], synced["a"]["pupils"][2]  # classes A0 and A1
+    parent = account(guardian_of(first))
+    factories.link(second, guardian_of(first))
+    ask(client, parent.login, django_capture_on_commit_callbacks)
+    assert [m.to for m in mail.outbox] == [["dir.a@ac-aix-marseille.fr"]]
+    request = RenewalRequest.objects.get(account=parent)
+    client.force_login(synced["a"]["teachers"][0].account)
+    assert list(client.get(reverse("accounts:renewal-list")).context["requests"]) == []
+    client.force_login(synced["a"]["director"].account)
+    assert list(client.get(reverse("accounts:renewal-list")).context["requests"]) == [request]
+
+
 def test_unknown_login_gets_the_same_answer_and_nothing_happens(
     client, synced, django_capture_on_commit_callbacks
 ):
@@ -186,11 +204,16 @@ def test_when_one_teacher_hands_the_slip_the_others_are_told_and_see_who(
     client, synced, django_capture_on_commit_callbacks
 ):
     """Both children's teachers were e-mailed; the second found an empty queue (issue 20)."""
+    from schools.models import StaffClass
     from schools.tests import factories
 
-    first, second = synced["a"]["pupils"][0], synced["a"]["pupils"][2]  # classes A0 and A1
+    first, second = synced["a"]["pupils"][0], synced["a"]["pupils"][1]  # both in class A0
     parent = account(guardian_of(first))
     factories.link(second, guardian_of(first))
+    # Class A0 has a second teacher: both may hand the slip, both are told.
+    StaffClass.objects.create(
+        staff=synced["a"]["teachers"][1], school_class=synced["a"]["classes"][0]
+    )
     ask(client, parent.login, django_capture_on_commit_callbacks)
     assert sorted(m.to[0] for m in mail.outbox) == [
         "ens.a0@ac-aix-marseille.fr",
