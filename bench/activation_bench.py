@@ -32,6 +32,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from benchdb import recreate_database  # bench/ is the script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/entaix_activationbench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
@@ -54,18 +56,6 @@ def environment(db_url: str, redis_url: str, keys: str, port: int) -> dict:
         "ACTIVATION_RATE_PER_LOGIN": "1000000/h",
         "LOG_LEVEL": "WARNING",
     }
-
-
-def recreate_database(db_url: str) -> None:
-    import psycopg
-
-    name = urllib.parse.urlparse(db_url).path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"unexpected database name {name!r}")
-    maintenance = db_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def accounts_with_codes(n: int) -> list[tuple[str, str]]:

@@ -17,14 +17,14 @@ pages/s, peak RSS, queries. Targets (reported, not asserted): a 30-pupil class i
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
+
+from benchdb import recreate_database  # bench/ is the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/entaix_letterbench"
@@ -55,18 +55,6 @@ def _django(db_url: str) -> None:
     from django.conf import settings
 
     settings.ACTIVATION_CODE_KEYS = ["bGV0dGVyLWJlbmNoLWtleS0zMi1ieXRlcy1sb25nLi4="]
-
-
-def recreate_database(db_url: str) -> None:
-    import psycopg
-
-    name = urllib.parse.urlparse(db_url).path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"unexpected database name {name!r}")
-    maintenance = db_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def fill(db_url: str) -> None:

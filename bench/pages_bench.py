@@ -31,6 +31,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from benchdb import recreate_database  # bench/ is the script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/entaix_pagebench"
 SETTINGS = "entaix.settings.test"
@@ -56,18 +58,6 @@ def _manage(db_url: str, *args: str) -> str:
     last = (done.stdout.strip().splitlines() or [""])[-1]
     print(f"  manage.py {args[0]}: {time.perf_counter() - started:.1f} s  {last[:100]}")
     return done.stdout
-
-
-def recreate_database(db_url: str) -> None:
-    import psycopg
-
-    name = urllib.parse.urlparse(db_url).path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"unexpected database name {name!r}")
-    maintenance = db_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def fill_database(db_url: str, *, schools: int, pupils_per_school: int) -> None:
