@@ -121,7 +121,9 @@ def test_a_pupil_and_a_teacher_get_their_login(client, synced, django_capture_on
     ask(client, "maison@example.fr", django_capture_on_commit_callbacks)
     [message] = mail.outbox
     lines = [line for line in message.body.splitlines() if line.startswith("- ")]
-    assert lines == [f"- {child.login}, pour Noé", f"- {teacher.login}"]
+    # In the order the accounts were created: the teacher's came first.
+    assert teacher.pk < child.pk
+    assert lines == [f"- {teacher.login}", f"- {child.login}, pour Noé"]
 
 
 def normalised(body: bytes) -> bytes:
@@ -168,7 +170,7 @@ def test_not_an_address_is_a_form_error_and_nothing_happens(
     entries = LogEntry.objects.count()
     response = ask(client, "pas-une-adresse", django_capture_on_commit_callbacks)
     assert response.status_code == 200
-    assert "Saisissez une adresse e-mail valide." in response.content.decode()
+    assert "Saisissez une adresse de courriel valide." in response.content.decode()
     assert LogEntry.objects.count() == entries
     assert (RenewalRequest.objects.count(), mail.outbox) == (0, [])
 
