@@ -31,6 +31,7 @@ class Event(StrEnum):
     PASSWORD_CHANGED = "password-changed"  # noqa: S105 - an event name
     RECOVERY_LINK_SENT = "recovery-link-sent"
     RECOVERY_PASSWORD_SET = "recovery-password-set"  # noqa: S105 - an event name
+    LOGIN_REMINDER_SENT = "login-reminder-sent"
     RENEWAL_REQUESTED = "renewal-requested"
     RENEWAL_SLIP_PRINTED = "renewal-slip-printed"
     MFA_ENROLLED = "mfa-enrolled"

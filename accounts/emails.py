@@ -1,6 +1,8 @@
 """E-mails about accounts, composed and sent from a task (never while a page waits on SMTP).
 
-Messages name no person: a link, a login when it is the recipient's own, nothing else.
+Messages name no person: a link, a login when it is the recipient's own, nothing else; the
+forgotten-login message adds the first names of the recipient's own children, so that a parent
+with several accounts knows which login is for which child.
 """
 
 import logging
@@ -15,7 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import RenewalRequest, User
-from accounts.selectors import renewal_recipients
+from accounts.selectors import login_reminder_lines, renewal_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,29 @@ def password_reset_email_send(*, account_id: int) -> bool:
     hours = settings.PASSWORD_RESET_TIMEOUT // 3600
     _send("password_reset", {"login": account.login, "link": link, "hours": hours}, [account.email])
     logger.info("password reset link sent to account %s", account.pk)
+    return True
+
+
+def login_reminder_send(*, account_ids: list[int]) -> bool:
+    """One message to the address these accounts confirmed, listing their logins; nothing when
+    there is none (the forgotten-login page queues this task whatever the address)."""
+    accounts = list(
+        User.objects.filter(pk__in=account_ids, is_active=True, email_confirmed_at__isnull=False)
+        .exclude(email="")
+        .order_by("pk")
+    )
+    if not accounts:
+        return False
+    address = accounts[0].email
+    # Only the accounts that still hold this very address (one may have changed it since).
+    accounts = [account for account in accounts if account.email.lower() == address.lower()]
+    context = {
+        "accounts": login_reminder_lines(accounts=accounts),
+        "login_link": _site(reverse("accounts:login")),
+        "password_link": _site(reverse("account:password-forgot")),
+    }
+    _send("login_reminder", context, [address])
+    logger.info("login reminder sent to accounts %s", [account.pk for account in accounts])
     return True
 
 

@@ -138,6 +138,14 @@ class PasswordForgotForm(forms.Form):
     )
 
 
+class LoginForgotForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none"}),
+    )
+
+
 class EmailForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"),

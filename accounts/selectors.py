@@ -184,6 +184,43 @@ def recovery_accounts(*, identifier: str) -> list[User]:
     return list(User.objects.filter(login=UserManager.normalize_login(identifier), is_active=True))
 
 
+def email_holders(*, email: str) -> tuple[list[User], list[User]]:
+    """Active accounts holding `email` (whatever its case), for a forgotten login: those that
+    confirmed it, and the persons' accounts that set it without confirming it."""
+    email = (email or "").strip()
+    if not email:
+        return [], []
+    holders = list(User.objects.filter(email__iexact=email, is_active=True).order_by("pk"))
+    confirmed = [account for account in holders if account.has_confirmed_email]
+    unconfirmed = [
+        account
+        for account in holders
+        if not account.has_confirmed_email and account.kind in PERSON_KINDS
+    ]
+    return confirmed, unconfirmed
+
+
+def login_reminder_lines(*, accounts: list[User]) -> list[dict]:
+    """Each account's login and the first names of the children it is for (a guardian's children
+    with authority, a pupil's own), nothing else: what a forgotten-login message may say."""
+    names: dict[int, list[str]] = {account.pk: [] for account in accounts}
+    guardians = [a.pk for a in accounts if a.kind == User.Kind.GUARDIAN]
+    for account_id, first_name in (
+        _authority_links()
+        .filter(guardian__account_id__in=guardians, pupil__left_at__isnull=True)
+        .order_by("pupil__first_name", "pupil_id")
+        .values_list("guardian__account_id", "pupil__first_name")
+        .distinct()
+    ):
+        names[account_id].append(first_name)
+    pupils = [a.pk for a in accounts if a.kind == User.Kind.PUPIL]
+    for account_id, first_name in Pupil.objects.filter(
+        account_id__in=pupils, left_at__isnull=True
+    ).values_list("account_id", "first_name"):
+        names[account_id].append(first_name)
+    return [{"login": a.login, "names": ", ".join(names[a.pk])} for a in accounts]
+
+
 def renewal_recipients(*, account: User) -> list[tuple[int, str]]:
     """(staff account id, address) of who must hand a renewal slip for `account`.
 

@@ -414,13 +414,37 @@ def account_recovery_request(*, identifier: str) -> None:
             audit_accounts(event=Event.RECOVERY_LINK_SENT, account_ids=[account.pk])
             transaction.on_commit(partial(tasks.password_reset_email_send.delay, account.pk))
         elif account.kind in selectors.PERSON_KINDS:
-            request, created = RenewalRequest.objects.get_or_create(
-                account=account, status=RenewalRequest.Status.OPEN
-            )
-            if created:
-                audit_accounts(event=Event.RENEWAL_REQUESTED, account_ids=[account.pk],
-                               data={"request": request.pk})  # fmt: skip
-                transaction.on_commit(partial(tasks.renewal_request_notify.delay, request.pk))
+            _renewal_request_open(account)
+
+
+def _renewal_request_open(account: User) -> None:
+    """An open renewal request for `account` (one at most), e-mailed to who hands the slip."""
+    request, created = RenewalRequest.objects.get_or_create(
+        account=account, status=RenewalRequest.Status.OPEN
+    )
+    if created:
+        audit_accounts(event=Event.RENEWAL_REQUESTED, account_ids=[account.pk],
+                       data={"request": request.pk})  # fmt: skip
+        transaction.on_commit(partial(tasks.renewal_request_notify.delay, request.pk))
+
+
+@transaction.atomic
+def account_login_reminder_request(*, email: str) -> None:
+    """Forgotten login, by e-mail address. Says nothing back, whatever happens.
+
+    The accounts that confirmed the address get one message listing their logins (and their
+    children's first names). The persons' accounts holding it unconfirmed get a renewal request,
+    as for a forgotten password: an address names no account until confirmed, so the slip goes
+    through the teacher. The mail task is queued whatever the address, even for none, so that an
+    unknown address costs the page the same work as a known one.
+    """
+    confirmed, unconfirmed = selectors.email_holders(email=email)
+    account_ids = [account.pk for account in confirmed]
+    if account_ids:
+        audit_accounts(event=Event.LOGIN_REMINDER_SENT, account_ids=account_ids)
+    for account in unconfirmed:
+        _renewal_request_open(account)
+    transaction.on_commit(partial(tasks.login_reminder_send.delay, account_ids))
 
 
 @transaction.atomic

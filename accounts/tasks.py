@@ -12,6 +12,11 @@ def password_reset_email_send(account_id: int) -> bool:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def login_reminder_send(account_ids: list[int]) -> bool:
+    return emails.login_reminder_send(account_ids=account_ids)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def email_confirmation_send(account_id: int) -> bool:
     return emails.email_confirmation_send(account_id=account_id)
 

@@ -1,4 +1,4 @@
-"""Public account pages (activation, forgotten password) and the person's own "Mon compte"."""
+"""Public account pages (activation, forgotten password or login) and "Mon compte"."""
 
 from django.urls import path
 
@@ -19,6 +19,12 @@ urlpatterns = [
         "mot-de-passe-oublie/<uidb64>/<token>/",
         views.PasswordResetView.as_view(),
         name="password-reset",
+    ),
+    path("identifiant-oublie/", views.LoginForgotView.as_view(), name="login-forgot"),
+    path(
+        "identifiant-oublie/envoye/",
+        views.LoginForgotDoneView.as_view(),
+        name="login-forgot-done",
     ),
     path("mon-compte/", views.AccountDetailView.as_view(), name="detail"),
     path("mon-compte/email/", views.EmailChangeView.as_view(), name="email-change"),

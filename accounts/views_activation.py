@@ -1,5 +1,5 @@
-"""Public pages of the ENT account: activation, forgotten password, e-mail confirmation, and
-"Mon compte" (identity, e-mail, password, children).
+"""Public pages of the ENT account: activation, forgotten password or login, e-mail
+confirmation, and "Mon compte" (identity, e-mail, password, children).
 """
 
 from axes.helpers import get_lockout_response as lockout_response
@@ -27,7 +27,7 @@ from entaix.common.exceptions import ApplicationError
 
 from . import lockout, mfa, selectors, services
 from .emails import email_confirmation_token
-from .forms import ActivationForm, EmailForm, PasswordForgotForm
+from .forms import ActivationForm, EmailForm, LoginForgotForm, PasswordForgotForm
 from .models import User, UserManager
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -44,6 +44,10 @@ def _typed_login(group: str, request: HttpRequest) -> str:
 
 def _typed_identifier(group: str, request: HttpRequest) -> str:
     return request.POST.get("identifier", "").strip().lower()[:254]
+
+
+def _typed_email(group: str, request: HttpRequest) -> str:
+    return request.POST.get("email", "").strip().lower()[:254]
 
 
 def _limited(view_class, *, ip_rate: str, key_rate: str, key):
@@ -138,6 +142,35 @@ PasswordForgotView = _limited(
 
 class PasswordForgotDoneView(TemplateView):
     template_name = "accounts/password_forgot_done.html"
+
+
+class LoginForgotView(FormView):
+    """Forgotten login: an e-mail address in; the same answer whatever it is (no enumeration)."""
+
+    template_name = "accounts/login_forgot.html"
+    form_class = LoginForgotForm
+    success_url = reverse_lazy("account:login-forgot-done")
+
+    def post(self, request, *args, **kwargs):
+        if getattr(request, "limited", False):
+            return _too_many(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        services.account_login_reminder_request(email=form.cleaned_data["email"])
+        return super().form_valid(form)
+
+
+LoginForgotView = _limited(
+    LoginForgotView,
+    ip_rate="LOGIN_FORGOT_RATE_PER_IP",
+    key_rate="LOGIN_FORGOT_RATE_PER_EMAIL",
+    key=_typed_email,
+)
+
+
+class LoginForgotDoneView(TemplateView):
+    template_name = "accounts/login_forgot_done.html"
 
 
 class PasswordResetView(auth_views.PasswordResetConfirmView):

@@ -234,6 +234,8 @@ ACTIVATION_RATE_PER_LOGIN = env.str("ACTIVATION_RATE_PER_LOGIN", default="10/h")
 ACTIVATION_RATE_PER_IP = env.str("ACTIVATION_RATE_PER_IP", default="60/h")
 PASSWORD_FORGOT_RATE_PER_LOGIN = env.str("PASSWORD_FORGOT_RATE_PER_LOGIN", default="5/h")
 PASSWORD_FORGOT_RATE_PER_IP = env.str("PASSWORD_FORGOT_RATE_PER_IP", default="30/h")
+LOGIN_FORGOT_RATE_PER_EMAIL = env.str("LOGIN_FORGOT_RATE_PER_EMAIL", default="5/h")
+LOGIN_FORGOT_RATE_PER_IP = env.str("LOGIN_FORGOT_RATE_PER_IP", default="30/h")
 # The terms of use shown on the activation page (templates/accounts/terms.html); an account
 # records the version it accepted.
 TERMS_OF_USE_VERSION = "2026-09"

@@ -105,7 +105,7 @@ def test_every_page_of_every_role_passes_axe_at_desktop_and_phone_width(
                 problems.append((role, url, 375, rule, impact))
         context.close()
     assert "\n".join(map(str, problems)) == ""
-    assert visited == 100
+    assert visited == 102
 
 
 def test_a_message_is_announced_and_passes_axe(live_server, browser, world):
@@ -234,6 +234,37 @@ def test_keyboard_only_activation_then_forgotten_password(live_server, page, par
     page.wait_for_url(f"{live_server.url}/mon-compte/")
     parent.refresh_from_db()
     assert parent.check_password(new_password)
+
+
+def test_forgotten_login_on_a_phone_by_keyboard_only(live_server, page, parent_letter):
+    """From the login page to the e-mail listing the login, at 375 px, with Tab and Enter."""
+    from django.core import mail
+    from django.utils import timezone
+
+    from accounts.models import User
+
+    parent, _code, _school = parent_letter
+    User.objects.filter(pk=parent.pk).update(
+        email="Paul@Example.fr", email_confirmed_at=timezone.now()
+    )
+    mail.outbox.clear()
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/comptes/login/")
+    tab_to(page, 'a[href="/identifiant-oublie/"]')
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/identifiant-oublie/")
+    assert page_width(page) <= 375
+    assert axe_violations(page) == []
+    type_into(page, "#id_email", "paul@example.fr")
+    tab_to(page, "form button.primary")
+    box = page.locator("form button.primary").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/identifiant-oublie/envoye/")
+    assert page_width(page) <= 375
+    assert page.get_by_role("heading", level=1).inner_text() == "Demande reçue"
+    assert [m.to for m in mail.outbox] == [["Paul@Example.fr"]]
+    assert f"- {parent.login}, pour Léa" in mail.outbox[0].body.splitlines()
 
 
 def test_keyboard_only_data_request(live_server, page, parent_letter, settings, tmp_path):

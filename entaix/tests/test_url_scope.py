@@ -128,6 +128,8 @@ GET_TABLE = {
     "account:terms": ((), PUBLIC, None),
     "account:password-forgot": ((), PUBLIC, None),
     "account:password-forgot-done": ((), PUBLIC, None),
+    "account:login-forgot": ((), PUBLIC, None),
+    "account:login-forgot-done": ((), PUBLIC, None),
     "account:password-reset": (("uidb64", "token"), PUBLIC, None),
     "account:detail": ((), SIGNED_IN, None),
     "account:email-change": ((), expect(LOGIN, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY), None),

@@ -8,6 +8,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import User
@@ -94,6 +95,17 @@ def test_password_forgot_fails_closed_with_503(client, parent, redis_down):
     response = client.post(reverse("account:password-forgot"), {"identifier": user.login})
     assert_unavailable(response)
     assert mail.outbox == []
+
+
+def test_login_forgot_fails_closed_with_503(client, parent, redis_down):
+    user, _code = parent
+    User.objects.filter(pk=user.pk).update(
+        email="famille@example.fr", email_confirmed_at=timezone.now()
+    )
+    response = client.post(reverse("account:login-forgot"), {"email": "famille@example.fr"})
+    assert_unavailable(response)
+    assert mail.outbox == []
+    assert audit_events("login-reminder-sent") == []
 
 
 def test_data_request_fails_closed_with_503(client, two_schools, redis_down):
