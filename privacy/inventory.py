@@ -112,7 +112,10 @@ def retention_text(rule: str) -> str:
             "%(days)s days after download, and at once when a person in the file is purged."
         )
         % {"days": settings.AAF_INBOX_RETENTION_DAYS},
-        Rule.IMPORT_TRACE: gettext("Personal values removed when their person is purged."),
+        Rule.IMPORT_TRACE: gettext(
+            "Values removed once the run is applied or discarded (keys, field names and problem "
+            "codes kept); the rest when their person is purged."
+        ),
         Rule.CONVENTION: gettext("For the convention's duration; destroyed when it ends."),
         Rule.LOGIN_RECORDS: gettext(
             "%(days)s days after the login or the attempt, then deleted by the daily purge."
