@@ -29,7 +29,16 @@ def test_after_a_rename_and_a_phone_change_no_table_holds_the_old_values(family)
                 family.mother.join_key,
                 {"first_name": "Awa", "mobile_phone": "0700000001"},
             )
-        ]
+        ],
+        # What the planner said of the record, with the old values in it.
+        problems=[
+            ImportProblem(
+                level="warning",
+                code="bad-name",
+                identifier=family.mother.join_key,
+                message="'Aïssatou' / 0611223344 / aissatou.perso@example.fr",
+            )
+        ],
     )
     assert run.status == "applied"
     family.mother.refresh_from_db()
