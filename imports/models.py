@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from entaix.common.models import BaseModel
@@ -116,6 +117,13 @@ class ImportProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} {self.code} {self.identifier}"
+
+    @property
+    def display_message(self) -> str:
+        """The message as shown: the kept sentence of a decided run translated, else as is."""
+        from imports.problems import TEXTS
+
+        return gettext(self.message) if self.message in TEXTS else self.message
 
 
 class ImportPlanItem(models.Model):

@@ -32,6 +32,8 @@ from imports.hooks import after_apply_run, import_blocked
 from imports.locks import exclusive
 from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
 from imports.plan import FileSetError, Item, Plan, plan_files
+from imports.problems import TEXTS as problem_texts
+from imports.problems import problem_summary
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -320,6 +322,7 @@ def _apply(run_id: int) -> ImportRun:
         # Only the latest values are kept (convention, annex 1): the plan keeps its keys and
         # field names, the directory holds the values.
         plan_payload_drop(run_id=run.pk)
+        problem_payload_drop(run_id=run.pk)
         run.status = Status.APPLIED
         run.applied_at = timezone.now()
         run.progress = 100
@@ -386,6 +389,20 @@ def plan_payload_drop(*, run_id: int) -> int:
     return len(items)
 
 
+def problem_payload_drop(*, run_id: int) -> int:
+    """A record's problems keep level, code, file, line, the record's key and school; their
+    message becomes the fixed sentence of their code (imports/problems.py), without values."""
+    updated = 0
+    rows = (
+        ImportProblem.objects.filter(run_id=run_id)
+        .exclude(identifier="")
+        .exclude(message__in=problem_texts)
+    )
+    for code in rows.values_list("code", flat=True).distinct().order_by():
+        updated += rows.filter(code=code).update(message=problem_summary(code))
+    return updated
+
+
 @transaction.atomic
 def import_run_discard(*, run_id: int, user=None) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
@@ -397,6 +414,7 @@ def import_run_discard(*, run_id: int, user=None) -> ImportRun:
     run.decided_at = timezone.now()
     run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     plan_payload_drop(run_id=run.pk)
+    problem_payload_drop(run_id=run.pk)
     return run
 
 

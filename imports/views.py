@@ -145,7 +145,7 @@ class ImportProblemsCsvView(ScopedMixin, View):
         writer.writerow(["level", "code", "file", "line", "identifier", "school", "message"])
         for p in selectors.import_problems(run=run, school_key=school_key).iterator():
             writer.writerow([p.level, p.code, p.file, p.line or "", p.identifier, p.school_key,
-                             p.message])  # fmt: skip
+                             p.display_message])  # fmt: skip
         return response
 
 

@@ -112,7 +112,10 @@ def retention_text(rule: str) -> str:
             "%(days)s days after download, and at once when a person in the file is purged."
         )
         % {"days": settings.AAF_INBOX_RETENTION_DAYS},
-        Rule.IMPORT_TRACE: gettext("Personal values removed when their person is purged."),
+        Rule.IMPORT_TRACE: gettext(
+            "Values removed once the run is applied or discarded (keys, field names and problem "
+            "codes kept); the rest when their person is purged."
+        ),
         Rule.CONVENTION: gettext("For the convention's duration; destroyed when it ends."),
         Rule.LOGIN_RECORDS: gettext(
             "%(days)s days after the login or the attempt, then deleted by the daily purge."
@@ -625,6 +628,81 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "actor_email": _p(Source.SYSTEM, Rule.AUDIT),
     },
 }
+
+
+# The access export (privacy/selectors/export.py) gives, for a guardian, the rows of every
+# personal table above that are about them, every personal field of each row. A table whose
+# rows are never about a guardian says why here; a personal table neither exported nor listed
+# here fails the export's test (privacy/tests/test_export_every_table.py).
+NOT_ABOUT_GUARDIAN = {
+    "schools.schoolclass": _("a class of a school (its name may name its teacher)"),
+    "schools.pupil": _("the child's own record: exported as the child, when named in the request"),
+    "schools.pupilclass": _("a child's class: exported as the child, when named in the request"),
+    "schools.staff": _("school staff"),
+    "schools.staffassignment": _("school staff"),
+    "schools.staffclass": _("school staff"),
+    "accounts.letterbatch": _(
+        "a staff member's print job; the letters printed for the guardian are in the audit "
+        "trail, the PDF is deleted with its link"
+    ),
+    "privacy.purgerun": _("a purge run, with the city staff member who ran it"),
+    "imports.importrun": _("an import run, with the city staff member who asked for it"),
+    "imports.importfile": _(
+        "a raw feed file as a whole; its values about the guardian are the directory's, exported"
+    ),
+    "imports.fetchattempt": _("a download from the Académie, with who asked for it"),
+}
+
+
+# Personal fields the export never shows, only names (secrets, or values about third parties
+# that the export's own lists give masked).
+_SECRET = _("secret: never shown")
+_AUDIT_DETAIL = _("shown in the list of events above, other people masked")
+WITHHELD = {
+    "accounts.user": {"password": _("a one-way hash: nobody can read it")},
+    "accounts.activationcode": {"digest": _SECRET, "ciphertext": _SECRET},
+    "otp_totp.totpdevice": {"key": _SECRET},
+    "otp_static.statictoken": {"token": _SECRET},
+    "sessions.session": {"session_key": _SECRET, "session_data": _SECRET},
+    "axes.accesslog": {"session_hash": _SECRET},
+    "auditlog.logentry": dict.fromkeys(
+        (
+            "object_repr",
+            "serialized_data",
+            "changes_text",
+            "changes",
+            "remote_addr",
+            "remote_port",
+            "additional_data",
+            "actor_email",
+        ),
+        _AUDIT_DETAIL,
+    ),
+}
+
+
+def personal_labels() -> list[str]:
+    """Every table of the inventory with at least one personal field."""
+    return [
+        label for label, fields in INVENTORY.items() if any(c.personal for c in fields.values())
+    ]
+
+
+def guardian_tables() -> list[str]:
+    """The personal tables the access export searches for rows about a guardian."""
+    return [label for label in personal_labels() if label not in NOT_ABOUT_GUARDIAN]
+
+
+def exported_fields(label: str) -> list[str]:
+    """The personal columns of a table, in the model's order: each row's fields in the export."""
+    classified = INVENTORY[label]
+    return [
+        f.name for f in apps.get_model(label)._meta.concrete_fields if classified[f.name].personal
+    ]
+
+
+def withheld(label: str, field: str) -> bool:
+    return field in WITHHELD.get(label, {})
 
 
 def model_fields(model) -> list[str]:

@@ -14,8 +14,13 @@ import io
 import json
 import logging
 import zipfile
+from collections.abc import Callable, Iterable
 
 from auditlog.models import LogEntry
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -23,9 +28,17 @@ from django.utils.translation import gettext as _
 from accounts.audit import Event
 from accounts.models import ActivationCode, RenewalRequest, User
 from entaix.common.exceptions import ApplicationError
-from privacy import selectors
+from privacy import inventory, selectors
 from privacy.inventory import INVENTORY, Rule, Source, retention_text
-from privacy.models import DataRequest, DataRequestSubject, PersonKind
+from privacy.models import (
+    AccessExport,
+    DataRequest,
+    DataRequestNote,
+    DataRequestSubject,
+    LegalHold,
+    PersonKind,
+    RectificationTask,
+)
 from schools.models import GuardianLink, PupilClass, StaffAssignment, StaffClass
 
 logger = logging.getLogger(__name__)
@@ -281,16 +294,24 @@ def _login_records(account: User | None) -> list[dict]:
     return rows
 
 
-def _sessions(account: User | None) -> list[dict]:
-    """The person's open sessions (their expiry only: the rest is a random key)."""
+def _session_rows(account: User | None) -> list:
+    """The person's open sessions."""
     from django.contrib.sessions.models import Session
 
     if account is None:
         return []
     return [
-        {"expires": _plain(s.expire_date), "retention": str(Rule.SESSION)}
+        s
         for s in Session.objects.filter(expire_date__gt=timezone.now()).order_by("expire_date")
         if str(s.get_decoded().get("_auth_user_id")) == str(account.pk)
+    ]
+
+
+def _sessions(account: User | None) -> list[dict]:
+    """The person's open sessions (their expiry only: the rest is a random key)."""
+    return [
+        {"expires": _plain(s.expire_date), "retention": str(Rule.SESSION)}
+        for s in _session_rows(account)
     ]
 
 
@@ -491,6 +512,111 @@ def _requests_about(subject_filter: dict) -> list[dict]:
     return rows
 
 
+def _guardian_finders(guardian, *, children_ids: set[int]) -> dict[str, Callable[[], Iterable]]:
+    """For each personal table the export covers (privacy/inventory.py), its rows about the
+    guardian. Links to children outside the request are given without the child (an id)."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from imports.models import ImportPlanItem, ImportProblem
+
+    account = guardian.account
+    account_id = guardian.account_id
+    login = account.login if account else None
+    requests = DataRequestSubject.objects.filter(guardian=guardian).values("request_id")
+    children = list(
+        GuardianLink.objects.filter(guardian=guardian, pupil_id__in=children_ids).values_list(
+            "pupil__join_key", flat=True
+        )
+    )
+
+    def attempts(model):
+        return lambda: model.objects.filter(username__iexact=login).order_by("pk") if login else []
+
+    def events():
+        targets = _event_targets(
+            "guardian", guardian, requester_id=guardian.pk, children_ids=children_ids
+        )
+        return LogEntry.objects.filter(selectors.targets_q(targets)).order_by("timestamp", "pk")
+
+    return {
+        "schools.guardian": lambda: [guardian],
+        "schools.guardianlink": lambda: GuardianLink.objects.filter(guardian=guardian).order_by(
+            "pk"
+        ),
+        "accounts.user": lambda: User.objects.filter(pk=account_id),
+        "accounts.activationcode": lambda: ActivationCode.objects.filter(account_id=account_id),
+        "accounts.renewalrequest": lambda: RenewalRequest.objects.filter(
+            account_id=account_id
+        ).order_by("pk"),
+        "axes.accessattempt": attempts(AccessAttempt),
+        "axes.accesslog": attempts(AccessLog),
+        "axes.accessfailurelog": attempts(AccessFailureLog),
+        "sessions.session": lambda: _session_rows(account),
+        "otp_totp.totpdevice": lambda: TOTPDevice.objects.filter(user_id=account_id),
+        "otp_static.staticdevice": lambda: StaticDevice.objects.filter(user_id=account_id),
+        "otp_static.statictoken": lambda: StaticToken.objects.filter(device__user_id=account_id),
+        "privacy.datarequest": lambda: DataRequest.objects.filter(pk__in=requests).order_by("pk"),
+        "privacy.datarequestsubject": lambda: DataRequestSubject.objects.filter(
+            guardian=guardian
+        ).order_by("pk"),
+        "privacy.datarequestnote": lambda: DataRequestNote.objects.filter(
+            request_id__in=requests
+        ).order_by("pk"),
+        "privacy.accessexport": lambda: AccessExport.objects.filter(
+            request_id__in=requests
+        ).order_by("pk"),
+        "privacy.rectificationtask": lambda: RectificationTask.objects.filter(
+            Q(guardian=guardian) | Q(request_id__in=requests, pupil_id__in=children_ids)
+        ).order_by("pk"),
+        "privacy.legalhold": lambda: LegalHold.objects.filter(guardian=guardian).order_by("pk"),
+        "imports.importproblem": lambda: ImportProblem.objects.filter(
+            identifier=guardian.join_key
+        ).order_by("pk"),
+        "imports.importplanitem": lambda: ImportPlanItem.objects.filter(
+            Q(kind="guardians", key=guardian.join_key)
+            | Q(kind="links", key__in=[f"{key}|{guardian.join_key}" for key in children])
+        ).order_by("run_id", "seq"),
+        "auditlog.logentry": events,
+    }
+
+
+def _table_row(label: str, obj) -> dict:
+    model = type(obj)
+    fields = []
+    for name in inventory.exported_fields(label):
+        model_field = model._meta.get_field(name)
+        value = getattr(obj, model_field.attname)
+        if isinstance(value, FieldFile):
+            value = value.name
+        entry = _field(model, name, value)
+        entry["withheld"] = inventory.withheld(label, name)
+        if entry["withheld"]:
+            entry.update(value=None, display=str(inventory.WITHHELD[label][name]))
+        fields.append(entry)
+    shown_pk = not inventory.withheld(label, model._meta.pk.name)
+    return {"id": obj.pk if shown_pk else None, "fields": fields}
+
+
+def _tables(finders: dict[str, Callable[[], Iterable]]) -> dict:
+    """Every personal table of the inventory about the person, row by row: adding a table or
+    a field to the inventory adds it here (or fails here until it is said how to find it)."""
+    tables = {}
+    for label in inventory.guardian_tables():
+        if label not in finders:
+            raise ImproperlyConfigured(
+                f"{label} holds personal data: export its rows about a guardian, or list it in "
+                "privacy.inventory.NOT_ABOUT_GUARDIAN"
+            )
+        model = apps.get_model(label)
+        tables[label] = {
+            "table": str(model._meta.verbose_name_plural),
+            "rows": [_table_row(label, obj) for obj in finders[label]()],
+        }
+    return tables
+
+
 def access_document(*, request: DataRequest) -> dict:
     """Everything entaix holds about the request's confirmed subjects, third parties masked."""
     subjects = selectors.data_request_subjects(request=request)
@@ -521,6 +647,7 @@ def access_document(*, request: DataRequest) -> dict:
         doc["data_requests"] = _requests_about({"guardian": guardian})
         doc["login_records"] = _login_records(guardian.account)
         doc["sessions"] = _sessions(guardian.account)
+        doc["tables"] = _tables(_guardian_finders(guardian, children_ids={c.pk for c in children}))
         persons.append(doc)
         for child in children:
             doc = _pupil_doc(child, requester=guardian, school_names=school_names)

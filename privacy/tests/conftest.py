@@ -115,8 +115,9 @@ def file_request(family, **overrides) -> DataRequest:
     return services.data_request_create(**values)
 
 
-def apply_import(items, *, feed_date=None):
-    """Apply a stored plan as the importer does: [(kind, action, key, data), …] → the run."""
+def apply_import(items, *, feed_date=None, problems=()):
+    """Apply a stored plan as the importer does: [(kind, action, key, data), …] → the run.
+    `problems`: unsaved ImportProblem rows the planner found (their run is set here)."""
     from django.utils import timezone
 
     from imports import selectors as import_selectors
@@ -135,6 +136,9 @@ def apply_import(items, *, feed_date=None):
         for seq, (kind, action, key, data) in enumerate(items)
     ]
     ImportPlanItem.objects.bulk_create(rows)
+    for problem in problems:
+        problem.run = run
+        problem.save()
     run.plan_hash = plan_hash(run_id=run.pk)
     run.save(update_fields=["plan_hash"])
     return import_run_apply(run_id=run.pk)
