@@ -93,7 +93,7 @@ class FeedFileError(Exception):
         super().__init__(f"{where}: {code}: {message}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ClassRef:
     """A class or group: part 1 (school key), part 4 (code) and part 5 (name) of a "$" value."""
 
@@ -102,7 +102,7 @@ class ClassRef:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GuardianLink:
     """A pupil-to-person link. ``legal`` is 0 (no parental authority), 1 or 2."""
 
@@ -113,7 +113,7 @@ class GuardianLink:
     contact: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StaffFunction:
     """One ``ENTPersonFonctions`` value; a ``-`` part becomes ""."""
 
@@ -124,7 +124,7 @@ class StaffFunction:
     post_label: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Record:
     op: Op
     key: str
@@ -132,7 +132,7 @@ class _Record:
     present: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SchoolRecord(_Record):
     uai: str = ""
     siren: str = ""
@@ -153,7 +153,7 @@ class SchoolRecord(_Record):
     email: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PupilRecord(_Record):
     birth_date: datetime.date | None = None
     birth_name: str = ""
@@ -176,7 +176,7 @@ class PupilRecord(_Record):
     ine: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GuardianRecord(_Record):
     birth_name: str = ""
     last_name: str = ""
@@ -193,7 +193,7 @@ class GuardianRecord(_Record):
     email: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StaffRecord(_Record):
     birth_date: datetime.date | None = None
     birth_name: str = ""
