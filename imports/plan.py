@@ -11,12 +11,17 @@ open schools.
 
 # SQL is built here from constant table names; values always go as parameters.
 
+import contextlib
 import logging
+import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import traceback
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -232,6 +237,10 @@ class Planner:
         folder = Path(tempfile.mkdtemp(prefix="entaix-plan-"))
         job = {"files": files, "complet": self.complet, "open_keys": self.open_keys,
                "known_schools": self.known_schools, "folder": str(folder)}  # fmt: skip
+        if threading.active_count() == 1:
+            # A fork inherits this set-up Django: a new interpreter spends about a CPU second
+            # importing it again. Only alone: a fork copies the locks other threads may hold.
+            return _Fork(job, folder), folder
         (folder / "job").write_bytes(pickle.dumps(job))
         process = subprocess.Popen(
             [sys.executable, "-m", "imports.plan_helper", str(folder)], cwd=settings.BASE_DIR
@@ -475,6 +484,36 @@ class Planner:
         school = state.staff_school(merged)
         self._stage("staff", record.key, merged, school=school, twin=state.twin(merged))
         return True
+
+
+class _Fork:
+    """The helper as a fork of this process (``wait``/``kill`` as a ``Popen``). The child
+    reads files and writes its result file, never touches the database connection it shares
+    with its parent, and leaves with ``os._exit``: no cleanup of the parent's state runs."""
+
+    def __init__(self, job: dict, folder: Path) -> None:
+        self.returncode: int | None = None
+        self.pid = os.fork()
+        if self.pid == 0:  # pragma: no cover - the child, measured through its result
+            code = 1
+            try:
+                (folder / "result").write_bytes(pickle.dumps(stage_in_helper(job)))
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            _pid, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
 
 
 _HELPER_KINDS = {Kind.GUARDIAN: "guardians", Kind.STAFF: "staff"}

@@ -147,7 +147,14 @@ class Writer:
         self.rows = []
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _copy_text(value) -> str:
+    """A value in COPY's text format. Four ``str.replace`` (C loops that find nothing in most
+    values) rather than ``str.translate`` with a mapping, which ran per character in Python's
+    slow path: a third of the helper process's CPU on a city feed."""
+    text = str(value)
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    return text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class FileWriter:
@@ -161,8 +168,7 @@ class FileWriter:
         self.count = 0
 
     def add(self, *row) -> None:
-        self.handle.write("\t".join(str(value).translate(_COPY_ESCAPES) for value in row))
-        self.handle.write("\n")
+        self.handle.write("\t".join(map(_copy_text, row)) + "\n")
         self.count += 1
 
     def flush(self) -> None:

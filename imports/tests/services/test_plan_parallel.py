@@ -2,6 +2,7 @@
 pupils': the plan must be exactly the one a single process makes."""
 
 import shutil
+import threading
 
 import pytest
 from django.utils import timezone
@@ -108,3 +109,54 @@ def test_a_file_fault_found_by_the_helper_fails_the_run_and_changes_nothing(tmp_
     problem = ImportProblem.objects.get(run=run)
     assert (problem.level, problem.code, problem.file) == ("error", "truncated", target.name)
     assert snapshot() == before
+
+
+def _popen_spy(monkeypatch):
+    started = []
+    popen = planning.subprocess.Popen
+
+    def spy(*args, **kwargs):
+        started.append(args[0])
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(planning.subprocess, "Popen", spy)
+    return started
+
+
+def test_the_helper_is_a_fork_of_this_process_when_it_runs_alone(tmp_path, settings, monkeypatch):
+    """A forked helper inherits the set-up Django (a new interpreter spent about a CPU second
+    importing it again); the plan is the same."""
+    folder = copy_set("complet_20260901", tmp_path / "c", days_ago=2)
+    services.import_files(paths=[folder], trigger=ImportRun.Trigger.COMMAND)
+    School.objects.update(ent_open=True, ent_opened_on=timezone.localdate())
+    paths = sorted(folder.iterdir())
+    one, one_rows, _ = _plan(paths, settings, monkeypatch, minimum=-1)
+    started = _popen_spy(monkeypatch)
+    assert threading.active_count() == 1
+    two, two_rows, helpers = _plan(paths, settings, monkeypatch, minimum=0)
+    assert (helpers, started) == ([True], [])
+    assert len(two_rows) == 29
+    assert two_rows == one_rows
+    assert _summary(two) == _summary(one)
+
+
+def test_with_other_threads_the_helper_is_a_new_interpreter(tmp_path, settings, monkeypatch):
+    """Forking a threaded process (a threaded worker) may copy a lock some thread holds."""
+    folder = copy_set("complet_20260901", tmp_path / "c", days_ago=2)
+    services.import_files(paths=[folder], trigger=ImportRun.Trigger.COMMAND)
+    School.objects.update(ent_open=True, ent_opened_on=timezone.localdate())
+    paths = sorted(folder.iterdir())
+    one, one_rows, _ = _plan(paths, settings, monkeypatch, minimum=-1)
+    started = _popen_spy(monkeypatch)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        two, two_rows, helpers = _plan(paths, settings, monkeypatch, minimum=0)
+    finally:
+        stop.set()
+        thread.join()
+    assert helpers == [True]
+    assert [command[1:3] for command in started] == [["-m", "imports.plan_helper"]]
+    assert two_rows == one_rows
+    assert _summary(two) == _summary(one)
