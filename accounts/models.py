@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -88,6 +90,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # reactivates it; no letter is printed for it. The reason carries ids only.
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
     lock_reason = models.CharField(_("lock reason"), max_length=50, blank=True)
+    # The identifier other services see (OpenID Connect `sub`, SCIM `id`): random, so it reveals
+    # neither the AAF key nor the login, and it never changes, even if the login does.
+    public_id = models.UUIDField(
+        _("public identifier"), default=uuid.uuid4, unique=True, editable=False
+    )
 
     objects = UserManager()
 

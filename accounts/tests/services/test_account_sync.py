@@ -182,3 +182,13 @@ def test_homonyms_are_numbered_against_every_existing_login(two_schools):
             "login", flat=True
         )
     ) == ["lea.martin3", "lea.martin4"]
+
+
+def test_accounts_created_in_bulk_get_distinct_public_ids(two_schools):
+    account_sync()
+    rows = list(
+        User.objects.filter(kind__in=["pupil", "guardian"]).values_list("public_id", flat=True)
+    )
+    assert len(rows) == 16
+    assert len(set(rows)) == 16
+    assert None not in rows
