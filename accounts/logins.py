@@ -7,23 +7,10 @@ once given, is never recomputed: a later change of name keeps the old login.
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable
 
-# Letters a plain NFKD decomposition does not fold.
-_SPECIAL = str.maketrans(
-    {
-        "œ": "oe",
-        "æ": "ae",
-        "ß": "ss",
-        "ø": "o",
-        "ł": "l",
-        "đ": "d",
-        "ð": "d",
-        "þ": "th",
-        "\u0131": "i",  # dotless i
-    }
-)
+from entaix.common import text
+
 # ' and its typographic look-alikes (right and left quotes, grave, acute, modifier apostrophe).
 _APOSTROPHES = re.compile("['`\u2019\u2018\u00b4\u02bc]")
 # Spaces, underscores, dots and every dash (hyphen, non-breaking hyphen, en and em dashes).
@@ -37,18 +24,17 @@ FALLBACK = "compte"
 
 
 @functools.lru_cache(maxsize=20000)  # first and last names repeat: an import folds each once
-def fold(name: str, *, keep_digits: bool = False) -> str:
+def login_part(name: str, *, keep_digits: bool = False) -> str:
     """One part of a login: lower case, accents folded, apostrophes dropped, words joined by '-'.
 
     Digits are dropped too (names carry none), so `lea.martin2` can only be a homonym number;
     `keep_digits` keeps them for a legal person, whose name may hold a département number.
     """
-    text = unicodedata.normalize("NFKD", (name or "").strip().lower()).translate(_SPECIAL)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _APOSTROPHES.sub("", text)
-    text = _SEPARATORS.sub("-", text)
-    text = (_NOT_ALLOWED_KEEP_DIGITS if keep_digits else _NOT_ALLOWED).sub("", text)
-    return re.sub(r"-{2,}", "-", text).strip("-")
+    folded = text.fold((name or "").strip())  # then the stricter charset of a login
+    folded = _APOSTROPHES.sub("", folded)
+    folded = _SEPARATORS.sub("-", folded)
+    folded = (_NOT_ALLOWED_KEEP_DIGITS if keep_digits else _NOT_ALLOWED).sub("", folded)
+    return re.sub(r"-{2,}", "-", folded).strip("-")
 
 
 def _cut(part: str, length: int) -> str:
@@ -61,8 +47,8 @@ def login_base(first_name: str, last_name: str) -> str:
     Without a first name the holder is a legal person (the child-welfare body of a département,
     "Aide sociale à l'enfance 13"): its name keeps its digits.
     """
-    first = _cut(fold(first_name), FIRST_MAX)
-    last = fold(last_name, keep_digits=not first)
+    first = _cut(login_part(first_name), FIRST_MAX)
+    last = login_part(last_name, keep_digits=not first)
     if first and last:
         return f"{first}.{_cut(last, BASE_MAX - len(first) - 1)}".strip(".-")
     return _cut(first or last, BASE_MAX) or FALLBACK

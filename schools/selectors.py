@@ -3,6 +3,7 @@
 from django.db.models import Count, Q, QuerySet
 
 from accounts.scope import classes_for_user, pupils_for_user, schools_for_user, scope_for_user
+from schools import search
 from schools.models import School, SchoolClass
 
 
@@ -117,34 +118,30 @@ def account_events(*, account, limit: int = 50) -> list:
 
 
 def person_search(*, user, query: str, limit: int = 30) -> dict:
-    """Pupils, guardians and staff in scope whose first name, last name or login starts with
-    each word of the query ("lea mar" finds Léa Martin). Prefix matching keeps the search fast
-    on an académie-size directory; logins are matched through their own index."""
+    """Pupils, guardians and staff in scope a word of whose first or last name starts with each
+    word of the query, accents and case aside ("lea mar" finds Léa Martin, "baptiste"
+    Jean-Baptiste); a word with a dot is the start of a login. See `schools.search`: a trigram
+    index keeps it fast on an académie-size directory."""
     from accounts import scope
-    from accounts.models import User
 
-    words = [w for w in query.split() if len(w) >= 2][:4]
-    if not words:
+    names, logins = search.query_words(query)
+    if not names and not logins:
         return {"pupils": [], "guardians": [], "staff": []}
-    condition = Q()
-    for word in words:
-        logins = User.objects.filter(login__startswith=word.lower()).values("id")
-        condition &= (
-            Q(last_name__istartswith=word)
-            | Q(first_name__istartswith=word)
-            | Q(account_id__in=logins)
-        )
+
+    def matching(queryset):
+        return search.persons_matching(queryset, names=names, logins=logins)
+
     return {
         "pupils": list(
-            scope.pupils_for_user(user).filter(condition).select_related("school", "account")
+            matching(scope.pupils_for_user(user)).select_related("school", "account")
             .order_by("last_name", "first_name")[:limit]
         ),
         "guardians": list(
-            scope.guardians_for_user(user).filter(condition).select_related("account")
+            matching(scope.guardians_for_user(user)).select_related("account")
             .order_by("last_name", "first_name")[:limit]
         ),
         "staff": list(
-            scope.staff_for_user(user).filter(condition).select_related("account")
+            matching(scope.staff_for_user(user)).select_related("account")
             .order_by("last_name", "first_name")[:limit]
         ),
     }  # fmt: skip

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime
 import random
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from entaix.common.text import fold
 
 from .names import (
     ABROAD,
@@ -181,13 +182,12 @@ class World:
 Place = Callable[[int | None, set[str]], tuple[School, str, Class]]
 
 
-def _fold(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9-]", "", ascii_text.lower().replace(" ", "-"))
+def _mail_part(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]", "", fold(text).replace(" ", "-"))
 
 
 def mail_address(world: World, rng: random.Random, first: str, last: str, domain: str = "") -> str:
-    local = f"{_fold(first)}.{_fold(last)}"
+    local = f"{_mail_part(first)}.{_mail_part(last)}"
     seen = world.mails.get(local, 0) + 1
     world.mails[local] = seen
     suffix = "" if seen == 1 else str(seen)

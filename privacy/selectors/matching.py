@@ -3,11 +3,11 @@ a requester (verification is recorded separately).
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from entaix.common.text import fold
 from privacy.models import (
     DataRequest,
 )
@@ -18,9 +18,7 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 def normalise(text: str) -> str:
     """ "Léa N'Diaye" and "LEA NDIAYE" compare equal: no accents, case, spaces or punctuation."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return _NOT_ALNUM.sub("", plain.replace("œ", "oe").replace("æ", "ae"))
+    return _NOT_ALNUM.sub("", fold(text))
 
 
 def _name_matches(typed: str, first: str, last: str, birth: str = "") -> bool:
