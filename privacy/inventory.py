@@ -165,6 +165,7 @@ def _feed_person(rule: Rule) -> dict[str, FieldClass]:
         "other_first_names": aaf,
         "civility": aaf,
         "account": system,
+        "search_key": system,  # the names folded for the search, computed from them
     }
 
 

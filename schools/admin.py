@@ -21,7 +21,7 @@ class FeedOwnedAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name != "id"]
+        return [f.name for f in self.model._meta.fields if f.name != "id" and not f.generated]
 
     def has_add_permission(self, request):
         return False

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from entaix.common.models import BaseModel
+from schools.search import SearchKey
 
 
 def feed_digest_field():
@@ -117,6 +118,13 @@ class Person(FeedOwned):
         null=True,
         blank=True,
         related_name="%(class)s",
+    )
+    # The names as the search compares them (schools/search.py), computed and stored by the
+    # database: a trigram index on it answers without recomputing the fold for every candidate.
+    search_key = models.GeneratedField(
+        expression=SearchKey("first_name", "last_name"),
+        output_field=models.TextField(),
+        db_persist=True,
     )
 
     class Meta:

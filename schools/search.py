@@ -6,10 +6,11 @@ Both databases compare a *search key* built from the names: folded (case, accent
 the key holds " " + the word: "lea mar" finds Léa Martin, "baptiste" Jean-Baptiste, "d'arc" and
 "arc" Jeanne D'Arc. A word with a dot is a login ("lea.martin2"): logins are matched by prefix.
 
-PostgreSQL computes the key with ``entaix_search_key()``, an IMMUTABLE SQL function over the
-``unaccent`` extension, and a trigram GIN index on it per person table serves the LIKE
-(migration 0005). SQLite (the demo) gets the same function name, registered in Python on each
-connection from the fold below, and no index: the demo's directory is small.
+The key is a stored generated column, ``search_key``, of each person table. PostgreSQL computes
+it with ``entaix_search_key()``, an IMMUTABLE SQL function over the ``unaccent`` extension, and a
+trigram GIN index on it serves the LIKE (migration 0005). SQLite (the demo) gets the same
+function name, registered in Python on each connection from the fold below, and no index: the
+demo's directory is small.
 """
 
 import re
@@ -31,7 +32,7 @@ def search_key(first_name: str | None, last_name: str | None) -> str:
 
 
 class SearchKey(Func):
-    """entaix_search_key(first_name, last_name): the very expression the index is built on."""
+    """entaix_search_key(first_name, last_name): how the person tables compute ``search_key``."""
 
     function = FUNCTION
     arity = 2
@@ -66,4 +67,4 @@ def persons_matching(queryset: QuerySet, *, names: list[str], logins: list[str])
         condition &= Q(search_key__contains=f" {word}")
     for login in logins:
         condition &= Q(account__login__startswith=login)  # through the login's own index
-    return queryset.alias(search_key=SearchKey("first_name", "last_name")).filter(condition)
+    return queryset.filter(condition)

@@ -66,7 +66,8 @@ def bulk_insert(model: type[models.Model], rows: Iterable[dict]) -> list[int]:
     from django.utils import timezone
 
     given = list(first)
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # A generated column is the database's to fill.
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
     missing = [(f.attname, _filler(f, timezone.now())) for f in fields if f.attname not in first]
     json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
     table = connection.ops.quote_name(model._meta.db_table)

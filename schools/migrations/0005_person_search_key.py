@@ -1,9 +1,12 @@
-"""Person search: unaccent and pg_trgm, entaix_search_key(first, last), and a trigram GIN index
-on it per person table (PostgreSQL only; SQLite registers the function in Python, see
-schools/search.py, whose search_key() must give the same text)."""
+"""Person search: unaccent and pg_trgm, entaix_search_key(first, last), a stored generated
+column search_key per person table and a trigram GIN index on it (the function and the indexes on
+PostgreSQL; SQLite registers the function in Python, see schools/search.py, whose search_key()
+must give the same text)."""
 
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
-from django.db import migrations
+from django.db import migrations, models
+
+import schools.search
 
 # IMMUTABLE (an index expression must be): unaccent() alone is only STABLE because its dictionary
 # is looked up by name; naming it and its schema here pins it. The SQL-standard body (RETURN) is
@@ -19,23 +22,36 @@ RETURN ' ' || btrim(regexp_replace(
 TABLES = ("schools_pupil", "schools_guardian", "schools_staff")
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(FUNCTION)
-    for table in TABLES:
-        schema_editor.execute(
-            f"CREATE INDEX {table}_search_key ON {table}"
-            " USING gin (entaix_search_key(first_name, last_name) gin_trgm_ops)"
-        )
+def function_create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FUNCTION)
 
 
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table in TABLES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {table}_search_key")
-    schema_editor.execute("DROP FUNCTION IF EXISTS entaix_search_key(text, text)")
+def function_drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS entaix_search_key(text, text)")
+
+
+def indexes_create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for table in TABLES:
+            schema_editor.execute(
+                f"CREATE INDEX {table}_search_key ON {table} USING gin (search_key gin_trgm_ops)"
+            )
+
+
+def indexes_drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for table in TABLES:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {table}_search_key")
+
+
+def search_key() -> models.GeneratedField:
+    return models.GeneratedField(
+        db_persist=True,
+        expression=schools.search.SearchKey("first_name", "last_name"),
+        output_field=models.TextField(),
+    )
 
 
 class Migration(migrations.Migration):
@@ -46,5 +62,9 @@ class Migration(migrations.Migration):
     operations = [
         UnaccentExtension(),
         TrigramExtension(),
-        migrations.RunPython(create, drop),
+        migrations.RunPython(function_create, function_drop),
+        migrations.AddField(model_name="guardian", name="search_key", field=search_key()),
+        migrations.AddField(model_name="pupil", name="search_key", field=search_key()),
+        migrations.AddField(model_name="staff", name="search_key", field=search_key()),
+        migrations.RunPython(indexes_create, indexes_drop),
     ]
