@@ -3,7 +3,7 @@ letter batches built in the background, and their files purged."""
 
 from celery import shared_task
 
-from accounts import emails
+from accounts import emails, services
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -29,16 +29,11 @@ def renewal_request_notify(request_id: int) -> int:
 @shared_task
 def letter_batch_build_task(batch_id: int) -> str:
     """Build a letter batch; safe when delivered twice (only a pending batch is built)."""
-    # services enqueues this task: imported here, as privacy.tasks does.
-    from accounts import services
-
     return services.letter_batch_build(batch_id=batch_id).status
 
 
 @shared_task
 def letter_batches_purge_task() -> int:
-    from accounts import services
-
     return services.letter_batches_purge()
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from entaix.common.models import BaseModel
+from imports.problems import TEXTS
 
 
 class ImportRun(BaseModel):
@@ -121,8 +122,6 @@ class ImportProblem(models.Model):
     @property
     def display_message(self) -> str:
         """The message as shown: the kept sentence of a decided run translated, else as is."""
-        from imports.problems import TEXTS
-
         return gettext(self.message) if self.message in TEXTS else self.message
 
 

@@ -15,7 +15,7 @@ import orjson
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import Q, TextField
+from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.services import account_sync
 from entaix.common.db import PAGE, keyset_rows
 from entaix.common.exceptions import ApplicationError
-from imports import selectors, stage
+from imports import selectors, stage, tasks
 from imports.aaf import FeedFileError, Mode, feed_file_from_name
 from imports.apply import Applier
 from imports.diff import item_schools, restrict_to_schools
@@ -34,16 +34,8 @@ from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem
 from imports.plan import FileSetError, Item, Plan, plan_files
 from imports.problems import TEXTS as problem_texts
 from imports.problems import problem_summary
-from schools.models import (
-    Guardian,
-    GuardianLink,
-    Pupil,
-    School,
-    SchoolClass,
-    Staff,
-    StaffAssignment,
-    StaffClass,
-)
+from schools import services as schools_services
+from schools.models import GuardianLink, Pupil, School, StaffAssignment
 
 logger = logging.getLogger(__name__)
 Status = ImportRun.Status
@@ -366,9 +358,7 @@ def _stored_items(run: ImportRun, *, kind: str) -> Iterable[Item]:
 
 def import_run_queue(*, run_id: int) -> None:
     """Apply in the worker once the current transaction commits (approval from the portal)."""
-    from imports.tasks import import_run_task
-
-    transaction.on_commit(lambda: import_run_task.delay(run_id))
+    transaction.on_commit(lambda: tasks.import_run_task.delay(run_id))
 
 
 def plan_payload_drop(*, run_id: int) -> int:
@@ -568,14 +558,12 @@ def import_files(*, paths: Iterable[Path], trigger: str, requested_by=None) -> I
 # --- opening and closing the ENT in a school -------------------------------------------------
 
 
-def school_open(*, uais: Iterable[str], opened_on: datetime.date, user=None) -> ImportRun | None:
-    """Open the ENT; the school's people come from the latest applied Complet, if still on disk."""
-    schools = _schools(uais)
-    with transaction.atomic():
-        for school in schools:
-            school.ent_open = True
-            school.ent_opened_on = school.ent_opened_on or opened_on
-            school.save(update_fields=["ent_open", "ent_opened_on", "updated_at"])
+def school_open_reconcile(
+    *, uais: Iterable[str], opened_on: datetime.date, user=None
+) -> ImportRun | None:
+    """Open the ENT (`schools.services.school_open`), then bring the schools' people from the
+    latest applied Complet, if its files are still on disk, in a reconcile run."""
+    schools = schools_services.school_open(uais=uais, opened_on=opened_on)
     source = selectors.import_run_last_applied(mode=Mode.COMPLET)
     if source is None:
         return None
@@ -596,54 +584,18 @@ def school_open(*, uais: Iterable[str], opened_on: datetime.date, user=None) -> 
 
 
 @transaction.atomic
-def school_close(*, uais: Iterable[str], user=None) -> ImportRun:
-    """Close the ENT: the school's people leave, except their links to other open schools."""
+def school_close_reconcile(*, uais: Iterable[str], user=None) -> ImportRun:
+    """Close the ENT (`schools.services.school_close`: the school's people leave, except their
+    links to other open schools) as an applied reconcile run, under the import lock, and update
+    the accounts that follow."""
     _lock()
-    schools = _schools(uais)
-    school_ids = [s.pk for s in schools]
     now = timezone.now()
-    School.objects.filter(pk__in=school_ids).update(ent_open=False, ent_opened_on=None)
     run = ImportRun.objects.create(
         status=Status.APPLIED, trigger=ImportRun.Trigger.RECONCILE, requested_by=user,
         applied_at=now, progress=100,
     )  # fmt: skip
-    stamp = {"left_at": now, "last_changed_run": run.pk}
-    present = Q(left_at__isnull=True)
-    pupils = Pupil.objects.filter(present, school_id__in=school_ids)
-    pupil_ids = list(pupils.values_list("pk", flat=True))
-    counts = {"pupils": pupils.update(**stamp)}
-    counts["links"] = GuardianLink.objects.filter(
-        pupil_id__in=pupil_ids, left_at__isnull=True
-    ).update(left_at=now)
-    counts["guardians"] = (
-        Guardian.objects.filter(present)
-        .exclude(pupil_links__left_at__isnull=True, pupil_links__pupil__left_at__isnull=True)
-        .update(**stamp)
-    )
-    # Staff keep their other schools: their rows no longer match the digest of their record.
-    Staff.objects.filter(
-        Q(assignments__school_id__in=school_ids)
-        | Q(class_links__school_class__school_id__in=school_ids)
-    ).update(feed_digest=None)
-    StaffClass.objects.filter(school_class__school_id__in=school_ids).delete()
-    StaffAssignment.objects.filter(school_id__in=school_ids).delete()
-    counts["staff"] = (
-        Staff.objects.filter(present).exclude(assignments__school__ent_open=True).update(**stamp)
-    )
-    counts["classes"] = SchoolClass.objects.filter(
-        school_id__in=school_ids, left_at__isnull=True
-    ).update(left_at=now)
+    counts = schools_services.school_close(uais=uais, left_at=now, run_id=run.pk)
     run.counts = {kind: {"left": n} for kind, n in counts.items()}
     run.account_counts = account_sync(run_id=run.pk)
     run.save(update_fields=["counts", "account_counts"])
-    logger.info("schools %s closed by run %s", school_ids, run.pk)
     return run
-
-
-def _schools(uais: Iterable[str]) -> list[School]:
-    uais = [u.strip().upper() for u in uais]
-    schools = list(School.objects.filter(uai__in=uais))
-    unknown = sorted(set(uais) - {s.uai for s in schools})
-    if unknown:
-        raise ApplicationError(f"Unknown UAI: {', '.join(unknown)}.", code="unknown-uai")
-    return schools

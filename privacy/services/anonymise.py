@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from accounts.audit import Event, audit_objects
 from accounts.models import ActivationCode, RenewalRequest, User
+from imports.models import ImportFile, ImportPlanItem, ImportProblem, ImportRun
 from privacy.models import (
     AccessExport,
     DataRequest,
@@ -128,12 +129,7 @@ def login_records_delete(*, logins: Sequence[str]) -> int:
 def import_traces_delete(
     *, pupil_keys: Sequence[str], guardian_keys: Sequence[str], staff_keys: Sequence[str]
 ) -> tuple[int, int]:
-    """Plan items and problems about these join keys: (plan items, problems) deleted.
-
-    Read lazily: `imports` depends on `accounts`, never the reverse at import time.
-    """
-    from imports.models import ImportPlanItem, ImportProblem
-
+    """Plan items and problems about these join keys: (plan items, problems) deleted."""
     items = problems = 0
     for kind, keys in (("pupils", pupil_keys), ("guardians", guardian_keys), ("staff", staff_keys)):
         for chunk in _chunks(list(keys)):
@@ -234,8 +230,6 @@ def raw_files_unlink(
     """Delete the raw feed files (of runs done with, fed on or before `up_to`), where they lie:
     in AAF_INBOX_DIR (fetched) or elsewhere (`aaf_import PATH`). A file that cannot be deleted
     is not marked purged: its id is returned in `failed`."""
-    from imports.models import ImportFile
-
     files = raw_files_pending(up_to=up_to, finished_runs_only=finished_runs_only)
     now = timezone.now()
     result = {"deleted": 0, "outside_inbox": 0, "failed": []}
@@ -255,8 +249,6 @@ def raw_files_unlink(
 
 
 def raw_files_pending(*, up_to: datetime.date | None = None, finished_runs_only: bool = True):
-    from imports.models import ImportFile, ImportRun
-
     files = ImportFile.objects.filter(purged_at__isnull=True)
     if up_to is not None:
         files = files.filter(feed_date__lte=up_to)

@@ -28,7 +28,7 @@ def test_ldap_alias_set_imports_every_person_with_names_and_schools_with_contact
     run = services.import_files(paths=[tmp_path / "c"], trigger=ImportRun.Trigger.COMMAND)
     assert run.status == Status.APPLIED
     assert list(run.problems.values_list("code", flat=True)) == []
-    opened = services.school_open(uais=feed.school_uais, opened_on=timezone.localdate())
+    opened = services.school_open_reconcile(uais=feed.school_uais, opened_on=timezone.localdate())
     assert opened.status == Status.APPLIED
     assert opened.problems.count() == 0
     assert Pupil.objects.count() == feed.counts["pupils"]

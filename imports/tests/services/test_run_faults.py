@@ -62,7 +62,7 @@ def imported(tmp_path, settings):
         paths=[copy_set("complet_20260901", tmp_path / "complet", days_ago=2)], trigger=COMMAND
     )
     assert run.status == Status.APPLIED
-    services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    services.school_open_reconcile(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
     held = services.import_files(
         paths=[copy_set("header_only_20260903", tmp_path / "h", days_ago=0)], trigger=COMMAND
     )

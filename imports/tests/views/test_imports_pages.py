@@ -18,7 +18,7 @@ def feed(tmp_path):
         paths=[copy_set("complet_20260901", tmp_path / "c", days_ago=2)],
         trigger=ImportRun.Trigger.COMMAND,
     )
-    services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    services.school_open_reconcile(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
     held = services.import_files(
         paths=[copy_set("header_only_20260903", tmp_path / "h", days_ago=1)],
         trigger=ImportRun.Trigger.COMMAND,
