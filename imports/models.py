@@ -156,15 +156,6 @@ class ImportPlanItem(models.Model):
         return f"{self.action} {self.kind} {self.key}"
 
 
-class ImportLock(models.Model):
-    """A single row locked with SELECT … FOR UPDATE: one plan or apply at a time."""
-
-    name = models.CharField(max_length=20, unique=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-
 # Why a fetch failed, by its error code, in the reader's language (the stored `message` is the
 # technical detail, in English, for the IT administrators).
 FETCH_FAILURE_REASONS = {

@@ -60,8 +60,8 @@ def test_a_generated_set_with_a_missing_part_is_refused(tmp_path):
     assert run.status == Status.FAILED
     assert list(run.problems.values_list("code", "message")) == [
         ("missing-part",
-         f"The set is incomplete: ENT1D_Complet_{stamp}_Eleve_0001.xml is missing (the parts of "
-         "Eleve must run from _0000 to _0002 without a gap).")
+         f"Le lot est incomplet : il manque ENT1D_Complet_{stamp}_Eleve_0001.xml (les parties de "
+         "Eleve doivent aller de _0000 à _0002 sans trou).")
     ]  # fmt: skip
     assert School.objects.count() == 0
 

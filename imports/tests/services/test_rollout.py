@@ -122,8 +122,8 @@ def test_a_missing_part_fails_the_set(s1_open, tmp_path):
     assert run.status == Status.FAILED
     assert list(run.problems.values_list("level", "code", "message")) == [
         ("error", "missing-part",
-         f"The set is incomplete: {name} is missing (the parts of Eleve must run from _0000 "
-         "to _0001 without a gap).")
+         f"Le lot est incomplet : il manque {name} (les parties de Eleve doivent aller de _0000 "
+         "à _0001 sans trou).")
     ]  # fmt: skip
     assert run.plan_items.count() == 0
     assert ImportRun.objects.count() == runs + 1

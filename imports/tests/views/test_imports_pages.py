@@ -170,7 +170,7 @@ def test_resume_refuses_a_run_failed_for_good_and_changes_nothing(
         response = client.post(reverse("imports:run-resume", args=[run.pk]), follow=True)
     assert callbacks == []
     assert [str(m) for m in response.context["messages"]] == [
-        f"Run {run.pk} is failed: it cannot be resumed."
+        f"L'import n° {run.pk} est en échec : il ne peut pas être repris."
     ]
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.FAILED
     assert snapshot() == before
