@@ -227,6 +227,7 @@ def test_abandoned_runs_are_marked_and_the_city_is_told(
     assert ImportRun.objects.get(pk=run.pk).status == Status.APPLIED
 
 
+@pytest.mark.django_db(transaction=True)  # committed: the import's lock is freed at its commit
 def test_abandoned_check_waits_while_a_plan_or_apply_holds_the_write_lock(imported):
     """A command planning or applying holds locks.WRITE until its transaction ends (another
     database session here): its run is not abandoned, and nothing is marked."""
