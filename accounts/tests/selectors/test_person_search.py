@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from accounts.directory_selectors import person_search
 from accounts.models import User
 from schools import search
-from schools.selectors import person_search
 from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +122,7 @@ import json
 from django.utils import timezone
 from accounts.models import User
 from schools.models import Pupil, School
-from schools.selectors import person_search
+from accounts.directory_selectors import person_search
 
 now = timezone.now()
 school = School.objects.create(uai="0130001A", name="A", join_key="s1", first_seen_at=now,
