@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from accounts.models import User
-from schools.tests import factories
+from entaix.tests import factories
 
 # The real OpenSSH sshd fixture for the SFTP tests.
 pytest_plugins = ["imports.tests.sshd"]

@@ -635,7 +635,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
 # The access export (privacy/selectors/export.py) gives, for a guardian, the rows of every
 # personal table above that are about them, every personal field of each row. A table whose
 # rows are never about a guardian says why here; a personal table neither exported nor listed
-# here fails the export's test (privacy/tests/test_export_every_table.py).
+# here fails the export's test (privacy/tests/services/test_export_every_table.py).
 NOT_ABOUT_GUARDIAN = {
     "schools.schoolclass": _("a class of a school (its name may name its teacher)"),
     "schools.pupil": _("the child's own record: exported as the child, when named in the request"),

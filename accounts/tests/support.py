@@ -1,24 +1,11 @@
-"""Helpers shared by the accounts tests."""
+"""Helpers shared by the accounts tests that read what was made: PDFs, codes, audit events.
+The data they start from comes from entaix/tests/factories.py."""
 
 import io
 import re
 
 from auditlog.models import LogEntry
 from pypdf import PdfReader
-
-from accounts.models import User
-from schools.tests import factories
-
-PASSWORD = "Tulipe-Rouge-Sextius-42"
-
-
-def guardian_of(pupil):
-    return pupil.guardian_links.get().guardian
-
-
-def account(person) -> User:
-    person.refresh_from_db()
-    return User.objects.get(pk=person.account_id)
 
 
 def pdf_pages(content: bytes) -> list[str]:
@@ -33,9 +20,3 @@ def audit_events(event: str) -> list[int]:
     return sorted(
         LogEntry.objects.filter(additional_data__event=event).values_list("object_id", flat=True)
     )
-
-
-def add_guardian(pupil, *, legal=1, contact=True, **kwargs):
-    guardian = factories.GuardianFactory(**kwargs)
-    factories.link(pupil, guardian, legal=legal, contact=contact)
-    return guardian

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from accounts import scope, services
 from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User
-from accounts.tests.support import PASSWORD, account, guardian_of
+from entaix.tests import factories
+from entaix.tests.factories import PASSWORD, account, guardian_of
 from schools.models import StaffAssignment, StaffClass
-from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
 

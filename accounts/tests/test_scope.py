@@ -4,8 +4,8 @@ from django.utils import timezone
 
 from accounts import scope
 from accounts.models import User
+from entaix.tests import factories
 from schools.models import Guardian, Pupil, School, SchoolClass, Staff, StaffClass
-from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
 

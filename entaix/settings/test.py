@@ -42,5 +42,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Most tests log city staff in with force_login, which proves no second factor; the MFA tests
-# (accounts/tests/test_mfa.py) turn the rule back on.
+# (accounts/tests/views/test_mfa.py) turn the rule back on.
 MFA_REQUIRED = False

@@ -182,7 +182,7 @@ def parent_letter(transactional_db):
     from accounts import services
     from accounts.codes import code_display
     from accounts.models import User
-    from schools.tests import factories
+    from entaix.tests import factories
 
     cache.clear()
     school = factories.SchoolFactory(name="École Sextius", uai="0130001A")

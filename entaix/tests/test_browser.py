@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from schools.tests import factories
+from entaix.tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

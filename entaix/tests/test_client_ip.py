@@ -98,7 +98,7 @@ def test_axes_records_the_client_address(client, two_schools, behind_proxy):
 
 def test_audit_trail_records_the_client_address(client, two_schools, behind_proxy):
     from accounts import services
-    from accounts.tests.support import account, guardian_of
+    from entaix.tests.factories import account, guardian_of
 
     services.account_sync()
     synced = two_schools

@@ -10,7 +10,7 @@ or exactly as after.
 The other faults of the matrix live next to their code, with real services too (README,
 "Faults"): a remote file changing during an SFTP transfer and a full inbox disk
 (imports/tests/flows/test_fetch.py, real sshd and tmpfs), a full media disk
-(accounts/tests/gdpr/test_full_disk.py), the task's retries and the abandoned-run check
+(privacy/tests/services/test_full_disk.py), the task's retries and the abandoned-run check
 (imports/tests/services/test_run_faults.py).
 """
 

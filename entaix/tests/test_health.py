@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from accounts.models import LetterBatch
 from entaix import health
+from entaix.tests import factories
 from imports.models import FetchAttempt, ImportRun
 from privacy.models import DataRequest
-from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
 TOKEN = "metrics-token-for-tests-0123456789"

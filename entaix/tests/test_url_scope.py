@@ -8,10 +8,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import LetterBatch, User
+from entaix.tests import factories
 from imports.models import FetchAttempt, ImportRun
 from imports.tests.feeds import snapshot
 from privacy.models import DataRequest
-from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
 ROLES = ("anon", "guardian", "teacher", "director", "city", "dpo")
@@ -205,7 +205,7 @@ def all_url_names(patterns=None, namespace=None):
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
             if pattern.namespace == "admin":
-                continue  # the admin is checked in schools/tests/test_admin.py
+                continue  # the admin is checked in schools/tests/views/test_admin.py
             yield from all_url_names(pattern.url_patterns, pattern.namespace or namespace)
         elif isinstance(pattern, URLPattern) and pattern.name:
             yield f"{namespace}:{pattern.name}" if namespace else pattern.name

@@ -5,9 +5,9 @@ import pytest
 from django.core.cache import cache
 
 from accounts import services as account_services
+from entaix.tests import factories
 from privacy import services
 from privacy.models import DataRequest
-from schools.tests import factories
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -3,8 +3,8 @@ import datetime
 import pytest
 
 from accounts import services
-from accounts.tests.support import add_guardian
-from schools.tests import factories
+from entaix.tests import factories
+from entaix.tests.factories import add_guardian
 
 
 @pytest.fixture(autouse=True)

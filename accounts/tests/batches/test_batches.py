@@ -11,17 +11,11 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import ActivationCode, LetterBatch, User
-from accounts.tests.support import (
-    PASSWORD,
-    account,
-    add_guardian,
-    audit_events,
-    codes_in,
-    pdf_pages,
-)
+from accounts.tests.support import audit_events, codes_in, pdf_pages
 from entaix.common.exceptions import ApplicationError
+from entaix.tests import factories
+from entaix.tests.factories import PASSWORD, account, add_guardian
 from schools.models import GuardianLink
-from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
 

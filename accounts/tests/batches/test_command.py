@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import ActivationCode, LetterBatch
 from accounts.tests.support import audit_events, pdf_pages
-from schools.tests import factories
+from entaix.tests import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from accounts import services
 from accounts.models import LetterBatch
 from accounts.tasks import letter_batch_build_task
 from accounts.tests.support import pdf_pages
+from entaix.tests import factories
 from imports.tests.flows.test_worker import stop, wait_for
-from schools.tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[3]

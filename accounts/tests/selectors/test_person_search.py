@@ -12,8 +12,8 @@ from django.db import connection
 
 from accounts.directory_selectors import person_search
 from accounts.models import User
+from entaix.tests import factories
 from schools import search
-from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[3]

@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import account_sync
-from accounts.tests.support import account, add_guardian, audit_events, guardian_of
+from accounts.tests.support import audit_events
+from entaix.tests import factories
+from entaix.tests.factories import account, add_guardian, guardian_of
 from schools.models import Guardian, GuardianLink, Pupil, School
-from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
 

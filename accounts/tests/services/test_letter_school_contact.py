@@ -5,7 +5,8 @@ import pytest
 from accounts import services
 from accounts.letters import school_contact_lines
 from accounts.models import LetterBatch
-from accounts.tests.support import account, guardian_of, pdf_pages
+from accounts.tests.support import pdf_pages
+from entaix.tests.factories import account, guardian_of
 
 pytestmark = pytest.mark.django_db
 

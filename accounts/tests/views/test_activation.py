@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import ActivationCode, User
-from accounts.tests.support import PASSWORD, account, audit_events, guardian_of
+from accounts.tests.support import audit_events
+from entaix.tests.factories import PASSWORD, account, guardian_of
 
 pytestmark = pytest.mark.django_db
 

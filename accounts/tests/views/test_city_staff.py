@@ -11,7 +11,7 @@ from django.core.management import call_command
 from accounts.models import User
 from accounts.scope import Role, is_dpo, scope_for_user
 from accounts.tests.support import audit_events
-from schools.tests import factories
+from entaix.tests import factories
 
 pytestmark = pytest.mark.django_db
 PAGE = "/comptes/personnel-ville/"

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import RenewalRequest, User
-from accounts.tests.support import PASSWORD, account, audit_events, guardian_of
+from accounts.tests.support import audit_events
+from entaix.tests import factories
+from entaix.tests.factories import PASSWORD, account, guardian_of
 from schools.models import Pupil
-from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -8,14 +8,8 @@ from django.utils import timezone
 
 from accounts import selectors
 from accounts.models import RenewalRequest, User
-from accounts.tests.support import (
-    PASSWORD,
-    account,
-    audit_events,
-    codes_in,
-    guardian_of,
-    pdf_pages,
-)
+from accounts.tests.support import audit_events, codes_in, pdf_pages
+from entaix.tests.factories import PASSWORD, account, guardian_of
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +118,7 @@ def test_a_guardian_with_children_in_two_classes_goes_to_the_director(
     client, synced, django_capture_on_commit_callbacks
 ):
     """Neither teacher may hand a slip reaching the other's class: the director is asked."""
-    from schools.tests import factories
+    from entaix.tests import factories
 
     first, second = synced["a"]["pupils"][0], synced["a"]["pupils"][2]  # classes A0 and A1
     parent = account(guardian_of(first))
@@ -204,8 +198,8 @@ def test_when_one_teacher_hands_the_slip_the_others_are_told_and_see_who(
     client, synced, django_capture_on_commit_callbacks
 ):
     """Both children's teachers were e-mailed; the second found an empty queue (issue 20)."""
+    from entaix.tests import factories
     from schools.models import StaffClass
-    from schools.tests import factories
 
     first, second = synced["a"]["pupils"][0], synced["a"]["pupils"][1]  # both in class A0
     parent = account(guardian_of(first))

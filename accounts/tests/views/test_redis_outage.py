@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import User
-from accounts.tests.support import PASSWORD, account, audit_events, guardian_of
+from accounts.tests.support import audit_events
 from entaix.common import outage
+from entaix.tests.factories import PASSWORD, account, guardian_of
 from privacy.models import DataRequest
 
 pytestmark = pytest.mark.django_db

@@ -10,17 +10,10 @@ from django.utils import timezone
 
 from accounts import selectors, services
 from accounts.models import ActivationCode, LetterBatch, User
-from accounts.tests.support import (
-    PASSWORD,
-    account,
-    add_guardian,
-    audit_events,
-    codes_in,
-    guardian_of,
-    pdf_pages,
-)
+from accounts.tests.support import audit_events, codes_in, pdf_pages
+from entaix.tests import factories
+from entaix.tests.factories import PASSWORD, account, add_guardian, guardian_of
 from schools.models import GuardianLink
-from schools.tests import factories
 
 pytestmark = pytest.mark.django_db
 

@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from devtools import feedgen
 from entaix.celery import app as celery_app
+from entaix.tests.factories import SchoolFactory
 from imports import services
 from imports.models import ImportRun
 from imports.tasks import aaf_fetch_task, import_run_execute_task
 from imports.tests.flows.test_fetch import deliver
 from schools.models import Guardian, GuardianLink, Pupil, School, Staff
-from schools.tests.factories import SchoolFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,11 +1,11 @@
 import pytest
 from django.urls import reverse
 
+from entaix.tests.factories import make_director
 from imports import services
 from imports.models import FetchAttempt, ImportRun
 from imports.tests.feeds import copy_set, snapshot
 from schools.models import Pupil, School
-from schools.tests.factories import make_director
 
 pytestmark = pytest.mark.django_db
 
@@ -205,7 +205,7 @@ def test_fetch_button_shows_the_outcome_in_french_not_started_in_green(client, s
     """It said "a commencé" in green while the attempt had failed, the reason in English."""
     from django.contrib.messages import constants
 
-    from schools.tests.factories import UserFactory
+    from entaix.tests.factories import UserFactory
 
     settings.SFTP_HOST = ""
     city = UserFactory(login="agent.ville", kind="city")
