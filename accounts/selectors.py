@@ -23,6 +23,7 @@ from accounts.scope import (
     scope_for_user,
     staff_for_user,
 )
+from schools.kinds import PersonKind
 from schools.models import (
     GuardianLink,
     Pupil,
@@ -33,8 +34,6 @@ from schools.models import (
     StaffAssignment,
     StaffClass,
 )
-
-PERSON_KINDS = (User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF)
 
 
 def _authority_links() -> QuerySet[GuardianLink]:
@@ -195,7 +194,7 @@ def email_holders(*, email: str) -> tuple[list[User], list[User]]:
     unconfirmed = [
         account
         for account in holders
-        if not account.has_confirmed_email and account.kind in PERSON_KINDS
+        if not account.has_confirmed_email and account.kind in PersonKind.values
     ]
     return confirmed, unconfirmed
 

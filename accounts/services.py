@@ -39,6 +39,7 @@ from accounts.scope import SystemActor, may_obtain_credentials, scope_for_user
 from entaix.common.db import bulk_insert, bulk_set
 from entaix.common.exceptions import ApplicationError
 from entaix.common.storage import private_storage
+from schools.kinds import PersonKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -413,7 +414,7 @@ def account_recovery_request(*, identifier: str) -> None:
         if account.has_confirmed_email and account.has_usable_password():
             audit_accounts(event=Event.RECOVERY_LINK_SENT, account_ids=[account.pk])
             transaction.on_commit(partial(tasks.password_reset_email_send.delay, account.pk))
-        elif account.kind in selectors.PERSON_KINDS:
+        elif account.kind in PersonKind.values:
             _renewal_request_open(account)
 
 

@@ -10,11 +10,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ActivationCode, RenewalRequest, User
-from privacy.models import (
-    LegalHold,
-    PersonKind,
-)
-from privacy.persons import PERSON_MODELS
+from privacy.models import LegalHold
+from schools.kinds import PERSON_MODELS, PersonKind, person_model
 from schools.models import GuardianLink, PupilClass, StaffAssignment
 
 
@@ -29,7 +26,7 @@ def targets_q(targets: list[tuple[type, list[int]]]) -> Q:
 
 def person_audit_targets(*, kind: str, person) -> list[tuple[type, list[int]]]:
     """Every object whose audit entries are about this person: row, account, links, codes…"""
-    model = PERSON_MODELS[PersonKind(kind)]
+    model = person_model(kind)
     targets: list[tuple[type, list[int]]] = [(model, [person.pk])]
     if person.account_id:
         targets += [

@@ -36,9 +36,9 @@ from privacy.models import (
     DataRequestNote,
     DataRequestSubject,
     LegalHold,
-    PersonKind,
     RectificationTask,
 )
+from schools.kinds import PersonKind
 from schools.models import GuardianLink, PupilClass, StaffAssignment, StaffClass
 
 logger = logging.getLogger(__name__)

@@ -3,10 +3,8 @@
 from django.db.models import QuerySet
 
 from accounts.scope import Role, scope_for_user
-from privacy.models import (
-    PersonKind,
-    RectificationTask,
-)
+from privacy.models import RectificationTask
+from schools.kinds import PersonKind
 from schools.models import Pupil, Staff, StaffAssignment
 
 

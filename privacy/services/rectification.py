@@ -15,11 +15,10 @@ from privacy import selectors, tasks
 from privacy.inventory import INVENTORY, Source
 from privacy.models import (
     DataRequest,
-    PersonKind,
     RectificationTask,
 )
-from privacy.persons import PERSON_MODELS as _PERSON_MODELS
 from privacy.services.requests import _require_open
+from schools.kinds import person_model
 
 logger = logging.getLogger(__name__)
 ACCOUNT_EMAIL = "account.email"
@@ -28,7 +27,7 @@ ACCOUNT_EMAIL = "account.email"
 def rectifiable_fields(person_kind: str) -> list[str]:
     """Fields a rectification may target: the feed's identity and contact fields, and the
     ENT account's e-mail (which the person owns: corrected directly)."""
-    model = _PERSON_MODELS[PersonKind(person_kind)]
+    model = person_model(person_kind)
     label = model._meta.label_lower
     skip = {
         "join_key",
@@ -84,9 +83,7 @@ def rectification_create(
     if field not in rectifiable_fields(person_kind):
         raise ApplicationError(_("This field cannot be rectified."), code="field")
     value = value.strip()
-    person = (
-        _PERSON_MODELS[PersonKind(person_kind)].objects.select_related("account").get(pk=person_id)
-    )
+    person = person_model(person_kind).objects.select_related("account").get(pk=person_id)
     task = RectificationTask(
         request=request,
         person_kind=person_kind,

@@ -36,13 +36,12 @@ from privacy.models import (
     AccessExport,
     DataRequest,
     LegalHold,
-    PersonKind,
     PurgeReceipt,
     PurgeRun,
 )
-from privacy.persons import PERSON_MODELS as _PERSON_MODELS
 from privacy.selectors.retention import RetentionPlan, retention_plan
 from privacy.services import anonymise
+from schools.kinds import PersonKind, person_model
 
 
 @transaction.atomic
@@ -50,7 +49,7 @@ def legal_hold_place(*, person_kind: str, person_id: int, reason: str, actor) ->
     """Keep one person beyond the retention rules (and the termination) until lifted."""
     if not reason.strip():
         raise ApplicationError(_("A legal hold needs its reason."), code="reason")
-    person = _PERSON_MODELS[PersonKind(person_kind)].objects.filter(pk=person_id).first()
+    person = person_model(person_kind).objects.filter(pk=person_id).first()
     if person is None:
         raise ApplicationError(_("No such person."), code="person")
     if LegalHold.objects.filter(

@@ -21,7 +21,6 @@ from entaix.common.exceptions import ApplicationError
 from privacy.models import (
     DataRequest,
     LegalHold,
-    PersonKind,
     PurgeRun,
 )
 from privacy.services.anonymise import (
@@ -33,6 +32,7 @@ from privacy.services.anonymise import (
     raw_files_unlink,
     requests_anonymise,
 )
+from schools.kinds import PersonKind
 from schools.models import (
     Guardian,
     Pupil,

@@ -15,9 +15,9 @@ from privacy import selectors
 from privacy.models import (
     DataRequest,
     DataRequestSubject,
-    PersonKind,
 )
 from privacy.services.requests import _audit, _require_open
+from schools.kinds import PersonKind
 
 Status = DataRequest.Status
 logger = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from privacy import forms, selectors, services
 from privacy.models import AccessExport, DataRequest
 from privacy.services import export
 from privacy.views.common import DpoRequiredMixin, _private_file
+from schools.kinds import person_model
 
 
 class DataRequestListView(DpoRequiredMixin, ListView):
@@ -86,7 +87,7 @@ class DataRequestDetailView(DpoRequiredMixin, TemplateView):
 
 
 def _field_labels(person_kind: str) -> list[tuple[str, str]]:
-    model = selectors.PERSON_MODELS[person_kind]
+    model = person_model(person_kind)
     return [
         (
             name,
