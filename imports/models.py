@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from entaix.common.models import BaseModel
+from schools.kinds import PersonKind
 
 
 class ImportRun(BaseModel):
@@ -126,6 +127,18 @@ class ImportProblem(models.Model):
         return gettext(self.message) if self.message in TEXTS else self.message
 
 
+class PlanKind(models.TextChoices):
+    """What a plan item, and a run's count, is about. The three kinds of person are
+    `PersonKind`'s own values; the AAF file kinds ("Eleve"…) never reach the plan."""
+
+    SCHOOL = "school", _("school")
+    CLASS = "class", _("class")
+    PUPIL = PersonKind.PUPIL.value, _("pupil")
+    GUARDIAN = PersonKind.GUARDIAN.value, _("guardian")
+    STAFF = PersonKind.STAFF.value, _("staff member")
+    LINK = "link", _("guardian link")
+
+
 class ImportPlanItem(models.Model):
     """One change of the stored plan. Apply replays exactly these rows (checked by the hash)."""
 
@@ -137,7 +150,7 @@ class ImportPlanItem(models.Model):
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="plan_items")
     seq = models.PositiveIntegerField()
-    kind = models.CharField(_("kind"), max_length=10)
+    kind = models.CharField(_("kind"), max_length=10, choices=PlanKind.choices)
     action = models.CharField(_("action"), max_length=6, choices=Action.choices)
     key = models.CharField(_("key"), max_length=200)
     school_key = models.CharField(_("school"), max_length=64, blank=True)

@@ -30,7 +30,14 @@ from imports.diff import item_schools, restrict_to_schools
 from imports.guards import held_reasons
 from imports.hooks import after_apply_run, import_blocked
 from imports.locks import exclusive
-from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
+from imports.models import (
+    ImportFile,
+    ImportLock,
+    ImportPlanItem,
+    ImportProblem,
+    ImportRun,
+    PlanKind,
+)
 from imports.plan import FileSetError, Item, Plan, plan_files
 from imports.problems import TEXTS as problem_texts
 from imports.problems import problem_summary
@@ -611,11 +618,11 @@ def school_close(*, uais: Iterable[str], user=None) -> ImportRun:
     present = Q(left_at__isnull=True)
     pupils = Pupil.objects.filter(present, school_id__in=school_ids)
     pupil_ids = list(pupils.values_list("pk", flat=True))
-    counts = {"pupils": pupils.update(**stamp)}
-    counts["links"] = GuardianLink.objects.filter(
+    counts = {PlanKind.PUPIL: pupils.update(**stamp)}
+    counts[PlanKind.LINK] = GuardianLink.objects.filter(
         pupil_id__in=pupil_ids, left_at__isnull=True
     ).update(left_at=now)
-    counts["guardians"] = (
+    counts[PlanKind.GUARDIAN] = (
         Guardian.objects.filter(present)
         .exclude(pupil_links__left_at__isnull=True, pupil_links__pupil__left_at__isnull=True)
         .update(**stamp)
@@ -627,10 +634,10 @@ def school_close(*, uais: Iterable[str], user=None) -> ImportRun:
     ).update(feed_digest=None)
     StaffClass.objects.filter(school_class__school_id__in=school_ids).delete()
     StaffAssignment.objects.filter(school_id__in=school_ids).delete()
-    counts["staff"] = (
+    counts[PlanKind.STAFF] = (
         Staff.objects.filter(present).exclude(assignments__school__ent_open=True).update(**stamp)
     )
-    counts["classes"] = SchoolClass.objects.filter(
+    counts[PlanKind.CLASS] = SchoolClass.objects.filter(
         school_id__in=school_ids, left_at__isnull=True
     ).update(left_at=now)
     run.counts = {kind: {"left": n} for kind, n in counts.items()}

@@ -14,6 +14,7 @@ from django.db import connection, models
 
 from entaix.common.db import IN_CHUNK, rows_in
 from imports.aaf import ClassRef, GuardianRecord, PupilRecord, SchoolRecord, StaffRecord
+from imports.models import PlanKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -26,7 +27,9 @@ from schools.models import (
     StaffClass,
 )
 
-KINDS = ("schools", "classes", "staff", "guardians", "pupils", "links")
+# Plan kinds in dependency order of the plan (persons before the links between them).
+KINDS = (PlanKind.SCHOOL, PlanKind.CLASS, PlanKind.STAFF, PlanKind.GUARDIAN, PlanKind.PUPIL,
+         PlanKind.LINK)  # fmt: skip
 
 SCHOOL_FIELDS = (
     "uai", "siren", "name", "structure_type", "ministry", "sector", "circonscription", "commune",
@@ -46,12 +49,12 @@ LINK_FIELDS = ("relation", "legal", "financial", "contact")
 
 # Model fields each kind's record maps to (memberships are written separately).
 MODEL_FIELDS = {
-    "schools": SCHOOL_FIELDS,
-    "pupils": PUPIL_FIELDS,
-    "guardians": GUARDIAN_FIELDS,
-    "staff": STAFF_FIELDS,
-    "classes": ("name",),
-    "links": LINK_FIELDS,
+    PlanKind.SCHOOL: SCHOOL_FIELDS,
+    PlanKind.PUPIL: PUPIL_FIELDS,
+    PlanKind.GUARDIAN: GUARDIAN_FIELDS,
+    PlanKind.STAFF: STAFF_FIELDS,
+    PlanKind.CLASS: ("name",),
+    PlanKind.LINK: LINK_FIELDS,
 }
 
 
@@ -263,8 +266,14 @@ def _links(keys: list[str]) -> dict[str, dict]:
     return result
 
 
-_LOADERS = {"schools": _schools, "classes": _classes, "pupils": _pupils,
-            "guardians": _guardians, "staff": _staff, "links": _links}  # fmt: skip
+_LOADERS = {
+    PlanKind.SCHOOL: _schools,
+    PlanKind.CLASS: _classes,
+    PlanKind.PUPIL: _pupils,
+    PlanKind.GUARDIAN: _guardians,
+    PlanKind.STAFF: _staff,
+    PlanKind.LINK: _links,
+}
 
 
 def rows(kind: str, keys: Iterable[str]) -> dict[str, dict]:

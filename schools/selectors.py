@@ -3,6 +3,7 @@
 from django.db.models import Count, Q, QuerySet
 
 from accounts.scope import classes_for_user, pupils_for_user, schools_for_user, scope_for_user
+from schools.kinds import PersonKind
 from schools.models import School, SchoolClass
 
 
@@ -37,17 +38,15 @@ def class_list_for_user(*, user, school: School) -> QuerySet[SchoolClass]:
 
 # --- person pages -----------------------------------------------------------------------------
 
-PERSON_KINDS = {"eleve": "pupils", "responsable": "guardians", "personnel": "staff"}
 
-
-def person_for_user(*, user, kind: str, pk: int):
+def person_for_user(*, user, kind: PersonKind, pk: int):
     """One pupil, guardian or staff member in the user's scope (404 otherwise)."""
     from accounts import scope
 
     querysets = {
-        "pupils": scope.pupils_for_user(user).select_related("school", "account"),
-        "guardians": scope.guardians_for_user(user).select_related("account"),
-        "staff": scope.staff_for_user(user).select_related("account"),
+        PersonKind.PUPIL: scope.pupils_for_user(user).select_related("school", "account"),
+        PersonKind.GUARDIAN: scope.guardians_for_user(user).select_related("account"),
+        PersonKind.STAFF: scope.staff_for_user(user).select_related("account"),
     }
     return scope.get_in_scope_or_404(querysets[kind], pk=pk)
 

@@ -9,6 +9,7 @@ from accounts.scope import Role, get_in_scope_or_404, schools_for_user, scope_fo
 
 from . import selectors
 from .forms import SchoolOpenForm
+from .kinds import PersonKind
 
 
 class SchoolListView(ScopedMixin, ListView):
@@ -78,15 +79,15 @@ class PersonDetailView(ScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        kind = selectors.PERSON_KINDS[self.kwargs["kind"]]
+        kind = PersonKind(self.kwargs["kind"])
         person = selectors.person_for_user(user=self.request.user, kind=kind, pk=self.kwargs["pk"])
         context["person"] = person
         context["history"] = selectors.person_feed_history(kind=kind, join_key=person.join_key)
         context["events"] = selectors.account_events(account=person.account)
-        if kind == "pupils":
+        if kind == PersonKind.PUPIL:
             context["links"] = selectors.pupil_links(pupil=person)
             context["classes"] = person.classes.order_by("kind", "name")
-        elif kind == "guardians":
+        elif kind == PersonKind.GUARDIAN:
             context["links"] = selectors.guardian_links_in_scope(
                 user=self.request.user, guardian=person
             )

@@ -55,4 +55,6 @@ fi
 .venv/bin/hadolint Dockerfile
 .venv/bin/python manage.py compilemessages --ignore=.venv -v 0
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
+# Types of the services, selectors and scope modules (pyproject.toml [tool.mypy]).
+.venv/bin/mypy
 exec .venv/bin/pytest "$@"

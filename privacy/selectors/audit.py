@@ -2,11 +2,12 @@
 
 import datetime
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ActivationCode, RenewalRequest, User
@@ -15,7 +16,7 @@ from schools.kinds import PERSON_MODELS, PersonKind, person_model
 from schools.models import GuardianLink, PupilClass, StaffAssignment
 
 
-def targets_q(targets: list[tuple[type, list[int]]]) -> Q:
+def targets_q(targets: Sequence[tuple[type[Model], Sequence[int]]]) -> Q:
     condition = Q(pk__in=[])
     for model, ids in targets:
         if ids:
@@ -90,7 +91,7 @@ def persons_matching(*, query: str, limit: int = 20) -> list[tuple[str, object]]
         | Q(birth_name__icontains=query)
         | Q(account__login__icontains=query)
     )
-    found = []
+    found: list[tuple[str, object]] = []
     for kind, model in PERSON_MODELS.items():
         found += [(str(kind), p) for p in model.objects.filter(condition).order_by("id")[:limit]]
     return found

@@ -48,7 +48,9 @@ def _end_of_year(day: datetime.date) -> datetime.date:
     return datetime.date(day.year, 12, 31)
 
 
-def _day(moment: datetime.datetime) -> datetime.date:
+def _day(moment: datetime.datetime | None) -> datetime.date:
+    # Only read from rows filtered on a set `left_at`: never None here.
+    assert moment is not None
     return timezone.localdate(moment)
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import Event, audit_objects
+from accounts.models import User
 from entaix.common.exceptions import ApplicationError
 from privacy import selectors, tasks
 from privacy.inventory import INVENTORY, Source
@@ -65,17 +66,23 @@ def _same(current: str, wanted: str) -> bool:
 
 @transaction.atomic
 def rectification_create(
-    *, request: DataRequest, actor, person_kind: str, person_id: int, field: str, value: str
+    *,
+    data_request: DataRequest,
+    actor: User,
+    person_kind: str,
+    person_id: int,
+    field: str,
+    value: str,
 ) -> RectificationTask:
     """A correction asked for a confirmed subject of the request.
 
     The account e-mail (the person's own) is corrected at once (and must be confirmed again);
     a feed field becomes a task for the school director, to be corrected in ONDE.
     """
-    _require_open(request)
-    if request.flag:
+    _require_open(data_request)
+    if data_request.flag:
         raise ApplicationError(_("This request is flagged: nothing is changed."), code="flagged")
-    subject = request.subjects.filter(
+    subject = data_request.subjects.filter(
         person_kind=person_kind, **{f"{person_kind}_id": person_id}
     ).first()
     if subject is None:
@@ -85,7 +92,7 @@ def rectification_create(
     value = value.strip()
     person = person_model(person_kind).objects.select_related("account").get(pk=person_id)
     task = RectificationTask(
-        request=request,
+        request=data_request,
         person_kind=person_kind,
         **{person_kind: person},
         school_id=selectors.rectification_school_id(person_kind=person_kind, person=person),
@@ -95,7 +102,7 @@ def rectification_create(
         created_by=actor,
     )
     if field == ACCOUNT_EMAIL:
-        if not person.account_id:
+        if person.account is None:
             raise ApplicationError(_("This person has no ENT account."), code="no-account")
         from accounts.services import account_email_set
 
@@ -110,16 +117,16 @@ def rectification_create(
         model=RectificationTask,
         ids=[task.pk],
         actor=actor,
-        data={"request": request.pk, "field": field},
+        data={"request": data_request.pk, "field": field},
     )
     if not task.direct:
         transaction.on_commit(partial(tasks.rectification_notify_task.delay, task.pk))
-    logger.info("rectification %s for request %s (%s)", task.pk, request.pk, field)
+    logger.info("rectification %s for request %s (%s)", task.pk, data_request.pk, field)
     return task
 
 
 @transaction.atomic
-def rectification_cancel(*, task: RectificationTask, actor) -> RectificationTask:
+def rectification_cancel(*, task: RectificationTask, actor: User) -> RectificationTask:
     if task.status != RectificationTask.Status.OPEN:
         raise ApplicationError(_("This task is closed."), code="closed")
     task.status = RectificationTask.Status.CANCELLED

@@ -5,10 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from entaix.common.exceptions import ApplicationError
 from imports import services
-from imports.models import ImportRun
+from imports.models import ImportRun, PlanKind
 from imports.plan import FileSetError
 
-KINDS = ("schools", "classes", "pupils", "guardians", "staff", "links")
 EXIT_FAILED = 1
 EXIT_HELD = 3
 
@@ -77,7 +76,7 @@ class Command(BaseCommand):
             "held_reasons": list(run.held_reasons),
             "errors": run.error_count,
             "warnings": run.warning_count,
-            "counts": {kind: run.counts.get(kind, _zero()) for kind in KINDS},
+            "counts": {kind.value: run.counts.get(kind, _zero()) for kind in PlanKind},
             "skipped_closed_school": dict(run.skipped_counts),
         }
         self._print(payload, as_json=as_json, failure=run.failure)
@@ -95,7 +94,7 @@ class Command(BaseCommand):
             "held_reasons": list(plan.held_reasons),
             "errors": sum(p.level == "error" for p in plan.problems),
             "warnings": sum(p.level == "warning" for p in plan.problems),
-            "counts": {kind: plan.counts.get(kind, _zero()) for kind in KINDS},
+            "counts": {kind.value: plan.counts.get(kind, _zero()) for kind in PlanKind},
             "skipped_closed_school": dict(plan.skipped),
         }
         self._print(payload, as_json=as_json)
