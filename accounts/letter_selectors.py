@@ -7,7 +7,9 @@ number of queries whatever the size of the batch.
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.utils import timezone
@@ -72,12 +74,17 @@ class BatchSelection:
         return sum(len(group.entries) for group in self.groups)
 
 
+# An entry and where it is filed: (class id, class name), or None for no class.
+type Placed = tuple[tuple[Any, ...] | None, BatchEntry]
+
 _ACCOUNT = ("account__password", "account__activation_code__printed_at",
             "account__activation_code__expires_at")  # fmt: skip
 
 
-def _state(password: str, printed_at, expires_at, now) -> tuple[bool, bool]:
-    """(activated, printed): a code counts as printed only while it is still valid."""
+def _state(state: Sequence[Any], now: datetime.datetime) -> tuple[bool, bool]:
+    """(activated, printed) from (password, printed_at, expires_at): a code counts as printed
+    only while it is still valid."""
+    password, printed_at, expires_at = state
     activated = not password.startswith(UNUSABLE_PASSWORD_PREFIX)
     printed = printed_at is not None and expires_at is not None and expires_at > now
     return activated, printed
@@ -121,7 +128,7 @@ def _home_classes(pupil_ids: list[int]) -> dict[int, tuple[int, str]]:
     return home
 
 
-def _pupil_entries(*, printer, school, school_class, now) -> list[tuple[tuple, BatchEntry]]:
+def _pupil_entries(*, printer, school, school_class, now) -> list[Placed]:
     pupils = Pupil.objects.filter(school=school, left_at__isnull=True, account__isnull=False)
     if school_class is not None:
         pupils = pupils.filter(class_links__school_class=school_class)
@@ -135,7 +142,7 @@ def _pupil_entries(*, printer, school, school_class, now) -> list[tuple[tuple, B
     home = _home_classes([row[0] for row in rows])
     result = []
     for pk, account_id, login, first, last, *state in rows:
-        activated, printed = _state(*state, now)
+        activated, printed = _state(state, now)
         where = (school_class.pk, school_class.name) if school_class else home.get(pk)
         entry = BatchEntry(
             account_id=account_id, login=login, kind=Profile.PUPIL, first_name=first,
@@ -146,7 +153,7 @@ def _pupil_entries(*, printer, school, school_class, now) -> list[tuple[tuple, B
     return result
 
 
-def _guardian_entries(*, printer, school, school_class, now) -> list[tuple[tuple, BatchEntry]]:
+def _guardian_entries(*, printer, school, school_class, now) -> list[Placed]:
     """One entry per guardian with authority, filed under their youngest child in scope.
 
     The letter lists every child the printer may see (any school, any class); the guardian
@@ -209,7 +216,7 @@ def _guardian_entries(*, printer, school, school_class, now) -> list[tuple[tuple
             continue
         where = (school_class.pk, school_class.name) if school_class else home.get(youngest[0])
         account_id, login, first, last = item["head"]
-        activated, printed = _state(*item["state"], now)
+        activated, printed = _state(item["state"], now)
         entry = BatchEntry(
             account_id=account_id, login=login, kind=Profile.GUARDIAN, first_name=first,
             last_name=last, activated=activated, printed=printed, school=school.name,
@@ -223,7 +230,7 @@ def _guardian_entries(*, printer, school, school_class, now) -> list[tuple[tuple
     return result
 
 
-def _staff_entries(*, printer, school, school_class, now) -> list[tuple[tuple, BatchEntry]]:
+def _staff_entries(*, printer, school, school_class, now) -> list[Placed]:
     staff = Staff.objects.filter(
         assignments__school=school, left_at__isnull=True, account__isnull=False
     )
@@ -238,7 +245,7 @@ def _staff_entries(*, printer, school, school_class, now) -> list[tuple[tuple, B
     for account_id, login, first, last, *state in rows:
         if account_id not in allowed:
             continue
-        activated, printed = _state(*state, now)
+        activated, printed = _state(state, now)
         entry = BatchEntry(
             account_id=account_id, login=login, kind=Profile.STAFF, first_name=first,
             last_name=last, activated=activated, printed=printed, school=school.name,
@@ -281,7 +288,7 @@ def letter_batch_selection(
         groups.setdefault(class_id, BatchGroup(class_id=class_id, title=title)).entries.append(
             entry
         )
-    teachers: dict[int, list[str]] = {}
+    teachers: dict[int | None, list[str]] = {}
     for class_id, first, last in (
         StaffClass.objects.filter(
             school_class_id__in=[pk for pk in groups if pk is not None], staff__left_at__isnull=True

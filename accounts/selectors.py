@@ -253,13 +253,17 @@ def renewal_recipients(*, account: User) -> list[tuple[int, str]]:
             directors.filter(assignments__school_id__in=pupils.values("school_id")),
         ]
     for staff in candidates:
-        recipients = [
-            (person.account_id, person.account.email if person.account.has_confirmed_email
-             else person.email)
-            for person in staff.filter(left_at__isnull=True, account__is_active=True)
+        recipients = []
+        for person in (
+            staff.filter(left_at__isnull=True, account__is_active=True)
             .select_related("account").distinct().order_by("pk")
-            if credential_accounts_for_user(person.account).filter(pk=account.pk).exists()
-        ]  # fmt: skip
+        ):  # fmt: skip
+            holder = person.account
+            if holder is None:  # filtered out above (an active account); said for the types
+                continue
+            if credential_accounts_for_user(holder).filter(pk=account.pk).exists():
+                address = holder.email if holder.has_confirmed_email else person.email
+                recipients.append((holder.pk, address))
         if recipients:
             return recipients
     return []
