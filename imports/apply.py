@@ -2,12 +2,13 @@
 
 import datetime
 from collections.abc import Callable, Iterable
+from itertools import batched
 
 from django.db import connection
 
 from entaix.common.db import bulk_insert
 from imports import state
-from imports.models import PlanKind
+from schools.kinds import RecordKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -80,20 +81,23 @@ class Applier:
         """Dependency order: schools, classes, then persons, then the links between them. Each
         kind is read and written a page at a time: memory does not grow with the plan."""
         for kind, write in (
-            (PlanKind.SCHOOL, lambda page: self._feed_owned(PlanKind.SCHOOL, School, page)),
-            (PlanKind.CLASS, self._classes),
-            (PlanKind.GUARDIAN, lambda page: self._feed_owned(PlanKind.GUARDIAN, Guardian, page)),
-            (PlanKind.STAFF, lambda page: self._feed_owned(PlanKind.STAFF, Staff, page)),
-            (PlanKind.PUPIL, lambda page: self._feed_owned(PlanKind.PUPIL, Pupil, page)),
-            (PlanKind.LINK, self._links),
+            (RecordKind.SCHOOL, lambda page: self._feed_owned(RecordKind.SCHOOL, School, page)),
+            (RecordKind.CLASS, self._classes),
+            (
+                RecordKind.GUARDIAN,
+                lambda page: self._feed_owned(RecordKind.GUARDIAN, Guardian, page),
+            ),
+            (RecordKind.STAFF, lambda page: self._feed_owned(RecordKind.STAFF, Staff, page)),
+            (RecordKind.PUPIL, lambda page: self._feed_owned(RecordKind.PUPIL, Pupil, page)),
+            (RecordKind.LINK, self._links),
         ):
-            if kind == PlanKind.CLASS:
+            if kind == RecordKind.CLASS:
                 self.school_ids = dict(School.objects.values_list("join_key", "id"))
-            if kind == PlanKind.LINK:
+            if kind == RecordKind.LINK:
                 # The links look their persons up by key a page at a time: with statistics
                 # that still say "empty", each lookup would scan the whole table.
                 self.refresh_statistics(models=(Pupil, Guardian, GuardianLink))
-            if kind == PlanKind.GUARDIAN:
+            if kind == RecordKind.GUARDIAN:
                 self.class_ids = {
                     state.class_key(school_key, class_kind, code): pk
                     for pk, school_key, class_kind, code in SchoolClass.objects.values_list(
@@ -133,7 +137,7 @@ class Applier:
                 for name, value in _model_values(kind, item.data).items():
                     setattr(row, name, value)
                     fields.add(name)
-                if kind == PlanKind.PUPIL and "school" in item.data:
+                if kind == RecordKind.PUPIL and "school" in item.data:
                     row.school_id = self.school_ids[item.data["school"]]
                     fields.add("school_id")
                 if item.action == "return":
@@ -146,11 +150,11 @@ class Applier:
             model.objects.bulk_update(rows.values(), sorted(fields), batch_size=BATCH)
 
         if leaves:
-            for start in range(0, len(leaves), BATCH):
-                model.objects.filter(join_key__in=leaves[start : start + BATCH]).update(
+            for chunk in batched(leaves, BATCH):
+                model.objects.filter(join_key__in=chunk).update(
                     left_at=self.left_at, last_changed_run=self.run_id
                 )
-        if kind in (PlanKind.PUPIL, PlanKind.STAFF):
+        if kind in (RecordKind.PUPIL, RecordKind.STAFF):
             new = dict(zip((i.key for i in creates), new_ids, strict=True))
             self._memberships(kind, model, creates + changes, new)
 
@@ -158,7 +162,7 @@ class Applier:
         values = {"join_key": item.key, "first_seen_at": self.now, "left_at": None, **stamp,
                   "feed_digest": item.digest}  # fmt: skip
         values.update(_model_values(kind, item.data))
-        if kind == PlanKind.PUPIL:
+        if kind == RecordKind.PUPIL:
             values["school_id"] = self.school_ids[item.data["school"]]
         return values
 
@@ -173,7 +177,7 @@ class Applier:
         )
         ids.update(new_ids)
         through, owner = (
-            (PupilClass, "pupil_id") if kind == PlanKind.PUPIL else (StaffClass, "staff_id")
+            (PupilClass, "pupil_id") if kind == RecordKind.PUPIL else (StaffClass, "staff_id")
         )
         with_classes = [i for i in touched if "classes" in i.data]
         # A new person has no membership yet: only changed ones have old rows to replace.
@@ -187,7 +191,7 @@ class Applier:
                 for key in i.data["classes"]
             ),
         )
-        if kind == PlanKind.STAFF:
+        if kind == RecordKind.STAFF:
             with_assignments = [i for i in touched if "assignments" in i.data]
             StaffAssignment.objects.filter(
                 staff_id__in=[ids[i.key] for i in with_assignments if i.action != "create"]
@@ -270,7 +274,7 @@ class Applier:
                     "guardian_id": guardian_ids[item.data["guardian"]],
                     "left_at": None,
                     "feed_digest": item.digest,
-                    **_model_values(PlanKind.LINK, item.data),
+                    **_model_values(RecordKind.LINK, item.data),
                 }
                 for item in items
                 if item.action == "create"
@@ -283,7 +287,7 @@ class Applier:
             if item.action == "leave":
                 row.left_at = self.left_at
             else:
-                for name, value in _model_values(PlanKind.LINK, item.data).items():
+                for name, value in _model_values(RecordKind.LINK, item.data).items():
                     setattr(row, name, value)
                 row.left_at = None
                 row.feed_digest = item.digest

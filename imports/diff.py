@@ -19,7 +19,7 @@ from django.db import connection
 from entaix.common.db import PAGE, keyset_rows, rows_in
 from imports import stage, state
 from imports.aaf import WARNING, Kind, Problem
-from imports.models import PlanKind
+from schools.kinds import RecordKind
 from schools.models import Pupil, Staff
 
 if TYPE_CHECKING:
@@ -29,12 +29,12 @@ CHANGE_PAGE = 2000  # updates and returns compared per query of the directory
 _PLAN_COLUMNS = ("kind", "action", "key", "school_key", "digest", "data")
 # The files a kind's leaves need, in a Complet: without them, nothing of the kind leaves.
 _NEEDS = {
-    PlanKind.SCHOOL: {Kind.SCHOOL},
-    PlanKind.CLASS: {Kind.PUPIL, Kind.STAFF},
-    PlanKind.PUPIL: {Kind.PUPIL},
-    PlanKind.GUARDIAN: {Kind.GUARDIAN, Kind.PUPIL},
-    PlanKind.STAFF: {Kind.STAFF},
-    PlanKind.LINK: {Kind.PUPIL},
+    RecordKind.SCHOOL: {Kind.SCHOOL},
+    RecordKind.CLASS: {Kind.PUPIL, Kind.STAFF},
+    RecordKind.PUPIL: {Kind.PUPIL},
+    RecordKind.GUARDIAN: {Kind.GUARDIAN, Kind.PUPIL},
+    RecordKind.STAFF: {Kind.STAFF},
+    RecordKind.LINK: {Kind.PUPIL},
 }
 
 
@@ -189,7 +189,7 @@ class Diff:
                 " ORDER BY c.key",
                 [kind, kind],
             )
-        if kind != PlanKind.LINK:
+        if kind != RecordKind.LINK:
             return
         not_yet = (
             " AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = c.kind AND p.key = c.key"
@@ -210,14 +210,14 @@ class Diff:
 
     def _possible_duplicates(self) -> None:
         """A new key with the name and birth date of someone who left: flag, never merge."""
-        for kind, model in ((PlanKind.PUPIL, Pupil), (PlanKind.STAFF, Staff)):
+        for kind, model in ((RecordKind.PUPIL, Pupil), (RecordKind.STAFF, Staff)):
             if not stage.fetch(
                 "SELECT 1 FROM st_plan WHERE kind = %s AND action = 'create' LIMIT 1", [kind]
             ):
                 continue
             table = connection.ops.quote_name(model._meta.db_table)
             # Staff birth dates are not kept (minimisation): their twins compare names only.
-            birth = "t.birth_date" if kind == PlanKind.PUPIL else "NULL"
+            birth = "t.birth_date" if kind == RecordKind.PUPIL else "NULL"
             sql = (
                 f"SELECT t.id, t.join_key, t.last_name, t.first_name, {birth}"
                 f" FROM {table} t WHERE (t.left_at IS NOT NULL OR EXISTS (SELECT 1 FROM st_plan p"

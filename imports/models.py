@@ -6,7 +6,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from entaix.common.models import BaseModel
-from schools.kinds import PersonKind
+from imports.problems import TEXTS
+from schools.kinds import RecordKind
 
 
 class ImportRun(BaseModel):
@@ -122,21 +123,7 @@ class ImportProblem(models.Model):
     @property
     def display_message(self) -> str:
         """The message as shown: the kept sentence of a decided run translated, else as is."""
-        from imports.problems import TEXTS
-
         return gettext(self.message) if self.message in TEXTS else self.message
-
-
-class PlanKind(models.TextChoices):
-    """What a plan item, and a run's count, is about. The three kinds of person are
-    `PersonKind`'s own values; the AAF file kinds ("Eleve"…) never reach the plan."""
-
-    SCHOOL = "school", _("school")
-    CLASS = "class", _("class")
-    PUPIL = PersonKind.PUPIL.value, _("pupil")
-    GUARDIAN = PersonKind.GUARDIAN.value, _("guardian")
-    STAFF = PersonKind.STAFF.value, _("staff member")
-    LINK = "link", _("guardian link")
 
 
 class ImportPlanItem(models.Model):
@@ -150,7 +137,7 @@ class ImportPlanItem(models.Model):
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="plan_items")
     seq = models.PositiveIntegerField()
-    kind = models.CharField(_("kind"), max_length=10, choices=PlanKind.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=RecordKind.choices)
     action = models.CharField(_("action"), max_length=6, choices=Action.choices)
     key = models.CharField(_("key"), max_length=200)
     school_key = models.CharField(_("school"), max_length=64, blank=True)
@@ -168,15 +155,6 @@ class ImportPlanItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.kind} {self.key}"
-
-
-class ImportLock(models.Model):
-    """A single row locked with SELECT … FOR UPDATE: one plan or apply at a time."""
-
-    name = models.CharField(max_length=20, unique=True)
-
-    def __str__(self) -> str:
-        return self.name
 
 
 # Why a fetch failed, by its error code, in the reader's language (the stored `message` is the

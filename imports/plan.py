@@ -29,6 +29,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext
 
 from entaix.common.db import rows_in
 from imports import stage, state
@@ -46,8 +47,7 @@ from imports.aaf import (
 )
 from imports.aaf.reader import NOTICE_CODES, notice_problems
 from imports.diff import Diff
-from imports.models import PlanKind
-from schools.kinds import PersonKind
+from schools.kinds import PersonKind, RecordKind
 from schools.models import School
 
 logger = logging.getLogger(__name__)
@@ -55,10 +55,10 @@ ALL_KINDS = frozenset(Kind)
 _FILE_ORDER = (Kind.SCHOOL, Kind.PUPIL, Kind.GUARDIAN, Kind.STAFF)  # pupils tell which guardians
 # The parser's boundary: what each AAF file kind ("Eleve"…) becomes in the plan.
 PLAN_KINDS = {
-    Kind.SCHOOL: PlanKind.SCHOOL,
-    Kind.PUPIL: PlanKind.PUPIL,
-    Kind.GUARDIAN: PlanKind.GUARDIAN,
-    Kind.STAFF: PlanKind.STAFF,
+    Kind.SCHOOL: RecordKind.SCHOOL,
+    Kind.PUPIL: RecordKind.PUPIL,
+    Kind.GUARDIAN: RecordKind.GUARDIAN,
+    Kind.STAFF: RecordKind.STAFF,
 }
 
 
@@ -113,19 +113,24 @@ def identify(paths: Iterable[Path]) -> list[tuple[Path, FeedFile]]:
     for path in paths:
         feed = feed_file_from_name(path.name)
         if feed is None:
-            raise FileSetError("bad-name", f"{path.name}: not an AAF 1D file name.")
+            raise FileSetError(
+                "bad-name", gettext("%(name)s: not an AAF 1D file name.") % {"name": path.name}
+            )
         found.append((path, feed))
     if not found:
-        raise FileSetError("no-files", "No AAF file to import.")
+        raise FileSetError("no-files", gettext("No AAF file to import."))
     deliveries = {(feed.date, feed.mode) for _, feed in found}
     if len(deliveries) > 1:
         raise FileSetError(
             "mixed-deliveries",
-            "The files belong to several deliveries (dates or Complet/Delta): import each alone.",
+            gettext(
+                "The files belong to several deliveries (dates or Complet/Delta): "
+                "import each alone."
+            ),
         )
     names = Counter(feed.name for _, feed in found)
     if any(n > 1 for n in names.values()):
-        raise FileSetError("duplicate-file", "The same file was given twice.")
+        raise FileSetError("duplicate-file", gettext("The same file was given twice."))
     _check_parts([feed for _, feed in found])
     return sorted(found, key=lambda pf: (_FILE_ORDER.index(pf[1].kind), pf[1].part))
 
@@ -144,8 +149,11 @@ def _check_parts(feeds: list[FeedFile]) -> None:
             )
             raise FileSetError(
                 "missing-part",
-                f"The set is incomplete: {names} is missing (the parts of {kind} must run "
-                f"from _0000 to _{max(parts[kind]):04d} without a gap).",
+                gettext(
+                    "The set is incomplete: %(names)s is missing (the parts of %(kind)s must run "
+                    "from _0000 to _%(last)s without a gap)."
+                )
+                % {"names": names, "kind": kind, "last": f"{max(parts[kind]):04d}"},
             )
 
 
@@ -228,7 +236,7 @@ class Planner:
             return
         keys = [record.key for record in modifies]
         self.old = state.rows(name, keys)
-        if name == PlanKind.GUARDIAN:
+        if name == RecordKind.GUARDIAN:
             self.items.flush()
             self.needed = self._linked_guardians(keys)
         for record in modifies:
@@ -338,7 +346,7 @@ class Planner:
             # Staff: kept when one of their schools is open, with only the open schools' links.
             self._pass(Kind.STAFF, self._staff)
         for key, data in self.classes.items():
-            self._stage(PlanKind.CLASS, key, data, school=data["school"])
+            self._stage(RecordKind.CLASS, key, data, school=data["school"])
         for writer in (self.items, self.gone, self.restated):
             writer.flush()
         stage.index("st_item")
@@ -376,15 +384,15 @@ class Planner:
         return merged
 
     def _school(self, record) -> None:
-        merged = self._merge(PlanKind.SCHOOL, record, state.school_from_record(record))
+        merged = self._merge(RecordKind.SCHOOL, record, state.school_from_record(record))
         if merged is not None:
             self.known_schools.add(record.key)
-            self._stage(PlanKind.SCHOOL, record.key, merged, school=record.key)
+            self._stage(RecordKind.SCHOOL, record.key, merged, school=record.key)
 
     def _pupil(self, record) -> None:
         kept = self._kept_pupil(record)
         if kept is None and not self.complet and record.key not in self.unknown:
-            self.gone.add(PlanKind.PUPIL, record.key)  # moved out of every open school (if known)
+            self.gone.add(RecordKind.PUPIL, record.key)  # moved out of every open school (if known)
 
     def _kept_pupil(self, record) -> dict | None:
         open_keys = self.open_keys
@@ -411,13 +419,13 @@ class Planner:
                     self.classes[key] = data
                     classes.append(key)
         fresh = state.pupil_from_record(record, school_key=school_key, classes=classes)
-        merged = self._merge(PlanKind.PUPIL, record, fresh)
+        merged = self._merge(RecordKind.PUPIL, record, fresh)
         if merged is None:
             return None
         if record.op == Op.MODIFY and "classes" not in record.present:
             merged["classes"] = old["classes"]
         school = merged["school"]
-        self._stage(PlanKind.PUPIL, record.key, merged, school=school, twin=state.twin(merged))
+        self._stage(RecordKind.PUPIL, record.key, merged, school=school, twin=state.twin(merged))
         if record.op != Op.MODIFY or "guardian_links" in record.present:
             links = {
                 link.guardian_key: {
@@ -433,7 +441,7 @@ class Planner:
             for guardian, data in links.items():
                 key = state.link_key(record.key, guardian)
                 self._stage(
-                    PlanKind.LINK, key, data, school=school, pupil=record.key, guardian=guardian
+                    RecordKind.LINK, key, data, school=school, pupil=record.key, guardian=guardian
                 )
             self.plan.references += len(links)
             if not self.complet:
@@ -446,12 +454,12 @@ class Planner:
             if not keep:
                 if not self.complet:
                     # No kept pupil links to them: their children are in closed schools.
-                    self.gone.add(PlanKind.GUARDIAN, record.key)
+                    self.gone.add(RecordKind.GUARDIAN, record.key)
                 return
         # Adds are staged whoever links to them: the pupils' links decide in the database.
-        merged = self._merge(PlanKind.GUARDIAN, record, state.guardian_from_record(record))
+        merged = self._merge(RecordKind.GUARDIAN, record, state.guardian_from_record(record))
         if merged is not None:
-            self._stage(PlanKind.GUARDIAN, record.key, merged)
+            self._stage(RecordKind.GUARDIAN, record.key, merged)
 
     def _linked_guardians(self, keys: list[str]) -> set[str]:
         sql = "SELECT DISTINCT guardian FROM st_item WHERE kind = 'link' AND guardian IN ({keys})"
@@ -460,7 +468,7 @@ class Planner:
     def _staff(self, record) -> None:
         kept = self._kept_staff(record)
         if not kept and not self.complet and record.key not in self.unknown:
-            self.gone.add(PlanKind.STAFF, record.key)
+            self.gone.add(RecordKind.STAFF, record.key)
 
     def _kept_staff(self, record) -> bool:
         open_keys = self.open_keys
@@ -485,7 +493,7 @@ class Planner:
                 self.classes.setdefault(key, data)
                 classes.append(key)
         fresh = state.staff_from_record(record, assignments=assignments, classes=classes)
-        merged = self._merge(PlanKind.STAFF, record, fresh)
+        merged = self._merge(RecordKind.STAFF, record, fresh)
         if merged is None:
             return False
         if record.op == Op.MODIFY:
@@ -494,7 +502,7 @@ class Planner:
             if "classes" not in record.present:
                 merged["classes"] = old["classes"]
         school = state.staff_school(merged)
-        self._stage(PlanKind.STAFF, record.key, merged, school=school, twin=state.twin(merged))
+        self._stage(RecordKind.STAFF, record.key, merged, school=school, twin=state.twin(merged))
         return True
 
 

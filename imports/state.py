@@ -8,13 +8,14 @@ exactly.
 import hashlib
 import operator
 from collections.abc import Iterable
+from itertools import batched
 
 import orjson
 from django.db import connection, models
 
 from entaix.common.db import IN_CHUNK, rows_in
 from imports.aaf import ClassRef, GuardianRecord, PupilRecord, SchoolRecord, StaffRecord
-from imports.models import PlanKind
+from schools.kinds import RecordKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -28,8 +29,14 @@ from schools.models import (
 )
 
 # Plan kinds in dependency order of the plan (persons before the links between them).
-KINDS = (PlanKind.SCHOOL, PlanKind.CLASS, PlanKind.STAFF, PlanKind.GUARDIAN, PlanKind.PUPIL,
-         PlanKind.LINK)  # fmt: skip
+KINDS = (
+    RecordKind.SCHOOL,
+    RecordKind.CLASS,
+    RecordKind.STAFF,
+    RecordKind.GUARDIAN,
+    RecordKind.PUPIL,
+    RecordKind.LINK,
+)
 
 SCHOOL_FIELDS = (
     "uai", "siren", "name", "structure_type", "ministry", "sector", "circonscription", "commune",
@@ -49,12 +56,12 @@ LINK_FIELDS = ("relation", "legal", "financial", "contact")
 
 # Model fields each kind's record maps to (memberships are written separately).
 MODEL_FIELDS = {
-    PlanKind.SCHOOL: SCHOOL_FIELDS,
-    PlanKind.PUPIL: PUPIL_FIELDS,
-    PlanKind.GUARDIAN: GUARDIAN_FIELDS,
-    PlanKind.STAFF: STAFF_FIELDS,
-    PlanKind.CLASS: ("name",),
-    PlanKind.LINK: LINK_FIELDS,
+    RecordKind.SCHOOL: SCHOOL_FIELDS,
+    RecordKind.PUPIL: PUPIL_FIELDS,
+    RecordKind.GUARDIAN: GUARDIAN_FIELDS,
+    RecordKind.STAFF: STAFF_FIELDS,
+    RecordKind.CLASS: ("name",),
+    RecordKind.LINK: LINK_FIELDS,
 }
 
 
@@ -172,8 +179,8 @@ def _school_keys() -> dict[int, str]:
 
 def _memberships(through, owner: str, ids: list[int], school_keys) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
-    for start in range(0, len(ids), IN_CHUNK):
-        rows = through.objects.filter(**{f"{owner}__in": ids[start : start + IN_CHUNK]})
+    for chunk in batched(ids, IN_CHUNK):
+        rows = through.objects.filter(**{f"{owner}__in": chunk})
         for owner_id, school_id, kind, code in rows.values_list(
             owner, "school_class__school_id", "school_class__kind", "school_class__code"
         ):
@@ -228,9 +235,9 @@ def _staff(keys: list[str]) -> dict[str, dict]:
     ids = [r["id"] for r in rows]
     classes = _memberships(StaffClass, "staff_id", ids, school_keys)
     assignments: dict[int, list[list]] = {}
-    for start in range(0, len(ids), IN_CHUNK):
+    for chunk in batched(ids, IN_CHUNK):
         for staff_id, school_id, is_director, functions in StaffAssignment.objects.filter(
-            staff_id__in=ids[start : start + IN_CHUNK]
+            staff_id__in=chunk
         ).values_list("staff_id", "school_id", "is_director", "functions"):
             assignments.setdefault(staff_id, []).append(
                 [school_keys[school_id], is_director, functions]
@@ -248,8 +255,8 @@ def _links(keys: list[str]) -> dict[str, dict]:
     wanted = set(keys)
     pupils = sorted({link_ends(key)[0] for key in keys})
     result = {}
-    for start in range(0, len(pupils), IN_CHUNK):
-        rows = GuardianLink.objects.filter(pupil__join_key__in=pupils[start : start + IN_CHUNK])
+    for chunk in batched(pupils, IN_CHUNK):
+        rows = GuardianLink.objects.filter(pupil__join_key__in=chunk)
         for pupil, guardian, relation, legal, financial, contact in rows.values_list(
             "pupil__join_key", "guardian__join_key", *LINK_FIELDS
         ):
@@ -267,12 +274,12 @@ def _links(keys: list[str]) -> dict[str, dict]:
 
 
 _LOADERS = {
-    PlanKind.SCHOOL: _schools,
-    PlanKind.CLASS: _classes,
-    PlanKind.PUPIL: _pupils,
-    PlanKind.GUARDIAN: _guardians,
-    PlanKind.STAFF: _staff,
-    PlanKind.LINK: _links,
+    RecordKind.SCHOOL: _schools,
+    RecordKind.CLASS: _classes,
+    RecordKind.PUPIL: _pupils,
+    RecordKind.GUARDIAN: _guardians,
+    RecordKind.STAFF: _staff,
+    RecordKind.LINK: _links,
 }
 
 

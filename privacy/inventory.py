@@ -575,7 +575,6 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "data": _TRACE,  # the feed's values: names, addresses, phones…
         "digest": _TRACE,  # a hash of those values
     },
-    "imports.importlock": {"id": TECH, "name": TECH},
     "imports.fetchattempt": {
         **TIMESTAMPS,
         **dict.fromkeys(

@@ -17,6 +17,19 @@ class PersonKind(models.TextChoices):
     STAFF = "staff", _("staff member")
 
 
+class RecordKind(models.TextChoices):
+    """The kinds of record of the directory, as the import plans, applies and counts them (and
+    as closing a school counts its departures). The three kinds of person are `PersonKind`'s
+    own values; the AAF file kinds ("Eleve"…) never get this far."""
+
+    SCHOOL = "school", _("school")
+    CLASS = "class", _("class")
+    PUPIL = PersonKind.PUPIL.value, _("pupil")
+    GUARDIAN = PersonKind.GUARDIAN.value, _("guardian")
+    STAFF = PersonKind.STAFF.value, _("staff member")
+    LINK = "link", _("guardian link")
+
+
 type PersonModel = type[Pupil] | type[Guardian] | type[Staff]
 
 # The registry: which model holds each kind of person.

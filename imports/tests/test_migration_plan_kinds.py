@@ -1,4 +1,4 @@
-"""Migration 0006 renames the stored plan kinds to PlanKind's values and keeps held plans valid."""
+"""Migration 0007 renames the stored plan kinds to RecordKind's values; held plans stay valid."""
 
 import importlib
 
@@ -9,7 +9,7 @@ from imports import services
 from imports.models import ImportPlanItem, ImportRun
 
 pytestmark = pytest.mark.django_db
-migration = importlib.import_module("imports.migrations.0006_plan_kinds_take_person_kind_values")
+migration = importlib.import_module("imports.migrations.0007_plan_kinds_take_person_kind_values")
 
 
 def _item(run, seq, kind, key):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import ActivationCode, RenewalRequest, User
 from privacy.models import LegalHold
 from schools.kinds import PERSON_MODELS, PersonKind, person_model
-from schools.models import GuardianLink, PupilClass, StaffAssignment
+from schools.models import GuardianLink, PupilClass, StaffAssignment, StaffClass
 
 
 def targets_q(targets: Sequence[tuple[type[Model], Sequence[int]]]) -> Q:
@@ -57,8 +57,6 @@ def person_audit_targets(*, kind: str, person) -> list[tuple[type, list[int]]]:
     elif kind == PersonKind.GUARDIAN:
         targets.append((GuardianLink, list(person.pupil_links.values_list("pk", flat=True))))
     else:
-        from schools.models import StaffClass
-
         targets += [
             (StaffAssignment, list(person.assignments.values_list("pk", flat=True))),
             (

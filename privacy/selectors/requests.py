@@ -9,6 +9,7 @@ from accounts.models import User
 from privacy.models import (
     AccessExport,
     DataRequest,
+    DataRequestNote,
     DataRequestSubject,
     RectificationTask,
 )
@@ -65,8 +66,6 @@ def data_request_subjects(*, data_request: DataRequest) -> list[DataRequestSubje
 
 def data_request_history(*, data_request: DataRequest) -> list[LogEntry]:
     """Every audit entry about the request and its notes, subjects, exports, rectifications."""
-    from privacy.models import DataRequestNote
-
     targets = [
         (DataRequest, [data_request.pk]),
         (DataRequestNote, list(data_request.notes.values_list("pk", flat=True))),

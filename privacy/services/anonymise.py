@@ -18,7 +18,8 @@ import datetime
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from itertools import batched
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from django.utils import timezone
 
 from accounts.audit import Event, audit_objects
 from accounts.models import ActivationCode, RenewalRequest, User
+from imports.models import ImportFile, ImportPlanItem, ImportProblem, ImportRun
 from privacy.models import (
     AccessExport,
     DataRequest,
@@ -40,6 +42,7 @@ from privacy.models import (
     LegalHold,
     RectificationTask,
 )
+from schools.kinds import RecordKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -59,11 +62,6 @@ CHUNK = 500
 Targets = list[tuple[type[Model], Sequence[int]]]
 
 
-def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _add(counts: Counter, deleted: dict[str, int]) -> None:
     for label, number in deleted.items():
         if number:
@@ -78,7 +76,7 @@ def log_entries_scrub(*, targets: Targets) -> int:
             continue
         content_type = ContentType.objects.get_for_model(model)
         label = "account" if model is User else model._meta.model_name
-        for chunk in _chunks(list(ids)):
+        for chunk in batched(ids, CHUNK):
             scrubbed += LogEntry.objects.filter(
                 content_type=content_type, object_id__in=chunk
             ).update(
@@ -96,7 +94,7 @@ def actor_traces_scrub(*, account_ids: Sequence[int]) -> int:
         LogEntry.objects.filter(actor_id__in=chunk).update(
             actor_email=None, remote_addr=None, remote_port=None
         )
-        for chunk in _chunks(list(account_ids))
+        for chunk in batched(account_ids, CHUNK)
     )
 
 
@@ -106,7 +104,7 @@ def admin_log_delete(*, targets: Targets) -> int:
     deleted = 0
     for model, ids in targets:
         content_type = ContentType.objects.get_for_model(model)
-        for chunk in _chunks([str(i) for i in ids]):
+        for chunk in batched([str(i) for i in ids], CHUNK):
             deleted += AdminLogEntry.objects.filter(
                 content_type=content_type, object_id__in=chunk
             ).delete()[0]
@@ -118,7 +116,7 @@ def login_records_delete(*, logins: Sequence[str]) -> int:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     deleted = 0
-    for chunk in _chunks([login.lower() for login in logins]):
+    for chunk in batched([login.lower() for login in logins], CHUNK):
         for model in (AccessAttempt, AccessFailureLog, AccessLog):
             deleted += (
                 model.objects.annotate(typed=Lower("username")).filter(typed__in=chunk).delete()[0]
@@ -129,27 +127,22 @@ def login_records_delete(*, logins: Sequence[str]) -> int:
 def import_traces_delete(
     *, pupil_keys: Sequence[str], guardian_keys: Sequence[str], staff_keys: Sequence[str]
 ) -> tuple[int, int]:
-    """Plan items and problems about these join keys: (plan items, problems) deleted.
-
-    Read lazily: `imports` depends on `accounts`, never the reverse at import time.
-    """
-    from imports.models import ImportPlanItem, ImportProblem, PlanKind
-
+    """Plan items and problems about these join keys: (plan items, problems) deleted."""
     items = problems = 0
     by_kind = (
-        (PlanKind.PUPIL, pupil_keys),
-        (PlanKind.GUARDIAN, guardian_keys),
-        (PlanKind.STAFF, staff_keys),
+        (RecordKind.PUPIL, pupil_keys),
+        (RecordKind.GUARDIAN, guardian_keys),
+        (RecordKind.STAFF, staff_keys),
     )
     for kind, keys in by_kind:
-        for chunk in _chunks(list(keys)):
+        for chunk in batched(keys, CHUNK):
             condition = Q(kind=kind, key__in=chunk)
-            if kind == PlanKind.PUPIL:
+            if kind == RecordKind.PUPIL:
                 for key in chunk:
-                    condition |= Q(kind=PlanKind.LINK, key__startswith=f"{key}|")
-            elif kind == PlanKind.GUARDIAN:
+                    condition |= Q(kind=RecordKind.LINK, key__startswith=f"{key}|")
+            elif kind == RecordKind.GUARDIAN:
                 for key in chunk:
-                    condition |= Q(kind=PlanKind.LINK, key__endswith=f"|{key}")
+                    condition |= Q(kind=RecordKind.LINK, key__endswith=f"|{key}")
             items += ImportPlanItem.objects.filter(condition).delete()[0]
             named = Q(identifier__in=chunk)
             for key in chunk:
@@ -221,11 +214,11 @@ def persons_erase(
         counts["imports.importplanitem"] += items
         counts["imports.importproblem"] += problems
         for model, ids in ((Pupil, pupil_ids), (Guardian, guardian_ids), (Staff, staff_ids)):
-            for chunk in _chunks(ids):
+            for chunk in batched(ids, CHUNK):
                 if model is Guardian:
                     _add(counts, GuardianLink.objects.filter(guardian_id__in=chunk).delete()[1])
                 _add(counts, model.objects.filter(pk__in=chunk).delete()[1])
-        for chunk in _chunks(account_ids):
+        for chunk in batched(account_ids, CHUNK):
             _add(counts, User.objects.filter(pk__in=chunk).delete()[1])
     return +counts
 
@@ -240,8 +233,6 @@ def raw_files_unlink(
     """Delete the raw feed files (of runs done with, fed on or before `up_to`), where they lie:
     in AAF_INBOX_DIR (fetched) or elsewhere (`aaf_import PATH`). A file that cannot be deleted
     is not marked purged: its id is returned in `failed`."""
-    from imports.models import ImportFile
-
     files = raw_files_pending(up_to=up_to, finished_runs_only=finished_runs_only)
     now = timezone.now()
     result: dict[str, Any] = {"deleted": 0, "outside_inbox": 0, "failed": []}
@@ -261,8 +252,6 @@ def raw_files_unlink(
 
 
 def raw_files_pending(*, up_to: datetime.date | None = None, finished_runs_only: bool = True):
-    from imports.models import ImportFile, ImportRun
-
     files = ImportFile.objects.filter(purged_at__isnull=True)
     if up_to is not None:
         files = files.filter(feed_date__lte=up_to)

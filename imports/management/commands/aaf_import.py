@@ -5,8 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from entaix.common.exceptions import ApplicationError
 from imports import services
-from imports.models import ImportRun, PlanKind
+from imports.aaf import FeedFileError
+from imports.models import ImportRun
 from imports.plan import FileSetError
+from schools.kinds import RecordKind
 
 EXIT_FAILED = 1
 EXIT_HELD = 3
@@ -76,14 +78,12 @@ class Command(BaseCommand):
             "held_reasons": list(run.held_reasons),
             "errors": run.error_count,
             "warnings": run.warning_count,
-            "counts": {kind.value: run.counts.get(kind, _zero()) for kind in PlanKind},
+            "counts": {kind.value: run.counts.get(kind, _zero()) for kind in RecordKind},
             "skipped_closed_school": dict(run.skipped_counts),
         }
         self._print(payload, as_json=as_json, failure=run.failure)
 
     def _dry_run(self, paths, *, as_json: bool) -> None:
-        from imports.aaf import FeedFileError
-
         try:
             plan = services.import_preview(paths=services.expand_paths(paths))
         except (FileSetError, FeedFileError) as exc:
@@ -94,7 +94,7 @@ class Command(BaseCommand):
             "held_reasons": list(plan.held_reasons),
             "errors": sum(p.level == "error" for p in plan.problems),
             "warnings": sum(p.level == "warning" for p in plan.problems),
-            "counts": {kind.value: plan.counts.get(kind, _zero()) for kind in PlanKind},
+            "counts": {kind.value: plan.counts.get(kind, _zero()) for kind in RecordKind},
             "skipped_closed_school": dict(plan.skipped),
         }
         self._print(payload, as_json=as_json)

@@ -1,4 +1,4 @@
-"""Plan kinds become `imports.models.PlanKind`: singular, and for persons `PersonKind`'s values
+"""Plan kinds become `schools.kinds.RecordKind`: singular, and for persons `PersonKind`'s values
 ("pupils" -> "pupil"). Stored plan items and the runs' counts are renamed; the plan hash of a run
 that may still be applied is taken again over the renamed items (else apply would refuse it)."""
 
@@ -68,7 +68,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imports", "0005_import_run_retryable"),
+        ("imports", "0006_delete_importlock_advisory_lock_instead"),
     ]
 
     operations = [
