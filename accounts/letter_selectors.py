@@ -2,7 +2,7 @@
 class for the school office's piles.
 
 Every account comes through `accounts.scope.credential_accounts_for_user`, and a guardian's
-children through `pupils_for_user`: a letter never names a child the printer may not see. A fixed
+children through `pupils_for_user`: a letter never names a child the user may not see. A fixed
 number of queries whatever the size of the batch.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.utils import timezone
 
-from accounts.models import LetterBatch
+from accounts.models import LetterBatch, User
 from accounts.scope import credential_accounts_for_user, pupils_for_user
 from schools.models import GuardianLink, Pupil, PupilClass, School, SchoolClass, Staff, StaffClass
 
@@ -98,15 +98,13 @@ def _keep(entry: BatchEntry, batch_filter: str) -> bool:
     return not entry.activated
 
 
-def _allowed(printer, account_ids: list[int]) -> set[int]:
-    """The candidates whose credential the printer may obtain (one query over the candidates
+def _allowed(user: User, account_ids: list[int]) -> set[int]:
+    """The candidates whose credential the user may obtain (one query over the candidates
     only: the scope rule is evaluated for the batch's accounts, not for the whole city)."""
     if not account_ids:
         return set()
     return set(
-        credential_accounts_for_user(printer)
-        .filter(pk__in=account_ids)
-        .values_list("pk", flat=True)
+        credential_accounts_for_user(user).filter(pk__in=account_ids).values_list("pk", flat=True)
     )
 
 
@@ -128,7 +126,7 @@ def _home_classes(pupil_ids: list[int]) -> dict[int, tuple[int, str]]:
     return home
 
 
-def _pupil_entries(*, printer, school, school_class, now) -> list[Placed]:
+def _pupil_entries(*, user: User, school, school_class, now) -> list[Placed]:
     pupils = Pupil.objects.filter(school=school, left_at__isnull=True, account__isnull=False)
     if school_class is not None:
         pupils = pupils.filter(class_links__school_class=school_class)
@@ -137,7 +135,7 @@ def _pupil_entries(*, printer, school, school_class, now) -> list[Placed]:
             "pk", "account_id", "account__login", "first_name", "last_name", *_ACCOUNT
         )
     )
-    allowed = _allowed(printer, [row[1] for row in rows])
+    allowed = _allowed(user, [row[1] for row in rows])
     rows = [row for row in rows if row[1] in allowed]
     home = _home_classes([row[0] for row in rows])
     result = []
@@ -153,13 +151,13 @@ def _pupil_entries(*, printer, school, school_class, now) -> list[Placed]:
     return result
 
 
-def _guardian_entries(*, printer, school, school_class, now) -> list[Placed]:
+def _guardian_entries(*, user: User, school, school_class, now) -> list[Placed]:
     """One entry per guardian with authority, filed under their youngest child in scope.
 
-    The letter lists every child the printer may see (any school, any class); the guardian
+    The letter lists every child the user may see (any school, any class); the guardian
     belongs to this batch only if that youngest child is in its school (and class).
     """
-    visible = pupils_for_user(printer).filter(
+    visible = pupils_for_user(user).filter(
         left_at__isnull=True, school__ent_open=True, school__left_at__isnull=True
     )
     links = GuardianLink.objects.filter(
@@ -181,7 +179,7 @@ def _guardian_entries(*, printer, school, school_class, now) -> list[Placed]:
         "pupil_id", "pupil__first_name", "pupil__last_name", "pupil__birth_date",
         "pupil__school_id", "pupil__school__name",
     ))  # fmt: skip
-    allowed = _allowed(printer, list({row[1] for row in rows}))
+    allowed = _allowed(user, list({row[1] for row in rows}))
     rows = [row for row in rows if row[1] in allowed]
     pupil_ids = list({row[8] for row in rows})
     home = _home_classes(pupil_ids)
@@ -230,7 +228,7 @@ def _guardian_entries(*, printer, school, school_class, now) -> list[Placed]:
     return result
 
 
-def _staff_entries(*, printer, school, school_class, now) -> list[Placed]:
+def _staff_entries(*, user: User, school, school_class, now) -> list[Placed]:
     staff = Staff.objects.filter(
         assignments__school=school, left_at__isnull=True, account__isnull=False
     )
@@ -240,7 +238,7 @@ def _staff_entries(*, printer, school, school_class, now) -> list[Placed]:
     rows = list(
         staff.values_list("account_id", "account__login", "first_name", "last_name", *_ACCOUNT)
     )
-    allowed = _allowed(printer, [row[0] for row in rows])
+    allowed = _allowed(user, [row[0] for row in rows])
     result = []
     for account_id, login, first, last, *state in rows:
         if account_id not in allowed:
@@ -264,7 +262,7 @@ _BY_PROFILE = {
 
 def letter_batch_selection(
     *,
-    printer,
+    user: User,
     school: School,
     school_class: SchoolClass | None = None,
     profile: str,
@@ -276,7 +274,7 @@ def letter_batch_selection(
     by name, then the accounts without a class), each group sorted by name."""
     now = timezone.now()
     rows = _BY_PROFILE[Profile(profile)](
-        printer=printer, school=school, school_class=school_class, now=now
+        user=user, school=school, school_class=school_class, now=now
     )
     groups: dict[int | None, BatchGroup] = {}
     for where, entry in rows:

@@ -12,6 +12,7 @@ open schools.
 # SQL is built here from constant table names; values always go as parameters.
 
 import contextlib
+import datetime
 import logging
 import os
 import pickle
@@ -75,7 +76,7 @@ class Item:
 @dataclass
 class Plan:
     mode: str
-    feed_date: object
+    feed_date: datetime.date
     files: list[FeedFile]
     problems: list[Problem] = field(default_factory=list)
     counts: dict = field(default_factory=dict)

@@ -65,7 +65,7 @@ def school_close(*, uais: Iterable[str], left_at: datetime.datetime, run_id: int
     present = Q(left_at__isnull=True)
     pupils = Pupil.objects.filter(present, school_id__in=school_ids)
     pupil_ids = list(pupils.values_list("pk", flat=True))
-    counts = {RecordKind.PUPIL: pupils.update(**stamp)}
+    counts: dict[str, int] = {RecordKind.PUPIL: pupils.update(**stamp)}
     counts[RecordKind.LINK] = GuardianLink.objects.filter(
         pupil_id__in=pupil_ids, left_at__isnull=True
     ).update(left_at=left_at)
