@@ -77,14 +77,14 @@ _ACCESS_EVENTS = {
 
 
 def audit_accounts(
-    *, event: Event, account_ids: Iterable[int], actor=None, data: dict | None = None
+    *, event: Event, account_ids: Iterable[int], actor: User | None = None, data: dict | None = None
 ) -> int:
     """One LogEntry per account for `event`; returns how many were written."""
     return audit_objects(event=event, model=User, ids=account_ids, actor=actor, data=data)
 
 
 def audit_objects(
-    *, event: Event, model, ids: Iterable[int], actor=None, data: dict | None = None
+    *, event: Event, model, ids: Iterable[int], actor: User | None = None, data: dict | None = None
 ) -> int:
     """One LogEntry per object of `model` for `event` (ids only in the entry)."""
     content_type = ContentType.objects.get_for_model(model)

@@ -22,8 +22,9 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from accounts.directory_selectors import open_schools_for_user
 from accounts.models import User
-from accounts.scope import classes_for_user, schools_for_user, scope_for_user
+from accounts.scope import classes_for_user, scope_for_user
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -112,23 +113,13 @@ def _tally(row: dict | None) -> Tally:
     return Tally(base=row["base"], activated=row["activated"]) if row else Tally()
 
 
-def dashboard_schools_for_user(*, user) -> QuerySet[School]:
-    """The open schools the dashboard reports on."""
-    return (
-        schools_for_user(user)
-        .filter(ent_open=True, left_at__isnull=True)
-        .only("id", "uai", "name")
-        .order_by("name", "uai")
-    )
-
-
-def school_activation_rows(*, user) -> tuple[list[ActivationRow], ActivationRow]:
+def school_activation_rows(*, user: User) -> tuple[list[ActivationRow], ActivationRow]:
     """One row per open school and the total row; six queries, whatever the number of schools.
 
     The total is not a sum: a guardian of pupils in two schools, or a teacher in two schools,
     is counted once.
     """
-    schools_qs = dashboard_schools_for_user(user=user)
+    schools_qs = open_schools_for_user(user=user).only("id", "uai", "name")
     schools = list(schools_qs)
     links = _authority_links().filter(pupil__school__in=schools_qs)
     guardians = _grouped(links, "pupil__school_id", _guardian_counts())
@@ -168,7 +159,7 @@ def school_activation_rows(*, user) -> tuple[list[ActivationRow], ActivationRow]
     return rows, total
 
 
-def class_activation_rows(*, user, school: School) -> list[ActivationRow]:
+def class_activation_rows(*, user: User, school: School) -> list[ActivationRow]:
     """One row per present class and group of a school; four queries, whatever their number."""
     classes_qs = (
         classes_for_user(user)
@@ -285,7 +276,7 @@ class DashboardFigures:
 CACHE_KEY = "schools:dashboard:city:v2"
 
 
-def dashboard_figures(*, user) -> DashboardFigures:
+def dashboard_figures(*, user: User) -> DashboardFigures:
     """Everything but the per-class table and the import state: ten queries when computed.
 
     City staff all see the same figures, so they are cached for `DASHBOARD_CACHE_SECONDS`

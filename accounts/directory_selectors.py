@@ -6,12 +6,20 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet
 
 from accounts import scope
-from accounts.scope import classes_for_user, pupils_for_user, schools_for_user, scope_for_user
+from accounts.models import User
+from accounts.scope import (
+    Role,
+    classes_for_user,
+    pupils_for_user,
+    schools_for_user,
+    scope_for_user,
+)
 from schools import search
+from schools.kinds import PersonKind
 from schools.models import GuardianLink, School, SchoolClass
 
 
-def school_list_for_user(*, user) -> QuerySet[School]:
+def school_list_for_user(*, user: User) -> QuerySet[School]:
     """The schools in scope, with the classes and pupils the user's scope holds in each (a
     teacher counts their classes and their pupils, as their school page shows them)."""
     pupils = Q(pupils__left_at__isnull=True)
@@ -29,7 +37,40 @@ def school_list_for_user(*, user) -> QuerySet[School]:
     )
 
 
-def class_list_for_user(*, user, school: School) -> QuerySet[SchoolClass]:
+def open_schools_for_user(*, user: User) -> QuerySet[School]:
+    """The schools in scope where the ENT is open (and which the feed still holds), by name: the
+    dashboard reports on these."""
+    return (
+        schools_for_user(user).filter(ent_open=True, left_at__isnull=True).order_by("name", "uai")
+    )
+
+
+def directed_schools_for_user(*, user: User) -> QuerySet[School]:
+    """The open schools whose staff accounts and import reports the user may manage: the
+    schools a director directs; every open school for city staff; none for a teacher."""
+    scope = scope_for_user(user)
+    if not (scope.is_city or Role.DIRECTOR in scope.roles):
+        return School.objects.none()
+    schools = open_schools_for_user(user=user)
+    if not scope.is_city:
+        schools = schools.filter(id__in=scope.school_ids)
+    return schools
+
+
+def open_classes_for_user(*, user: User) -> QuerySet[SchoolClass]:
+    """Every present class and group in scope of the schools where the ENT is open, with their
+    school (the staff's account pages list them all)."""
+    return (
+        classes_for_user(user)
+        .filter(left_at__isnull=True, school__ent_open=True)
+        .select_related("school")
+        .order_by("school__name", "kind", "name")
+    )
+
+
+def school_classes_for_user(*, user: User, school: School) -> QuerySet[SchoolClass]:
+    """One school's present classes and groups in scope, with their present pupils counted (the
+    school page)."""
     return (
         classes_for_user(user)
         .filter(school=school, left_at__isnull=True)
@@ -42,15 +83,13 @@ def class_list_for_user(*, user, school: School) -> QuerySet[SchoolClass]:
 
 # --- person pages -----------------------------------------------------------------------------
 
-PERSON_KINDS = {"eleve": "pupils", "responsable": "guardians", "personnel": "staff"}
 
-
-def person_for_user(*, user, kind: str, pk: int):
+def person_for_user(*, user: User, kind: PersonKind, pk: int):
     """One pupil, guardian or staff member in the user's scope (404 otherwise)."""
     querysets = {
-        "pupils": scope.pupils_for_user(user).select_related("school", "account"),
-        "guardians": scope.guardians_for_user(user).select_related("account"),
-        "staff": scope.staff_for_user(user).select_related("account"),
+        PersonKind.PUPIL: scope.pupils_for_user(user).select_related("school", "account"),
+        PersonKind.GUARDIAN: scope.guardians_for_user(user).select_related("account"),
+        PersonKind.STAFF: scope.staff_for_user(user).select_related("account"),
     }
     return scope.get_in_scope_or_404(querysets[kind], pk=pk)
 
@@ -63,7 +102,7 @@ def pupil_links(*, pupil) -> QuerySet:
     )
 
 
-def guardian_links_in_scope(*, user, guardian) -> QuerySet:
+def guardian_links_in_scope(*, user: User, guardian) -> QuerySet:
     """A guardian's children — only those the user may see (third parties stay hidden)."""
     return (
         GuardianLink.objects.filter(guardian=guardian, pupil__in=pupils_for_user(user))
@@ -72,13 +111,13 @@ def guardian_links_in_scope(*, user, guardian) -> QuerySet:
     )
 
 
-def staff_assignments_in_scope(*, user, staff) -> QuerySet:
+def staff_assignments_in_scope(*, user: User, staff) -> QuerySet:
     """A staff member's schools — only those the user may see (a shared teacher's other school
     stays hidden from a director who has no scope there)."""
     return staff.assignments.filter(school__in=schools_for_user(user)).select_related("school")
 
 
-def staff_classes_in_scope(*, user, staff) -> QuerySet:
+def staff_classes_in_scope(*, user: User, staff) -> QuerySet:
     """A staff member's classes — only those the user may see."""
     return (
         staff.classes.filter(id__in=classes_for_user(user).values("id"))
@@ -100,7 +139,7 @@ def account_events(*, account, limit: int = 50) -> list:
     )
 
 
-def person_search(*, user, query: str, limit: int = 30) -> dict:
+def person_search(*, user: User, query: str, limit: int = 30) -> dict:
     """Pupils, guardians and staff in scope a word of whose first or last name starts with each
     word of the query, accents and case aside ("lea mar" finds Léa Martin, "baptiste"
     Jean-Baptiste); a word with a dot is the start of a login. See `schools.search`: a trigram

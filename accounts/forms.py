@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from schools.kinds import PersonKind
+
 from . import lockout, mfa, services
 from .models import LetterBatch, User, UserManager
 from .selectors import account_for_activation
@@ -180,7 +182,8 @@ class SelectionForm(forms.Form):
 
 class ClassLettersForm(forms.Form):
     audience = forms.ChoiceField(
-        choices=[("guardians", _("guardians")), ("pupils", _("pupils"))], initial="guardians"
+        choices=[(PersonKind.GUARDIAN, _("guardians")), (PersonKind.PUPIL, _("pupils"))],
+        initial=PersonKind.GUARDIAN,
     )
 
 

@@ -2,17 +2,19 @@
 class for the school office's piles.
 
 Every account comes through `accounts.scope.credential_accounts_for_user`, and a guardian's
-children through `pupils_for_user`: a letter never names a child the printer may not see. A fixed
+children through `pupils_for_user`: a letter never names a child the user may not see. A fixed
 number of queries whatever the size of the batch.
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.utils import timezone
 
-from accounts.models import LetterBatch
+from accounts.models import LetterBatch, User
 from accounts.scope import credential_accounts_for_user, pupils_for_user
 from schools.models import GuardianLink, Pupil, PupilClass, School, SchoolClass, Staff, StaffClass
 
@@ -72,12 +74,17 @@ class BatchSelection:
         return sum(len(group.entries) for group in self.groups)
 
 
+# An entry and where it is filed: (class id, class name), or None for no class.
+type Placed = tuple[tuple[Any, ...] | None, BatchEntry]
+
 _ACCOUNT = ("account__password", "account__activation_code__printed_at",
             "account__activation_code__expires_at")  # fmt: skip
 
 
-def _state(password: str, printed_at, expires_at, now) -> tuple[bool, bool]:
-    """(activated, printed): a code counts as printed only while it is still valid."""
+def _state(state: Sequence[Any], now: datetime.datetime) -> tuple[bool, bool]:
+    """(activated, printed) from (password, printed_at, expires_at): a code counts as printed
+    only while it is still valid."""
+    password, printed_at, expires_at = state
     activated = not password.startswith(UNUSABLE_PASSWORD_PREFIX)
     printed = printed_at is not None and expires_at is not None and expires_at > now
     return activated, printed
@@ -91,15 +98,13 @@ def _keep(entry: BatchEntry, batch_filter: str) -> bool:
     return not entry.activated
 
 
-def _allowed(printer, account_ids: list[int]) -> set[int]:
-    """The candidates whose credential the printer may obtain (one query over the candidates
+def _allowed(user: User, account_ids: list[int]) -> set[int]:
+    """The candidates whose credential the user may obtain (one query over the candidates
     only: the scope rule is evaluated for the batch's accounts, not for the whole city)."""
     if not account_ids:
         return set()
     return set(
-        credential_accounts_for_user(printer)
-        .filter(pk__in=account_ids)
-        .values_list("pk", flat=True)
+        credential_accounts_for_user(user).filter(pk__in=account_ids).values_list("pk", flat=True)
     )
 
 
@@ -121,7 +126,7 @@ def _home_classes(pupil_ids: list[int]) -> dict[int, tuple[int, str]]:
     return home
 
 
-def _pupil_entries(*, printer, school, school_class, now) -> list[tuple[tuple, BatchEntry]]:
+def _pupil_entries(*, user: User, school, school_class, now) -> list[Placed]:
     pupils = Pupil.objects.filter(school=school, left_at__isnull=True, account__isnull=False)
     if school_class is not None:
         pupils = pupils.filter(class_links__school_class=school_class)
@@ -130,12 +135,12 @@ def _pupil_entries(*, printer, school, school_class, now) -> list[tuple[tuple, B
             "pk", "account_id", "account__login", "first_name", "last_name", *_ACCOUNT
         )
     )
-    allowed = _allowed(printer, [row[1] for row in rows])
+    allowed = _allowed(user, [row[1] for row in rows])
     rows = [row for row in rows if row[1] in allowed]
     home = _home_classes([row[0] for row in rows])
     result = []
     for pk, account_id, login, first, last, *state in rows:
-        activated, printed = _state(*state, now)
+        activated, printed = _state(state, now)
         where = (school_class.pk, school_class.name) if school_class else home.get(pk)
         entry = BatchEntry(
             account_id=account_id, login=login, kind=Profile.PUPIL, first_name=first,
@@ -146,13 +151,13 @@ def _pupil_entries(*, printer, school, school_class, now) -> list[tuple[tuple, B
     return result
 
 
-def _guardian_entries(*, printer, school, school_class, now) -> list[tuple[tuple, BatchEntry]]:
+def _guardian_entries(*, user: User, school, school_class, now) -> list[Placed]:
     """One entry per guardian with authority, filed under their youngest child in scope.
 
-    The letter lists every child the printer may see (any school, any class); the guardian
+    The letter lists every child the user may see (any school, any class); the guardian
     belongs to this batch only if that youngest child is in its school (and class).
     """
-    visible = pupils_for_user(printer).filter(
+    visible = pupils_for_user(user).filter(
         left_at__isnull=True, school__ent_open=True, school__left_at__isnull=True
     )
     links = GuardianLink.objects.filter(
@@ -174,7 +179,7 @@ def _guardian_entries(*, printer, school, school_class, now) -> list[tuple[tuple
         "pupil_id", "pupil__first_name", "pupil__last_name", "pupil__birth_date",
         "pupil__school_id", "pupil__school__name",
     ))  # fmt: skip
-    allowed = _allowed(printer, list({row[1] for row in rows}))
+    allowed = _allowed(user, list({row[1] for row in rows}))
     rows = [row for row in rows if row[1] in allowed]
     pupil_ids = list({row[8] for row in rows})
     home = _home_classes(pupil_ids)
@@ -209,7 +214,7 @@ def _guardian_entries(*, printer, school, school_class, now) -> list[tuple[tuple
             continue
         where = (school_class.pk, school_class.name) if school_class else home.get(youngest[0])
         account_id, login, first, last = item["head"]
-        activated, printed = _state(*item["state"], now)
+        activated, printed = _state(item["state"], now)
         entry = BatchEntry(
             account_id=account_id, login=login, kind=Profile.GUARDIAN, first_name=first,
             last_name=last, activated=activated, printed=printed, school=school.name,
@@ -223,7 +228,7 @@ def _guardian_entries(*, printer, school, school_class, now) -> list[tuple[tuple
     return result
 
 
-def _staff_entries(*, printer, school, school_class, now) -> list[tuple[tuple, BatchEntry]]:
+def _staff_entries(*, user: User, school, school_class, now) -> list[Placed]:
     staff = Staff.objects.filter(
         assignments__school=school, left_at__isnull=True, account__isnull=False
     )
@@ -233,12 +238,12 @@ def _staff_entries(*, printer, school, school_class, now) -> list[tuple[tuple, B
     rows = list(
         staff.values_list("account_id", "account__login", "first_name", "last_name", *_ACCOUNT)
     )
-    allowed = _allowed(printer, [row[0] for row in rows])
+    allowed = _allowed(user, [row[0] for row in rows])
     result = []
     for account_id, login, first, last, *state in rows:
         if account_id not in allowed:
             continue
-        activated, printed = _state(*state, now)
+        activated, printed = _state(state, now)
         entry = BatchEntry(
             account_id=account_id, login=login, kind=Profile.STAFF, first_name=first,
             last_name=last, activated=activated, printed=printed, school=school.name,
@@ -257,7 +262,7 @@ _BY_PROFILE = {
 
 def letter_batch_selection(
     *,
-    printer,
+    user: User,
     school: School,
     school_class: SchoolClass | None = None,
     profile: str,
@@ -269,7 +274,7 @@ def letter_batch_selection(
     by name, then the accounts without a class), each group sorted by name."""
     now = timezone.now()
     rows = _BY_PROFILE[Profile(profile)](
-        printer=printer, school=school, school_class=school_class, now=now
+        user=user, school=school, school_class=school_class, now=now
     )
     groups: dict[int | None, BatchGroup] = {}
     for where, entry in rows:
@@ -281,7 +286,7 @@ def letter_batch_selection(
         groups.setdefault(class_id, BatchGroup(class_id=class_id, title=title)).entries.append(
             entry
         )
-    teachers: dict[int, list[str]] = {}
+    teachers: dict[int | None, list[str]] = {}
     for class_id, first, last in (
         StaffClass.objects.filter(
             school_class_id__in=[pk for pk in groups if pk is not None], staff__left_at__isnull=True

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entaix.common.models import BaseModel
 from entaix.common.storage import private_storage
+from schools.kinds import PersonKind
 
 
 class UserManager(BaseUserManager):
@@ -50,9 +51,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     """One account per ENT person (pupil, guardian, staff) and per city portal user."""
 
     class Kind(models.TextChoices):
-        PUPIL = "pupil", _("pupil")
-        GUARDIAN = "guardian", _("guardian")
-        STAFF = "staff", _("Education nationale staff")
+        # The three persons' values are `schools.kinds.PersonKind`'s: an account's kind is the
+        # kind of the person it belongs to, or the city's own staff.
+        PUPIL = PersonKind.PUPIL.value, _("pupil")
+        GUARDIAN = PersonKind.GUARDIAN.value, _("guardian")
+        STAFF = PersonKind.STAFF.value, _("Education nationale staff")
         CITY = "city", _("city staff")
 
     class CityRole(models.TextChoices):
@@ -240,9 +243,10 @@ class LetterBatch(BaseModel):
         SCHOOL = "school", _("school batch")
 
     class Profile(models.TextChoices):
-        GUARDIAN = "guardian", _("guardians")
-        PUPIL = "pupil", _("pupils")
-        STAFF = "staff", _("staff")
+        # Whose letters: a kind of person (`schools.kinds.PersonKind`), labelled as a group.
+        GUARDIAN = PersonKind.GUARDIAN.value, _("guardians")
+        PUPIL = PersonKind.PUPIL.value, _("pupils")
+        STAFF = PersonKind.STAFF.value, _("staff")
 
     class Filter(models.TextChoices):
         NOT_ACTIVATED = "not-activated", _("accounts not activated")

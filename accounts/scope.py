@@ -16,6 +16,7 @@ activated) goes beyond the actor's own scope is left to city staff.
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -60,7 +61,7 @@ class Scope:
 _EMPTY = Scope(roles=frozenset(), school_ids=frozenset(), class_ids=frozenset())
 
 
-def scope_for_user(user) -> Scope:
+def scope_for_user(user: User | AnonymousUser) -> Scope:
     """The user's scope, computed once per request object (two small queries at most)."""
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
@@ -70,7 +71,7 @@ def scope_for_user(user) -> Scope:
     return scope
 
 
-def _compute_scope(user) -> Scope:
+def _compute_scope(user: User | AnonymousUser) -> Scope:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return _EMPTY
     if user.kind == user.Kind.CITY:
@@ -101,12 +102,12 @@ def _compute_scope(user) -> Scope:
     return Scope(roles=frozenset(roles), school_ids=school_ids, class_ids=class_ids)
 
 
-def is_dpo(user) -> bool:
+def is_dpo(user: User | AnonymousUser) -> bool:
     """The city's data-protection officer: the data-request register and its pages are theirs."""
     return Role.DPO in scope_for_user(user).roles
 
 
-def may_manage_city_staff(user) -> bool:
+def may_manage_city_staff(user: User | AnonymousUser) -> bool:
     """Who invites, lists and deactivates the city's own staff: the school service and the IT
     administrators (and a Django superuser, the very first administrator)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -117,13 +118,13 @@ def may_manage_city_staff(user) -> bool:
     return user.kind == user.Kind.CITY and user.city_role in managers
 
 
-def forget_scope(user) -> None:
+def forget_scope(user: User | AnonymousUser) -> None:
     """Drop the cached scope (after a change of assignments within one request)."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def schools_for_user(user) -> QuerySet[School]:
+def schools_for_user(user: User) -> QuerySet[School]:
     scope = scope_for_user(user)
     if scope.is_city:
         return School.objects.all()
@@ -133,14 +134,14 @@ def schools_for_user(user) -> QuerySet[School]:
     )
 
 
-def classes_for_user(user) -> QuerySet[SchoolClass]:
+def classes_for_user(user: User) -> QuerySet[SchoolClass]:
     scope = scope_for_user(user)
     if scope.is_city:
         return SchoolClass.objects.all()
     return SchoolClass.objects.filter(Q(school_id__in=scope.school_ids) | Q(id__in=scope.class_ids))
 
 
-def pupils_for_user(user) -> QuerySet[Pupil]:
+def pupils_for_user(user: User) -> QuerySet[Pupil]:
     scope = scope_for_user(user)
     if scope.is_city:
         return Pupil.objects.all()
@@ -148,7 +149,7 @@ def pupils_for_user(user) -> QuerySet[Pupil]:
     return Pupil.objects.filter(Q(school_id__in=scope.school_ids) | Q(id__in=taught))
 
 
-def guardians_for_user(user) -> QuerySet[Guardian]:
+def guardians_for_user(user: User) -> QuerySet[Guardian]:
     scope = scope_for_user(user)
     if scope.is_city:
         return Guardian.objects.all()
@@ -158,7 +159,7 @@ def guardians_for_user(user) -> QuerySet[Guardian]:
     )
 
 
-def staff_for_user(user) -> QuerySet[Staff]:
+def staff_for_user(user: User) -> QuerySet[Staff]:
     scope = scope_for_user(user)
     if scope.is_city:
         return Staff.objects.all()
@@ -175,23 +176,17 @@ def get_in_scope_or_404(queryset: QuerySet, **lookup):
         raise Http404 from exc
 
 
-class SystemActor:
+def system_actor() -> User:
     """Who prints from the command line (`letters_print`): the school service's reach (every
-    school), recorded nowhere as a person — audit entries and batches carry no actor id."""
-
-    pk = None
-    id = None
-    is_authenticated = True
-    is_active = True
-    login = "system"
-    Kind = User.Kind
-    kind = User.Kind.CITY
-    CityRole = User.CityRole
-    city_role = User.CityRole.SCHOOL_SERVICE
-    is_superuser = False
-
-    def __str__(self) -> str:
-        return "system"
+    school), recorded nowhere as a person — an account never saved (no id), so audit entries and
+    batches carry no actor id. A `User` all the same: services take `actor: User`."""
+    return User(
+        login="system",
+        kind=User.Kind.CITY,
+        city_role=User.CityRole.SCHOOL_SERVICE,
+        is_active=True,
+        is_superuser=False,
+    )
 
 
 def _authority_links() -> QuerySet[GuardianLink]:
@@ -201,7 +196,7 @@ def _authority_links() -> QuerySet[GuardianLink]:
     )
 
 
-def credential_accounts_for_user(user) -> QuerySet[User]:
+def credential_accounts_for_user(user: User) -> QuerySet[User]:
     """Active accounts for which `user` may obtain a credential: letter, reset, renewal slip.
 
     A credential hands over everything its account reaches, so the account's whole reach must lie
@@ -255,7 +250,7 @@ def credential_accounts_for_user(user) -> QuerySet[User]:
     return User.objects.filter(condition, is_active=True).exclude(pk=user.pk)
 
 
-def may_obtain_credentials(user, account_ids) -> bool:
+def may_obtain_credentials(user: User, account_ids) -> bool:
     """True when `user` may obtain a credential for every one of `account_ids`."""
     wanted = set(account_ids)
     if not wanted:

@@ -15,7 +15,6 @@ from accounts.letters import school_contact_lines
 from accounts.models import ActivationCode, RenewalRequest, User, UserManager
 from accounts.scope import (
     Role,
-    classes_for_user,
     credential_accounts_for_user,
     guardians_for_user,
     pupils_for_user,
@@ -23,6 +22,7 @@ from accounts.scope import (
     scope_for_user,
     staff_for_user,
 )
+from schools.kinds import PersonKind
 from schools.models import (
     GuardianLink,
     Pupil,
@@ -34,8 +34,6 @@ from schools.models import (
     StaffClass,
 )
 
-PERSON_KINDS = (User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF)
-
 
 def _authority_links() -> QuerySet[GuardianLink]:
     """Present links that carry parental authority (legal 1 or 2) to a present pupil."""
@@ -44,7 +42,7 @@ def _authority_links() -> QuerySet[GuardianLink]:
     )
 
 
-def accounts_for_user(*, user) -> QuerySet[User]:
+def accounts_for_user(*, user: User) -> QuerySet[User]:
     """Active accounts a staff user may see in the account pages.
 
     Obtaining a credential for one (letter, reset, renewal slip) is narrower:
@@ -66,27 +64,7 @@ def accounts_for_user(*, user) -> QuerySet[User]:
     return User.objects.filter(condition, is_active=True).exclude(pk=user.pk)
 
 
-def class_list_for_user(*, user) -> QuerySet[SchoolClass]:
-    return (
-        classes_for_user(user)
-        .filter(left_at__isnull=True, school__ent_open=True)
-        .select_related("school")
-        .order_by("school__name", "kind", "name")
-    )
-
-
-def directed_schools_for_user(*, user) -> QuerySet[School]:
-    """Schools whose staff accounts the user may manage (directors, city)."""
-    scope = scope_for_user(user)
-    if not (scope.is_city or Role.DIRECTOR in scope.roles):
-        return School.objects.none()
-    schools = schools_for_user(user).filter(ent_open=True, left_at__isnull=True)
-    if not scope.is_city:
-        schools = schools.filter(id__in=scope.school_ids)
-    return schools.order_by("name")
-
-
-def class_pupils_for_user(*, user, school_class: SchoolClass) -> list[Pupil]:
+def class_pupils_for_user(*, user: User, school_class: SchoolClass) -> list[Pupil]:
     """The class's present pupils with their accounts and guardians with authority (3 queries)."""
     links = _authority_links().select_related("guardian__account__activation_code")
     return list(
@@ -100,7 +78,7 @@ def class_pupils_for_user(*, user, school_class: SchoolClass) -> list[Pupil]:
     )
 
 
-def school_staff_for_user(*, user, school: School) -> list[Staff]:
+def school_staff_for_user(*, user: User, school: School) -> list[Staff]:
     return list(
         staff_for_user(user)
         .filter(left_at__isnull=True, assignments__school=school)
@@ -109,11 +87,11 @@ def school_staff_for_user(*, user, school: School) -> list[Staff]:
     )
 
 
-def _class_accounts(*, user, school_class: SchoolClass, audience: str) -> QuerySet[User]:
+def _class_accounts(*, user: User, school_class: SchoolClass, audience: str) -> QuerySet[User]:
     pupils = pupils_for_user(user).filter(
         left_at__isnull=True, class_links__school_class=school_class
     )
-    if audience == "guardians":
+    if audience == PersonKind.GUARDIAN:
         return User.objects.filter(
             guardian__left_at__isnull=True,
             guardian__in=_authority_links().filter(pupil__in=pupils).values("guardian_id"),
@@ -121,12 +99,12 @@ def _class_accounts(*, user, school_class: SchoolClass, audience: str) -> QueryS
     return User.objects.filter(pupil__in=pupils)
 
 
-def class_letter_account_ids(*, user, school_class: SchoolClass, audience: str) -> list[int]:
+def class_letter_account_ids(*, user: User, school_class: SchoolClass, audience: str) -> list[int]:
     """Accounts of the class that need a letter: active, not activated, and within what the user
     may obtain credentials for (`accounts.scope.credential_accounts_for_user`).
 
-    `audience` is `guardians` (holders of parental authority only: contacts never get one) or
-    `pupils`.
+    `audience` is `PersonKind.GUARDIAN` (holders of parental authority only: contacts never get
+    one) or `PersonKind.PUPIL`.
     """
     accounts = _class_accounts(user=user, school_class=school_class, audience=audience)
     return list(
@@ -138,7 +116,9 @@ def class_letter_account_ids(*, user, school_class: SchoolClass, audience: str) 
     )
 
 
-def class_letters_left_to_city_count(*, user, school_class: SchoolClass, audience: str) -> int:
+def class_letters_left_to_city_count(
+    *, user: User, school_class: SchoolClass, audience: str
+) -> int:
     """Accounts of the class that need a letter but reach beyond the user's scope (a guardian
     with a child in another school or class): the school service prints theirs."""
     accounts = _class_accounts(user=user, school_class=school_class, audience=audience)
@@ -195,7 +175,7 @@ def email_holders(*, email: str) -> tuple[list[User], list[User]]:
     unconfirmed = [
         account
         for account in holders
-        if not account.has_confirmed_email and account.kind in PERSON_KINDS
+        if not account.has_confirmed_email and account.kind in PersonKind.values
     ]
     return confirmed, unconfirmed
 
@@ -254,19 +234,23 @@ def renewal_recipients(*, account: User) -> list[tuple[int, str]]:
             directors.filter(assignments__school_id__in=pupils.values("school_id")),
         ]
     for staff in candidates:
-        recipients = [
-            (person.account_id, person.account.email if person.account.has_confirmed_email
-             else person.email)
-            for person in staff.filter(left_at__isnull=True, account__is_active=True)
+        recipients = []
+        for person in (
+            staff.filter(left_at__isnull=True, account__is_active=True)
             .select_related("account").distinct().order_by("pk")
-            if credential_accounts_for_user(person.account).filter(pk=account.pk).exists()
-        ]  # fmt: skip
+        ):  # fmt: skip
+            holder = person.account
+            if holder is None:  # filtered out above (an active account); said for the types
+                continue
+            if credential_accounts_for_user(holder).filter(pk=account.pk).exists():
+                address = holder.email if holder.has_confirmed_email else person.email
+                recipients.append((holder.pk, address))
         if recipients:
             return recipients
     return []
 
 
-def renewal_requests_for_user(*, user) -> QuerySet[RenewalRequest]:
+def renewal_requests_for_user(*, user: User) -> QuerySet[RenewalRequest]:
     """Open renewal requests in the user's queue: those for accounts whose credentials they
     may obtain (`accounts.scope.credential_accounts_for_user`); the others are the city's."""
     return (
@@ -278,7 +262,7 @@ def renewal_requests_for_user(*, user) -> QuerySet[RenewalRequest]:
     )
 
 
-def renewal_requests_handled_for_user(*, user, days: int = 7) -> QuerySet[RenewalRequest]:
+def renewal_requests_handled_for_user(*, user: User, days: int = 7) -> QuerySet[RenewalRequest]:
     """Requests in the user's scope handled in the last `days`, with who handled them: a second
     teacher told of the same request sees that a colleague did it."""
     since = timezone.now() - datetime.timedelta(days=days)
@@ -343,7 +327,7 @@ def _add(values: list[str], value: str) -> None:
 
 
 def letter_subjects(
-    *, user, account_ids: list[int], school_class: SchoolClass | None = None
+    *, user: User, account_ids: list[int], school_class: SchoolClass | None = None
 ) -> list[LetterSubject]:
     """Holder, school, class and children for each account, limited to what `user` may see.
 

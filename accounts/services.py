@@ -36,10 +36,11 @@ from accounts.letters import (
 )
 from accounts.logins import LoginAllocator
 from accounts.models import ActivationCode, LetterBatch, RenewalRequest, User, UserManager
-from accounts.scope import SystemActor, may_obtain_credentials, scope_for_user
+from accounts.scope import may_obtain_credentials, scope_for_user, system_actor
 from entaix.common.db import bulk_insert, bulk_set
 from entaix.common.exceptions import ApplicationError
 from entaix.common.storage import private_storage
+from schools.kinds import PersonKind, PersonModel
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -63,7 +64,7 @@ INVALID_ACTIVATION = _("Login or activation code incorrect, or the code has expi
 # --- accounts for the directory's persons -------------------------------------------------
 
 
-def _persons() -> list[tuple[type, str, Q]]:
+def _persons() -> list[tuple[PersonModel, str, Q]]:
     """(model, account kind, who is entitled to an active account) for each kind of person.
 
     - a pupil: present, in a present school where the ENT is open;
@@ -197,7 +198,7 @@ def account_sync(*, run_id: int | None = None) -> dict[str, int]:
 
 
 @transaction.atomic
-def account_lock(*, account_ids: Sequence[int], actor, reason: str) -> int:
+def account_lock(*, account_ids: Sequence[int], actor: User, reason: str) -> int:
     """Deactivate and lock accounts (an upheld opposition…): `account_sync` never reactivates
     them and no letter is printed for them. Returns how many were locked now."""
     ids = list(
@@ -216,7 +217,7 @@ def account_lock(*, account_ids: Sequence[int], actor, reason: str) -> int:
 
 
 @transaction.atomic
-def account_unlock(*, account_ids: Sequence[int], actor, reason: str = "") -> int:
+def account_unlock(*, account_ids: Sequence[int], actor: User, reason: str = "") -> int:
     """Lift a lock (only one with this reason, when given); entitled accounts come back at once."""
     locked = User.objects.select_for_update().filter(pk__in=account_ids, locked_at__isnull=False)
     if reason:
@@ -235,8 +236,8 @@ def account_unlock(*, account_ids: Sequence[int], actor, reason: str = "") -> in
 
 
 def _codes_for(
-    *, account_ids: Sequence[int], actor, regenerate: bool
-) -> dict[int, tuple[str, object]]:
+    *, account_ids: Sequence[int], actor: User | None, regenerate: bool
+) -> dict[int, tuple[str, datetime.datetime]]:
     """{account id: (code, expires_at)}: the live code when there is one, else a new one.
 
     With `regenerate`, every account gets a new code and its old one stops working at once.
@@ -247,7 +248,7 @@ def _codes_for(
     list(User.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values("pk"))
     existing = {c.account_id: c for c in ActivationCode.objects.filter(account_id__in=account_ids)}
     expires_at = codes.code_expiry(now=now)
-    result: dict[int, tuple[str, object]] = {}
+    result: dict[int, tuple[str, datetime.datetime]] = {}
     fresh, replaced = [], []
     for account_id in account_ids:
         record = existing.get(account_id)
@@ -294,7 +295,7 @@ def _codes_for(
 
 
 @transaction.atomic
-def activation_code_regenerate(*, account: User, actor=None) -> str:
+def activation_code_regenerate(*, account: User, actor: User | None = None) -> str:
     """A new code for a not-yet-activated account; the old code stops working at once.
 
     The clear code is returned for immediate printing only; it is never stored in clear.
@@ -335,7 +336,7 @@ def account_activate(
         if account is not None
         else None
     )
-    if record is None:  # a wrong code, or the same code used twice at once
+    if account is None or record is None:  # a wrong code, or the same code used twice at once
         raise ApplicationError(str(INVALID_ACTIVATION), code="invalid-activation")
     now = timezone.now()
     account.set_password(password)
@@ -409,7 +410,7 @@ def account_recovery_request(*, identifier: str) -> None:
         if account.has_confirmed_email and account.has_usable_password():
             audit_accounts(event=Event.RECOVERY_LINK_SENT, account_ids=[account.pk])
             transaction.on_commit(partial(tasks.password_reset_email_send_task.delay, account.pk))
-        elif account.kind in selectors.PERSON_KINDS:
+        elif account.kind in PersonKind.values:
             _renewal_request_open(account)
 
 
@@ -460,7 +461,7 @@ def account_password_reset(*, account: User, password: str) -> User:
 # --- staff resets, letters, renewal slips ----------------------------------------------------
 
 
-def account_credentials_check(*, actor, account_ids: Iterable[int]) -> None:
+def account_credentials_check(*, actor: User, account_ids: Iterable[int]) -> None:
     """Refuse (ApplicationError `beyond-scope`) a credential for an account reaching beyond the
     actor's scope (`accounts.scope.credential_accounts_for_user`); writes nothing."""
     if not may_obtain_credentials(actor, account_ids):
@@ -469,7 +470,7 @@ def account_credentials_check(*, actor, account_ids: Iterable[int]) -> None:
 
 
 @transaction.atomic
-def account_reset(*, accounts: Sequence[User], actor) -> list[int]:
+def account_reset(*, accounts: Sequence[User], actor: User) -> list[int]:
     """Back to "not activated": new code, old password unusable, e-mail to confirm again.
 
     Refused, with nothing changed, when one account's reach exceeds the actor's scope
@@ -495,7 +496,7 @@ def account_reset(*, accounts: Sequence[User], actor) -> list[int]:
 
 @transaction.atomic
 def letter_batch_create(
-    *, actor, kind: str, account_ids: Sequence[int], school_class=None
+    *, actor: User, kind: str, account_ids: Sequence[int], school_class=None
 ) -> tuple[LetterBatch, bytes]:
     """Print activation letters (PDF) for the accounts not activated yet, in the order given.
 
@@ -547,7 +548,7 @@ def letter_batch_create(
 
 @transaction.atomic
 def renewal_request_fulfil(
-    *, actor, requests: Sequence[RenewalRequest]
+    *, actor: User, requests: Sequence[RenewalRequest]
 ) -> tuple[LetterBatch, bytes]:
     """Hand over renewal slips: reset the accounts, print their new codes, close the requests."""
     account_ids = list(dict.fromkeys(r.account_id for r in requests))
@@ -567,9 +568,9 @@ def renewal_request_fulfil(
 # --- letter batches over a school or a class (background, command line) ----------------------
 
 
-def _batch_check(*, printer, school: School, school_class: SchoolClass | None) -> None:
-    """Refuse, before anything is written, a batch the printer may not ask for."""
-    scope = scope_for_user(printer)
+def _batch_check(*, actor: User, school: School, school_class: SchoolClass | None) -> None:
+    """Refuse, before anything is written, a batch the actor may not ask for."""
+    scope = scope_for_user(actor)
     if scope.is_empty:
         raise ApplicationError(_("You have no school or class to print letters for."),
                                code="no-scope")  # fmt: skip
@@ -594,9 +595,9 @@ def _batch_check(*, printer, school: School, school_class: SchoolClass | None) -
         raise ApplicationError(_("This class is not one of yours."), code="scope")
 
 
-def _batch_selection(batch_or_args: dict, printer) -> BatchSelection:
+def _batch_selection(batch_or_args: dict, actor: User) -> BatchSelection:
     return letter_batch_selection(
-        printer=printer,
+        user=actor,
         staff_title=str(_("Staff")),
         no_class_title=str(_("Without a class")),
         **batch_or_args,
@@ -606,7 +607,7 @@ def _batch_selection(batch_or_args: dict, printer) -> BatchSelection:
 @transaction.atomic
 def letter_batch_request(
     *,
-    actor,
+    actor: User,
     school: School,
     school_class: SchoolClass | None = None,
     profile: str,
@@ -616,7 +617,7 @@ def letter_batch_request(
 ) -> LetterBatch:
     """Ask for a batch over a school or a class; the page's batches are built by the worker.
 
-    Refused with a message, nothing written and no code issued, for a printer without scope, a
+    Refused with a message, nothing written and no code issued, for an actor without scope, a
     closed school, a class of another school, or a batch that selects nobody.
     """
     batch, _selection = _batch_create(
@@ -627,9 +628,9 @@ def letter_batch_request(
 
 
 def _batch_create(
-    *, actor, school, school_class, profile, batch_filter, layout, origin
+    *, actor: User, school, school_class, profile, batch_filter, layout, origin
 ) -> tuple[LetterBatch, BatchSelection]:
-    _batch_check(printer=actor, school=school, school_class=school_class)
+    _batch_check(actor=actor, school=school, school_class=school_class)
     args = {"school": school, "school_class": school_class, "profile": profile,
             "batch_filter": batch_filter}  # fmt: skip
     selection = _batch_selection(args, actor)
@@ -653,7 +654,7 @@ def _batch_create(
 
 
 @transaction.atomic
-def letter_batch_retry(*, batch: LetterBatch, actor) -> LetterBatch:
+def letter_batch_retry(*, batch: LetterBatch, actor: User) -> LetterBatch:
     """Build a failed batch again. Codes issued by the failed attempt are reused, not reissued."""
     updated = LetterBatch.objects.filter(pk=batch.pk, status=LetterBatch.Status.FAILED).update(
         status=LetterBatch.Status.PENDING, progress=0, error="", updated_at=timezone.now()
@@ -687,26 +688,28 @@ class _Progress:
 
 
 def _batch_pdf(
-    batch: LetterBatch, printer, selection: BatchSelection | None
+    batch: LetterBatch, actor: User, selection: BatchSelection | None
 ) -> tuple[bytes, int, list[int], list[int]]:
     """Select (unless the caller just did), issue or decrypt codes (committed: a retry reuses
     them), render. Returns (pdf, pages, every account id, ids of the accounts given a code)."""
+    school = batch.school
+    assert school is not None  # a class or school batch (SET_NULL only if a school is deleted)
     if selection is None:
-        args = {"school": batch.school, "school_class": batch.school_class,
+        args = {"school": school, "school_class": batch.school_class,
                 "profile": batch.profile, "batch_filter": batch.filter}  # fmt: skip
-        selection = _batch_selection(args, printer)
+        selection = _batch_selection(args, actor)
     if not selection.count:
         raise ApplicationError(_("Nobody in this batch needs a letter."), code="empty")
     coded = [entry.account_id for entry in selection.entries if not entry.activated]
     with transaction.atomic():
-        issued = _codes_for(account_ids=coded, actor=printer, regenerate=False) if coded else {}
+        issued = _codes_for(account_ids=coded, actor=actor, regenerate=False) if coded else {}
     LetterBatch.objects.filter(pk=batch.pk).update(count=selection.count)
-    printed_by = str(printer) if printer.pk is None else printer.get_full_name() or printer.login
+    printed_by = str(actor) if actor.pk is None else actor.get_full_name() or actor.login
     today = timezone.localdate()
     piles = []
     for group in selection.groups:
         cover = Cover(
-            title=group.title, school=batch.school.name, teachers=tuple(group.teachers),
+            title=group.title, school=school.name, teachers=tuple(group.teachers),
             count=len(group.entries), printed_on=today, printed_by=printed_by,
         )  # fmt: skip
         letters = [
@@ -729,7 +732,7 @@ def _batch_pdf(
         layout=batch.layout,
         site_url=site + "/",
         activate_url=site + reverse("account:activate"),
-        contact=_contact(batch.school),
+        contact=_contact(school),
         on_progress=_Progress(batch.pk),
     )
     return pdf, pages, [entry.account_id for entry in selection.entries], coded
@@ -737,12 +740,18 @@ def _batch_pdf(
 
 @transaction.atomic
 def _batch_done(
-    *, batch: LetterBatch, printer, pages: int, account_ids: list[int], coded: list[int], name: str
+    *,
+    batch: LetterBatch,
+    actor: User,
+    pages: int,
+    account_ids: list[int],
+    coded: list[int],
+    name: str,
 ) -> None:
     """The PDF exists: only now are the letters recorded as printed."""
     now = timezone.now()
     ActivationCode.objects.filter(account_id__in=coded).update(
-        printed_at=now, printed_by=printer if printer.pk else None
+        printed_at=now, printed_by=actor if actor.pk else None
     )
     keep = datetime.timedelta(hours=settings.LETTER_BATCH_KEEP_HOURS)
     LetterBatch.objects.filter(pk=batch.pk).update(
@@ -750,12 +759,12 @@ def _batch_done(
         pages=pages, printed_at=now, finished_at=now, file=name,
         expires_at=now + keep if name else None, updated_at=now,
     )  # fmt: skip
-    audit_accounts(event=Event.LETTER_PRINTED, account_ids=account_ids, actor=printer,
+    audit_accounts(event=Event.LETTER_PRINTED, account_ids=account_ids, actor=actor,
                    data={"batch": batch.pk})  # fmt: skip
 
 
 def letter_batch_build(
-    *, batch_id: int, printer=None, out: Path | None = None, selection=None
+    *, batch_id: int, actor: User | None = None, out: Path | None = None, selection=None
 ) -> LetterBatch:
     """Build a pending batch (the worker's task, or the command with `out`).
 
@@ -779,19 +788,19 @@ def letter_batch_build(
     )
     if not claimed:
         return batch
-    if printer is None:
-        printer = batch.requested_by if batch.requested_by_id else SystemActor()
+    if actor is None:
+        actor = batch.requested_by or system_actor()
     name = ""
     try:
         with translation.override(settings.LANGUAGE_CODE):
-            pdf, pages, account_ids, coded = _batch_pdf(batch, printer, selection)
+            pdf, pages, account_ids, coded = _batch_pdf(batch, actor, selection)
         if out is not None:
             out.write_bytes(pdf)
         else:
             name = private_storage().save(
                 f"letters/lettres-{batch.pk}-{secrets.token_hex(8)}.pdf", ContentFile(pdf)
             )
-        _batch_done(batch=batch, printer=printer, pages=pages, account_ids=account_ids,
+        _batch_done(batch=batch, actor=actor, pages=pages, account_ids=account_ids,
                     coded=coded, name=name)  # fmt: skip
     except Exception as exc:
         if name:
@@ -852,13 +861,13 @@ def letter_batch_print(
                 % {"uai": school.uai, "name": class_name},
                 code="class",
             )
-    printer = SystemActor()
+    actor = system_actor()
     with transaction.atomic():
         batch, selection = _batch_create(
-            actor=printer, school=school, school_class=school_class, profile=profile,
+            actor=actor, school=school, school_class=school_class, profile=profile,
             batch_filter=batch_filter, layout=layout, origin=LetterBatch.Origin.COMMAND,
         )  # fmt: skip
-    return letter_batch_build(batch_id=batch.pk, printer=printer, out=out, selection=selection)
+    return letter_batch_build(batch_id=batch.pk, actor=actor, out=out, selection=selection)
 
 
 def letter_batches_print_open_schools(
@@ -972,7 +981,7 @@ def mfa_verify(*, account: User, token: str):
 
 
 @transaction.atomic
-def mfa_reset(*, account: User, actor) -> None:
+def mfa_reset(*, account: User, actor: User) -> None:
     """City staff remove someone's second factor (a lost phone): they enrol again."""
     if not scope_for_user(actor).is_city or account.pk == actor.pk:
         raise ApplicationError(_("Only the school service can do this."), code="forbidden")
@@ -987,7 +996,7 @@ def mfa_reset(*, account: User, actor) -> None:
 
 @transaction.atomic
 def city_staff_invite(
-    *, login: str, first_name: str, last_name: str, email: str, role: str, actor=None
+    *, login: str, first_name: str, last_name: str, email: str, role: str, actor: User | None = None
 ) -> User:
     """A city-staff account with its role, and an e-mailed one-time link to choose a password.
 
@@ -1016,7 +1025,7 @@ def city_staff_invite(
 
 
 @transaction.atomic
-def city_staff_deactivate(*, account: User, actor) -> User:
+def city_staff_deactivate(*, account: User, actor: User) -> User:
     """The account can no longer log in (kept, never deleted: the audit trail names it)."""
     if account.pk == actor.pk:
         raise ApplicationError(_("You cannot deactivate your own account."), code="self")

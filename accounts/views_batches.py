@@ -18,7 +18,7 @@ from django.views.generic import TemplateView
 
 from entaix.common.exceptions import ApplicationError
 
-from . import selectors, services
+from . import directory_selectors, services
 from .forms import LetterBatchForm
 from .mixins import ScopedMixin
 from .models import LetterBatch
@@ -54,7 +54,7 @@ class SchoolLettersView(ScopedMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         school = get_in_scope_or_404(
-            selectors.directed_schools_for_user(user=user), uai=self.kwargs["uai"]
+            directory_selectors.directed_schools_for_user(user=user), uai=self.kwargs["uai"]
         )
         return super().get_context_data(
             school=school,

@@ -16,8 +16,9 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from entaix.common.exceptions import ApplicationError
+from schools.kinds import PersonKind
 
-from . import selectors, services
+from . import directory_selectors, selectors, services
 from .forms import ClassLettersForm, LetterBatchForm, SelectionForm
 from .mixins import ScopedMixin
 from .models import LetterBatch
@@ -54,8 +55,8 @@ class AccountIndexView(ScopedMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         return super().get_context_data(
-            classes=selectors.class_list_for_user(user=user),
-            schools=selectors.directed_schools_for_user(user=user),
+            classes=directory_selectors.open_classes_for_user(user=user),
+            schools=directory_selectors.directed_schools_for_user(user=user),
             **kwargs,
         )
 
@@ -82,7 +83,7 @@ class StaffAccountsView(ScopedMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         school = get_in_scope_or_404(
-            selectors.directed_schools_for_user(user=user), uai=self.kwargs["uai"]
+            directory_selectors.directed_schools_for_user(user=user), uai=self.kwargs["uai"]
         )
         return super().get_context_data(
             school=school,
@@ -183,7 +184,7 @@ class ClassLettersView(ScopedMixin, View):
             classes_for_user(request.user).select_related("school"), pk=pk
         )
         form = ClassLettersForm(request.POST)
-        audience = form.cleaned_data["audience"] if form.is_valid() else "guardians"
+        audience = form.cleaned_data["audience"] if form.is_valid() else PersonKind.GUARDIAN
         left = selectors.class_letters_left_to_city_count(
             user=request.user, school_class=school_class, audience=audience
         )
@@ -204,9 +205,7 @@ class ClassLettersView(ScopedMixin, View):
                 actor=request.user,
                 school=school_class.school,
                 school_class=school_class,
-                profile=LetterBatch.Profile.PUPIL
-                if audience == "pupils"
-                else LetterBatch.Profile.GUARDIAN,
+                profile=LetterBatch.Profile(audience),
             )
         except ApplicationError as error:
             messages.error(request, error.message)

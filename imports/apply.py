@@ -8,6 +8,7 @@ from django.db import connection
 
 from entaix.common.db import bulk_insert
 from imports import state
+from schools.kinds import RecordKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -25,7 +26,6 @@ PAGE = 5000  # plan items applied at a time
 ANALYZE_ABOVE = 5000  # rows written
 DIRECTORY = (School, SchoolClass, Pupil, PupilClass, Guardian, GuardianLink, Staff,
              StaffAssignment, StaffClass)  # fmt: skip
-_PERSON_MODELS = {"pupils": Pupil, "guardians": Guardian, "staff": Staff}
 
 
 def _as_date(value):
@@ -81,20 +81,23 @@ class Applier:
         """Dependency order: schools, classes, then persons, then the links between them. Each
         kind is read and written a page at a time: memory does not grow with the plan."""
         for kind, write in (
-            ("schools", lambda page: self._feed_owned("schools", School, page)),
-            ("classes", self._classes),
-            ("guardians", lambda page: self._feed_owned("guardians", Guardian, page)),
-            ("staff", lambda page: self._feed_owned("staff", Staff, page)),
-            ("pupils", lambda page: self._feed_owned("pupils", Pupil, page)),
-            ("links", self._links),
+            (RecordKind.SCHOOL, lambda page: self._feed_owned(RecordKind.SCHOOL, School, page)),
+            (RecordKind.CLASS, self._classes),
+            (
+                RecordKind.GUARDIAN,
+                lambda page: self._feed_owned(RecordKind.GUARDIAN, Guardian, page),
+            ),
+            (RecordKind.STAFF, lambda page: self._feed_owned(RecordKind.STAFF, Staff, page)),
+            (RecordKind.PUPIL, lambda page: self._feed_owned(RecordKind.PUPIL, Pupil, page)),
+            (RecordKind.LINK, self._links),
         ):
-            if kind == "classes":
+            if kind == RecordKind.CLASS:
                 self.school_ids = dict(School.objects.values_list("join_key", "id"))
-            if kind == "links":
+            if kind == RecordKind.LINK:
                 # The links look their persons up by key a page at a time: with statistics
                 # that still say "empty", each lookup would scan the whole table.
                 self.refresh_statistics(models=(Pupil, Guardian, GuardianLink))
-            if kind == "guardians":
+            if kind == RecordKind.GUARDIAN:
                 self.class_ids = {
                     state.class_key(school_key, class_kind, code): pk
                     for pk, school_key, class_kind, code in SchoolClass.objects.values_list(
@@ -134,7 +137,7 @@ class Applier:
                 for name, value in _model_values(kind, item.data).items():
                     setattr(row, name, value)
                     fields.add(name)
-                if kind == "pupils" and "school" in item.data:
+                if kind == RecordKind.PUPIL and "school" in item.data:
                     row.school_id = self.school_ids[item.data["school"]]
                     fields.add("school_id")
                 if item.action == "return":
@@ -151,7 +154,7 @@ class Applier:
                 model.objects.filter(join_key__in=chunk).update(
                     left_at=self.left_at, last_changed_run=self.run_id
                 )
-        if kind in ("pupils", "staff"):
+        if kind in (RecordKind.PUPIL, RecordKind.STAFF):
             new = dict(zip((i.key for i in creates), new_ids, strict=True))
             self._memberships(kind, model, creates + changes, new)
 
@@ -159,7 +162,7 @@ class Applier:
         values = {"join_key": item.key, "first_seen_at": self.now, "left_at": None, **stamp,
                   "feed_digest": item.digest}  # fmt: skip
         values.update(_model_values(kind, item.data))
-        if kind == "pupils":
+        if kind == RecordKind.PUPIL:
             values["school_id"] = self.school_ids[item.data["school"]]
         return values
 
@@ -173,7 +176,9 @@ class Applier:
             ).values_list("join_key", "id")
         )
         ids.update(new_ids)
-        through, owner = (PupilClass, "pupil_id") if kind == "pupils" else (StaffClass, "staff_id")
+        through, owner = (
+            (PupilClass, "pupil_id") if kind == RecordKind.PUPIL else (StaffClass, "staff_id")
+        )
         with_classes = [i for i in touched if "classes" in i.data]
         # A new person has no membership yet: only changed ones have old rows to replace.
         replaced = [ids[i.key] for i in with_classes if i.action != "create"]
@@ -186,7 +191,7 @@ class Applier:
                 for key in i.data["classes"]
             ),
         )
-        if kind == "staff":
+        if kind == RecordKind.STAFF:
             with_assignments = [i for i in touched if "assignments" in i.data]
             StaffAssignment.objects.filter(
                 staff_id__in=[ids[i.key] for i in with_assignments if i.action != "create"]
@@ -269,7 +274,7 @@ class Applier:
                     "guardian_id": guardian_ids[item.data["guardian"]],
                     "left_at": None,
                     "feed_digest": item.digest,
-                    **_model_values("links", item.data),
+                    **_model_values(RecordKind.LINK, item.data),
                 }
                 for item in items
                 if item.action == "create"
@@ -282,7 +287,7 @@ class Applier:
             if item.action == "leave":
                 row.left_at = self.left_at
             else:
-                for name, value in _model_values("links", item.data).items():
+                for name, value in _model_values(RecordKind.LINK, item.data).items():
                     setattr(row, name, value)
                 row.left_at = None
                 row.feed_digest = item.digest

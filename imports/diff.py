@@ -19,6 +19,7 @@ from django.db import connection
 from entaix.common.db import PAGE, keyset_rows, rows_in
 from imports import stage, state
 from imports.aaf import WARNING, Kind, Problem
+from schools.kinds import RecordKind
 from schools.models import Pupil, Staff
 
 if TYPE_CHECKING:
@@ -28,12 +29,12 @@ CHANGE_PAGE = 2000  # updates and returns compared per query of the directory
 _PLAN_COLUMNS = ("kind", "action", "key", "school_key", "digest", "data")
 # The files a kind's leaves need, in a Complet: without them, nothing of the kind leaves.
 _NEEDS = {
-    "schools": {Kind.SCHOOL},
-    "classes": {Kind.PUPIL, Kind.STAFF},
-    "pupils": {Kind.PUPIL},
-    "guardians": {Kind.GUARDIAN, Kind.PUPIL},
-    "staff": {Kind.STAFF},
-    "links": {Kind.PUPIL},
+    RecordKind.SCHOOL: {Kind.SCHOOL},
+    RecordKind.CLASS: {Kind.PUPIL, Kind.STAFF},
+    RecordKind.PUPIL: {Kind.PUPIL},
+    RecordKind.GUARDIAN: {Kind.GUARDIAN, Kind.PUPIL},
+    RecordKind.STAFF: {Kind.STAFF},
+    RecordKind.LINK: {Kind.PUPIL},
 }
 
 
@@ -64,9 +65,9 @@ class Diff:
     def _drop_dangling_links(self) -> None:
         """A link to a guardian neither the feed nor the directory knows is dropped."""
         where = (
-            "kind = 'links' AND NOT EXISTS (SELECT 1 FROM st_item g WHERE g.kind = 'guardians'"
+            "kind = 'link' AND NOT EXISTS (SELECT 1 FROM st_item g WHERE g.kind = 'guardian'"
             " AND g.key = st_item.guardian) AND NOT EXISTS (SELECT 1 FROM st_cur c"
-            " WHERE c.kind = 'guardians' AND c.key = st_item.guardian)"
+            " WHERE c.kind = 'guardian' AND c.key = st_item.guardian)"
         )
         rows = stage.fetch(f"SELECT pupil, guardian FROM st_item WHERE {where} ORDER BY key")
         for pupil, guardian in rows:
@@ -84,9 +85,9 @@ class Diff:
         """Data minimisation: a guardian is kept when a kept pupil links to them; in a delta,
         also when already known (their pupils' records need not come again)."""
         stage.execute(
-            "DELETE FROM st_item WHERE kind = 'guardians' AND NOT EXISTS (SELECT 1 FROM st_item l"
-            " WHERE l.kind = 'links' AND l.guardian = st_item.key) AND NOT (%s AND EXISTS"
-            " (SELECT 1 FROM st_cur c WHERE c.kind = 'guardians' AND c.key = st_item.key))",
+            "DELETE FROM st_item WHERE kind = 'guardian' AND NOT EXISTS (SELECT 1 FROM st_item l"
+            " WHERE l.kind = 'link' AND l.guardian = st_item.key) AND NOT (%s AND EXISTS"
+            " (SELECT 1 FROM st_cur c WHERE c.kind = 'guardian' AND c.key = st_item.key))",
             [not self.complet],
         )
 
@@ -94,21 +95,21 @@ class Diff:
         """A leaving link counts in its pupil's school (the feed's, when it keeps the pupil), a
         guardian in the first school of their pupils. Only plan rows need one."""
         pupil_school = (
-            "SELECT i.school FROM st_cur c JOIN st_item i ON i.kind = 'pupils' AND i.key = c.pupil"
-            " WHERE c.kind = 'links' AND c.key = st_plan.key"
+            "SELECT i.school FROM st_cur c JOIN st_item i ON i.kind = 'pupil' AND i.key = c.pupil"
+            " WHERE c.kind = 'link' AND c.key = st_plan.key"
         )
         stage.execute(
-            f"UPDATE st_plan SET school_key = ({pupil_school}) WHERE kind = 'links'"
+            f"UPDATE st_plan SET school_key = ({pupil_school}) WHERE kind = 'link'"
             f" AND action = 'leave' AND EXISTS ({pupil_school})"
         )
         stage.execute(
             "UPDATE st_plan SET school_key = x.school FROM (SELECT u.guardian, MIN(u.school) AS"
-            " school FROM (SELECT l.guardian, l.school FROM st_item l WHERE l.kind = 'links'"
+            " school FROM (SELECT l.guardian, l.school FROM st_item l WHERE l.kind = 'link'"
             " UNION ALL SELECT c.guardian, COALESCE(i.school, c.school) FROM st_cur c"
-            " LEFT JOIN st_item i ON i.kind = 'pupils' AND i.key = c.pupil"
-            " WHERE c.kind = 'links' AND c.is_left = 0) u WHERE u.guardian IN"
-            " (SELECT p.key FROM st_plan p WHERE p.kind = 'guardians') GROUP BY u.guardian) x"
-            " WHERE st_plan.kind = 'guardians' AND x.guardian = st_plan.key"
+            " LEFT JOIN st_item i ON i.kind = 'pupil' AND i.key = c.pupil"
+            " WHERE c.kind = 'link' AND c.is_left = 0) u WHERE u.guardian IN"
+            " (SELECT p.key FROM st_plan p WHERE p.kind = 'guardian') GROUP BY u.guardian) x"
+            " WHERE st_plan.kind = 'guardian' AND x.guardian = st_plan.key"
         )
 
     def _diff(self) -> None:
@@ -126,15 +127,15 @@ class Diff:
         # A guardian left with no present link to a kept pupil goes too (data minimisation).
         stage.execute(
             "INSERT INTO st_plan (kind, action, key, school_key, digest, data)"
-            " SELECT 'guardians', 'leave', c.key, '', NULL, '{}' FROM st_cur c"
-            " WHERE c.kind = 'guardians' AND c.is_left = 0"
-            " AND NOT EXISTS (SELECT 1 FROM st_item i WHERE i.kind = 'guardians' AND i.key = c.key)"
-            " AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'guardians'"
+            " SELECT 'guardian', 'leave', c.key, '', NULL, '{}' FROM st_cur c"
+            " WHERE c.kind = 'guardian' AND c.is_left = 0"
+            " AND NOT EXISTS (SELECT 1 FROM st_item i WHERE i.kind = 'guardian' AND i.key = c.key)"
+            " AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'guardian'"
             " AND p.key = c.key AND p.action = 'leave')"
-            " AND NOT EXISTS (SELECT 1 FROM st_item l WHERE l.kind = 'links'"
+            " AND NOT EXISTS (SELECT 1 FROM st_item l WHERE l.kind = 'link'"
             " AND l.guardian = c.key)"
-            " AND NOT EXISTS (SELECT 1 FROM st_cur l WHERE l.kind = 'links' AND l.guardian = c.key"
-            " AND l.is_left = 0 AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'links'"
+            " AND NOT EXISTS (SELECT 1 FROM st_cur l WHERE l.kind = 'link' AND l.guardian = c.key"
+            " AND l.is_left = 0 AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = 'link'"
             " AND p.key = l.key AND p.action = 'leave')) ORDER BY c.key"
         )
 
@@ -188,7 +189,7 @@ class Diff:
                 " ORDER BY c.key",
                 [kind, kind],
             )
-        if kind != "links":
+        if kind != RecordKind.LINK:
             return
         not_yet = (
             " AND NOT EXISTS (SELECT 1 FROM st_plan p WHERE p.kind = c.kind AND p.key = c.key"
@@ -200,8 +201,8 @@ class Diff:
             [kind],
         )
         stage.execute(
-            insert + "c.pupil IN (SELECT g.key FROM st_gone g WHERE g.kind = 'pupils' UNION"
-            " SELECT p.key FROM st_plan p WHERE p.kind = 'pupils' AND p.action = 'leave')"
+            insert + "c.pupil IN (SELECT g.key FROM st_gone g WHERE g.kind = 'pupil' UNION"
+            " SELECT p.key FROM st_plan p WHERE p.kind = 'pupil' AND p.action = 'leave')"
             + not_yet
             + " ORDER BY c.key",
             [kind],
@@ -209,14 +210,14 @@ class Diff:
 
     def _possible_duplicates(self) -> None:
         """A new key with the name and birth date of someone who left: flag, never merge."""
-        for kind, model in (("pupils", Pupil), ("staff", Staff)):
+        for kind, model in ((RecordKind.PUPIL, Pupil), (RecordKind.STAFF, Staff)):
             if not stage.fetch(
                 "SELECT 1 FROM st_plan WHERE kind = %s AND action = 'create' LIMIT 1", [kind]
             ):
                 continue
             table = connection.ops.quote_name(model._meta.db_table)
             # Staff birth dates are not kept (minimisation): their twins compare names only.
-            birth = "t.birth_date" if kind == "pupils" else "NULL"
+            birth = "t.birth_date" if kind == RecordKind.PUPIL else "NULL"
             sql = (
                 f"SELECT t.id, t.join_key, t.last_name, t.first_name, {birth}"
                 f" FROM {table} t WHERE (t.left_at IS NOT NULL OR EXISTS (SELECT 1 FROM st_plan p"
@@ -260,12 +261,12 @@ class Diff:
         plan.active_before = dict.fromkeys(state.KINDS, 0) | dict(
             stage.fetch("SELECT kind, COUNT(*) FROM st_cur WHERE is_left = 0 GROUP BY kind")
         )
-        persons = "kind IN ('pupils', 'staff')"
+        persons = "kind IN ('pupil', 'staff')"
         plan.active_by_school = _by_school(
             f"SELECT school, COUNT(*) FROM st_cur WHERE is_left = 0 AND {persons} GROUP BY school"
         )
         plan.pupils_by_school = _by_school(
-            "SELECT school, COUNT(*) FROM st_cur WHERE is_left = 0 AND kind = 'pupils'"
+            "SELECT school, COUNT(*) FROM st_cur WHERE is_left = 0 AND kind = 'pupil'"
             " GROUP BY school"
         )
         plan.leaving_by_school = _by_school(
@@ -274,7 +275,7 @@ class Diff:
         )
         plan.pupils_leaving_by_school = _by_school(
             "SELECT school_key, COUNT(*) FROM st_plan WHERE action = 'leave'"
-            " AND kind = 'pupils' GROUP BY school_key"
+            " AND kind = 'pupil' GROUP BY school_key"
         )
 
 

@@ -61,7 +61,7 @@ def inbox_dir() -> Path:
 def aaf_fetch(
     *,
     trigger: str,
-    requested_by_id: int | None = None,
+    actor_id: int | None = None,
     dry_run: bool = False,
     config: SftpConfig | None = None,
 ) -> FetchAttempt:
@@ -76,7 +76,7 @@ def aaf_fetch(
         if not acquired:
             raise ApplicationError(_("A fetch is already running."), code="fetch-running")
         attempt = FetchAttempt.objects.create(
-            status=FetchAttempt.Status.RUNNING, trigger=trigger, requested_by_id=requested_by_id
+            status=FetchAttempt.Status.RUNNING, trigger=trigger, requested_by_id=actor_id
         )
         try:
             fetched = _download_all(attempt, config or sftp_config(), dry_run=dry_run)
@@ -91,7 +91,7 @@ def aaf_fetch(
         if dry_run:
             attempt.status = FetchAttempt.Status.DRY_RUN
         else:
-            attempt.run_ids = import_runs_start(trigger=trigger, requested_by_id=requested_by_id)
+            attempt.run_ids = import_runs_start(trigger=trigger, actor_id=actor_id)
             attempt.status = FetchAttempt.Status.FETCHED if fetched else FetchAttempt.Status.NOTHING
         attempt.finished_at = timezone.now()
         attempt.save()
@@ -129,7 +129,7 @@ def _download_all(attempt: FetchAttempt, config: SftpConfig, *, dry_run: bool) -
     return fetched
 
 
-def import_runs_start(*, trigger: str, requested_by_id: int | None = None) -> list[int]:
+def import_runs_start(*, trigger: str, actor_id: int | None = None) -> list[int]:
     """Turn each complete set of waiting files into an import run, queued after commit."""
     waiting = ImportFile.objects.filter(run__isnull=True, purged_at__isnull=True)
     sets: dict[tuple, list[ImportFile]] = defaultdict(list)
@@ -142,7 +142,7 @@ def import_runs_start(*, trigger: str, requested_by_id: int | None = None) -> li
             continue  # incomplete: wait for the missing kinds
         with transaction.atomic():
             run = ImportRun.objects.create(
-                status=ImportRun.Status.PLANNING, trigger=trigger, requested_by_id=requested_by_id,
+                status=ImportRun.Status.PLANNING, trigger=trigger, requested_by_id=actor_id,
                 feed_date=feed_date, mode=mode,
             )  # fmt: skip
             ImportFile.objects.filter(pk__in=[f.pk for f in files]).update(run=run)
@@ -163,11 +163,9 @@ def import_runs_start(*, trigger: str, requested_by_id: int | None = None) -> li
     return run_ids
 
 
-def aaf_fetch_queue(*, requested_by_id: int) -> None:
+def aaf_fetch_queue(*, actor_id: int) -> None:
     """The city-staff button: the same fetch and import as the morning one, in the worker."""
-    transaction.on_commit(
-        lambda: tasks.aaf_fetch_task.delay(ImportRun.Trigger.MANUAL, requested_by_id)
-    )
+    transaction.on_commit(lambda: tasks.aaf_fetch_task.delay(ImportRun.Trigger.MANUAL, actor_id))
 
 
 def aaf_delivery_check(*, today: datetime.date | None = None) -> DeliveryAlert | None:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from imports.aaf import Mode
 from imports.plan import Plan
+from schools.kinds import PersonKind
 
 # What each guard's code means, as the import pages and the city dashboard show it.
 HELD_REASONS = {
@@ -69,10 +70,8 @@ def held_reasons(
         reasons.append("not-newer")
     if (today - plan.feed_date).days > limits.max_age_days:
         reasons.append("too-old")
-    persons_before = sum(plan.active_before.get(k, 0) for k in ("pupils", "guardians", "staff"))
-    persons_leaving = sum(
-        plan.counts.get(k, {}).get("left", 0) for k in ("pupils", "guardians", "staff")
-    )
+    persons_before = sum(plan.active_before.get(k, 0) for k in PersonKind)
+    persons_leaving = sum(plan.counts.get(k, {}).get("left", 0) for k in PersonKind)
     if persons_before and persons_leaving / persons_before > limits.max_leave_ratio:
         reasons.append("mass-leave-city")
     for school, active in plan.active_by_school.items():

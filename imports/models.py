@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entaix.common.models import BaseModel
 from imports.problems import TEXTS
+from schools.kinds import RecordKind
 
 
 class ImportRun(BaseModel):
@@ -136,7 +137,7 @@ class ImportPlanItem(models.Model):
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="plan_items")
     seq = models.PositiveIntegerField()
-    kind = models.CharField(_("kind"), max_length=10)
+    kind = models.CharField(_("kind"), max_length=10, choices=RecordKind.choices)
     action = models.CharField(_("action"), max_length=6, choices=Action.choices)
     key = models.CharField(_("key"), max_length=200)
     school_key = models.CharField(_("school"), max_length=64, blank=True)

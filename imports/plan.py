@@ -12,6 +12,7 @@ open schools.
 # SQL is built here from constant table names; values always go as parameters.
 
 import contextlib
+import datetime
 import logging
 import os
 import pickle
@@ -47,11 +48,19 @@ from imports.aaf import (
 )
 from imports.aaf.reader import NOTICE_CODES, notice_problems
 from imports.diff import Diff
+from schools.kinds import PersonKind, RecordKind
 from schools.models import School
 
 logger = logging.getLogger(__name__)
 ALL_KINDS = frozenset(Kind)
 _FILE_ORDER = (Kind.SCHOOL, Kind.PUPIL, Kind.GUARDIAN, Kind.STAFF)  # pupils tell which guardians
+# The parser's boundary: what each AAF file kind ("Eleve"…) becomes in the plan.
+PLAN_KINDS = {
+    Kind.SCHOOL: RecordKind.SCHOOL,
+    Kind.PUPIL: RecordKind.PUPIL,
+    Kind.GUARDIAN: RecordKind.GUARDIAN,
+    Kind.STAFF: RecordKind.STAFF,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +76,7 @@ class Item:
 @dataclass
 class Plan:
     mode: str
-    feed_date: object
+    feed_date: datetime.date
     files: list[FeedFile]
     problems: list[Problem] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
@@ -206,7 +215,8 @@ class Planner:
         for notice, entry in notices.items():
             self.plan.problems.extend(notice_problems(notice_files[notice], kind, {notice: entry}))
 
-    def _pass(self, kind: Kind, name: str, handle) -> None:
+    def _pass(self, kind: Kind, handle) -> None:
+        name = PLAN_KINDS[kind]
         self._modified(name, self._read(kind, name, handle), handle)
 
     def _read(self, kind: Kind, name: str, handle) -> list:
@@ -227,7 +237,7 @@ class Planner:
             return
         keys = [record.key for record in modifies]
         self.old = state.rows(name, keys)
-        if name == "guardians":
+        if name == RecordKind.GUARDIAN:
             self.items.flush()
             self.needed = self._linked_guardians(keys)
         for record in modifies:
@@ -272,7 +282,7 @@ class Planner:
                 logger.warning("the planner's helper process failed: reading in this one")
             if result is None:
                 for kind in _HELPER_KINDS:
-                    self._pass(kind, _HELPER_KINDS[kind], self._handler(kind))
+                    self._pass(kind, self._handler(kind))
                 return
             if "error" in result:
                 raise FeedFileError(**result["error"])
@@ -320,11 +330,11 @@ class Planner:
         self.known_schools = {key for key, _ in schools}
 
         # Schools: all of them are kept (so the city can open the ENT in any).
-        self._pass(Kind.SCHOOL, "schools", self._school)
+        self._pass(Kind.SCHOOL, self._school)
         helper = self._helper_start()
         try:
             # Pupils: kept only in open schools; they name the guardians and classes to keep.
-            self._pass(Kind.PUPIL, "pupils", self._pupil)
+            self._pass(Kind.PUPIL, self._pupil)
         except BaseException:
             if helper:
                 self._helper_stop(helper)
@@ -333,11 +343,11 @@ class Planner:
             self._helper_join(helper)
         else:
             # Guardians: kept when a kept pupil links to them (or, in a delta, already known).
-            self._pass(Kind.GUARDIAN, "guardians", self._guardian)
+            self._pass(Kind.GUARDIAN, self._guardian)
             # Staff: kept when one of their schools is open, with only the open schools' links.
-            self._pass(Kind.STAFF, "staff", self._staff)
+            self._pass(Kind.STAFF, self._staff)
         for key, data in self.classes.items():
-            self._stage("classes", key, data, school=data["school"])
+            self._stage(RecordKind.CLASS, key, data, school=data["school"])
         for writer in (self.items, self.gone, self.restated):
             writer.flush()
         stage.index("st_item")
@@ -358,7 +368,7 @@ class Planner:
             " AND NOT EXISTS (SELECT 1 FROM st_item i WHERE i.kind = g.kind AND i.key = g.key)"
             " GROUP BY g.kind ORDER BY g.kind"
         )
-        self.plan.skipped = {kind: n for kind, n in rows if kind in _PERSON_KINDS}
+        self.plan.skipped = {kind: n for kind, n in rows if kind in PersonKind.values}
 
     def _merge(self, kind: str, record, fresh: dict) -> dict | None:
         """A modify carries only some fields: keep the others from the database."""
@@ -375,15 +385,15 @@ class Planner:
         return merged
 
     def _school(self, record) -> None:
-        merged = self._merge("schools", record, state.school_from_record(record))
+        merged = self._merge(RecordKind.SCHOOL, record, state.school_from_record(record))
         if merged is not None:
             self.known_schools.add(record.key)
-            self._stage("schools", record.key, merged, school=record.key)
+            self._stage(RecordKind.SCHOOL, record.key, merged, school=record.key)
 
     def _pupil(self, record) -> None:
         kept = self._kept_pupil(record)
         if kept is None and not self.complet and record.key not in self.unknown:
-            self.gone.add("pupils", record.key)  # moved out of every open school (if known)
+            self.gone.add(RecordKind.PUPIL, record.key)  # moved out of every open school (if known)
 
     def _kept_pupil(self, record) -> dict | None:
         open_keys = self.open_keys
@@ -410,13 +420,13 @@ class Planner:
                     self.classes[key] = data
                     classes.append(key)
         fresh = state.pupil_from_record(record, school_key=school_key, classes=classes)
-        merged = self._merge("pupils", record, fresh)
+        merged = self._merge(RecordKind.PUPIL, record, fresh)
         if merged is None:
             return None
         if record.op == Op.MODIFY and "classes" not in record.present:
             merged["classes"] = old["classes"]
         school = merged["school"]
-        self._stage("pupils", record.key, merged, school=school, twin=state.twin(merged))
+        self._stage(RecordKind.PUPIL, record.key, merged, school=school, twin=state.twin(merged))
         if record.op != Op.MODIFY or "guardian_links" in record.present:
             links = {
                 link.guardian_key: {
@@ -431,7 +441,9 @@ class Planner:
             }
             for guardian, data in links.items():
                 key = state.link_key(record.key, guardian)
-                self._stage("links", key, data, school=school, pupil=record.key, guardian=guardian)
+                self._stage(
+                    RecordKind.LINK, key, data, school=school, pupil=record.key, guardian=guardian
+                )
             self.plan.references += len(links)
             if not self.complet:
                 self.restated.add(record.key)  # links the record no longer lists end
@@ -443,21 +455,21 @@ class Planner:
             if not keep:
                 if not self.complet:
                     # No kept pupil links to them: their children are in closed schools.
-                    self.gone.add("guardians", record.key)
+                    self.gone.add(RecordKind.GUARDIAN, record.key)
                 return
         # Adds are staged whoever links to them: the pupils' links decide in the database.
-        merged = self._merge("guardians", record, state.guardian_from_record(record))
+        merged = self._merge(RecordKind.GUARDIAN, record, state.guardian_from_record(record))
         if merged is not None:
-            self._stage("guardians", record.key, merged)
+            self._stage(RecordKind.GUARDIAN, record.key, merged)
 
     def _linked_guardians(self, keys: list[str]) -> set[str]:
-        sql = "SELECT DISTINCT guardian FROM st_item WHERE kind = 'links' AND guardian IN ({keys})"
+        sql = "SELECT DISTINCT guardian FROM st_item WHERE kind = 'link' AND guardian IN ({keys})"
         return {row[0] for row in rows_in(sql, keys)}
 
     def _staff(self, record) -> None:
         kept = self._kept_staff(record)
         if not kept and not self.complet and record.key not in self.unknown:
-            self.gone.add("staff", record.key)
+            self.gone.add(RecordKind.STAFF, record.key)
 
     def _kept_staff(self, record) -> bool:
         open_keys = self.open_keys
@@ -482,7 +494,7 @@ class Planner:
                 self.classes.setdefault(key, data)
                 classes.append(key)
         fresh = state.staff_from_record(record, assignments=assignments, classes=classes)
-        merged = self._merge("staff", record, fresh)
+        merged = self._merge(RecordKind.STAFF, record, fresh)
         if merged is None:
             return False
         if record.op == Op.MODIFY:
@@ -491,7 +503,7 @@ class Planner:
             if "classes" not in record.present:
                 merged["classes"] = old["classes"]
         school = state.staff_school(merged)
-        self._stage("staff", record.key, merged, school=school, twin=state.twin(merged))
+        self._stage(RecordKind.STAFF, record.key, merged, school=school, twin=state.twin(merged))
         return True
 
 
@@ -525,8 +537,7 @@ class _Fork:
                 os.kill(self.pid, signal.SIGKILL)
 
 
-_HELPER_KINDS = {Kind.GUARDIAN: "guardians", Kind.STAFF: "staff"}
-_PERSON_KINDS = ("pupils", "guardians", "staff")
+_HELPER_KINDS = {Kind.GUARDIAN: PLAN_KINDS[Kind.GUARDIAN], Kind.STAFF: PLAN_KINDS[Kind.STAFF]}
 
 
 def stage_in_helper(job: dict) -> dict:

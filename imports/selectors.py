@@ -29,11 +29,11 @@ def fetch_attempt_list(*, limit: int = 10) -> list[FetchAttempt]:
 
 
 def fetch_attempt_requested_since(
-    *, requested_by_id: int, since: datetime.datetime
+    *, actor_id: int, since: datetime.datetime
 ) -> FetchAttempt | None:
     """The fetch a person asked for at `since`, if the worker has started it."""
     return (
-        FetchAttempt.objects.filter(requested_by_id=requested_by_id, created_at__gte=since)
+        FetchAttempt.objects.filter(requested_by_id=actor_id, created_at__gte=since)
         .order_by("-pk")
         .first()
     )
@@ -55,7 +55,8 @@ def import_plan_summary(*, run: ImportRun, school_key: str | None = None) -> lis
     items = ImportPlanItem.objects.filter(run=run)
     if school_key is not None:
         items = items.filter(school_key=school_key)
-    return list(items.values("kind", "action").annotate(n=Count("id")).order_by("kind", "action"))
+    rows = items.values("kind", "action").annotate(n=Count("id")).order_by("kind", "action")
+    return [dict(row) for row in rows]
 
 
 def import_plan_items(*, run: ImportRun, action: str, limit: int = 200) -> list[ImportPlanItem]:

@@ -21,6 +21,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.services import account_sync
 from entaix.common.db import PAGE, keyset_rows
 from entaix.common.exceptions import ApplicationError
@@ -86,11 +87,9 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 @transaction.atomic
 def import_run_create(
-    *, paths: Iterable[Path], trigger: str, requested_by=None, fetched_at=None
+    *, paths: Iterable[Path], trigger: str, actor: User | None = None, fetched_at=None
 ) -> ImportRun:
-    run = ImportRun.objects.create(
-        status=Status.PLANNING, trigger=trigger, requested_by=requested_by
-    )
+    run = ImportRun.objects.create(status=Status.PLANNING, trigger=trigger, requested_by=actor)
     files = []
     for path in paths:
         feed = feed_file_from_name(path.name)
@@ -222,7 +221,7 @@ def _plan_and_store(
             (
                 ImportProblem(run=run, level=p.level, code=p.code, file=p.file, line=p.line,
                               identifier=p.identifier or "", message=p.message,
-                              school_key=school_of.get(p.identifier, ""))
+                              school_key=school_of.get(p.identifier or "", ""))
                 for p in plan.problems
             ),
             batch_size=5000,
@@ -265,7 +264,7 @@ def import_run_apply(*, run_id: int) -> ImportRun:
         return _apply(run_id)
     except ApplicationError as exc:
         if exc.code in REFUSED:
-            _fail(ImportRun.objects.get(pk=run_id), code=exc.code, message=exc.message)
+            _fail(ImportRun.objects.get(pk=run_id), code=exc.code, message=str(exc.message))
         raise
 
 
@@ -292,7 +291,7 @@ def _apply(run_id: int) -> ImportRun:
         ):
             raise ApplicationError(
                 _("Run %(run)s was planned before run %(last)s was applied: import again.")
-                % {"run": run.pk, "last": last.pk},
+                % {"run": run.pk, "last": last.pk if last else None},
                 code="stale-plan",
             )
         if plan_hash(run_id=run.pk) != run.plan_hash:
@@ -332,7 +331,7 @@ def _feed_moment(feed_date: datetime.date | None) -> datetime.datetime | None:
 
 
 @transaction.atomic
-def import_run_approve(*, run_id: int, user=None) -> ImportRun:
+def import_run_approve(*, run_id: int, actor: User | None = None) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
     if run.status != Status.HELD:
         raise ApplicationError(
@@ -341,7 +340,7 @@ def import_run_approve(*, run_id: int, user=None) -> ImportRun:
             code="not-held",
         )
     run.status = Status.PLANNED
-    run.decided_by = user
+    run.decided_by = actor
     run.decided_at = timezone.now()
     run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     transaction.on_commit(lambda: logger.info("import run %s approved", run.pk))
@@ -398,7 +397,7 @@ def problem_payload_drop(*, run_id: int) -> int:
 
 
 @transaction.atomic
-def import_run_discard(*, run_id: int, user=None) -> ImportRun:
+def import_run_discard(*, run_id: int, actor: User | None = None) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
     if run.status not in (Status.HELD, Status.PLANNED):
         raise ApplicationError(
@@ -407,7 +406,7 @@ def import_run_discard(*, run_id: int, user=None) -> ImportRun:
             code="not-discardable",
         )
     run.status = Status.DISCARDED
-    run.decided_by = user
+    run.decided_by = actor
     run.decided_at = timezone.now()
     run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     plan_payload_drop(run_id=run.pk)
@@ -479,7 +478,7 @@ def import_run_resume(*, run_id: int) -> ImportRun:
 
 
 @transaction.atomic
-def import_run_resume_queue(*, run_id: int, user=None) -> ImportRun:
+def import_run_resume_queue(*, run_id: int, actor: User | None = None) -> ImportRun:
     """The imports page's "Resume": an interrupted run goes on in the worker."""
     run = ImportRun.objects.select_for_update().get(pk=run_id)
     if not (run.status == Status.FAILED and run.retryable):
@@ -488,17 +487,17 @@ def import_run_resume_queue(*, run_id: int, user=None) -> ImportRun:
             % {"run": run.pk, "status": run.get_status_display()},
             code="not-resumable",
         )
-    logger.info("import run %s resumed by account %s", run.pk, getattr(user, "pk", None))
+    logger.info("import run %s resumed by account %s", run.pk, actor.pk if actor else None)
     import_run_queue(run_id=run.pk)
     return run
 
 
-def import_run_approve_apply(*, run_id: int, user=None) -> ImportRun:
+def import_run_approve_apply(*, run_id: int, actor: User | None = None) -> ImportRun:
     """`aaf_import --approve`: approve a held run and apply it; a run already approved but not
     applied (or interrupted since) is resumed instead of refused."""
     run = ImportRun.objects.get(pk=run_id)
     if run.status == Status.HELD:
-        import_run_approve(run_id=run_id, user=user)
+        import_run_approve(run_id=run_id, actor=actor)
     elif not (
         (run.status == Status.PLANNED and run.decided_at)
         or (run.status == Status.FAILED and run.retryable)
@@ -565,8 +564,8 @@ def _tell_city_abandoned(run_ids: list[int]) -> None:
     )
 
 
-def import_files(*, paths: Iterable[Path], trigger: str, requested_by=None) -> ImportRun:
-    run = import_run_create(paths=expand_paths(paths), trigger=trigger, requested_by=requested_by)
+def import_files(*, paths: Iterable[Path], trigger: str, actor: User | None = None) -> ImportRun:
+    run = import_run_create(paths=expand_paths(paths), trigger=trigger, actor=actor)
     return import_run_execute(run_id=run.pk)
 
 
@@ -574,7 +573,7 @@ def import_files(*, paths: Iterable[Path], trigger: str, requested_by=None) -> I
 
 
 def school_open_reconcile(
-    *, uais: Iterable[str], opened_on: datetime.date, user=None
+    *, uais: Iterable[str], opened_on: datetime.date, actor: User | None = None
 ) -> ImportRun | None:
     """Open the ENT (`schools.services.school_open`), then bring the schools' people from the
     latest applied Complet, if its files are still on disk, in a reconcile run."""
@@ -585,7 +584,7 @@ def school_open_reconcile(
     paths = [Path(f.path) for f in source.files.all()]
     if not paths or not all(p.exists() for p in paths):
         return None  # the raw files are gone: the next Complet brings them
-    run = import_run_create(paths=paths, trigger=ImportRun.Trigger.RECONCILE, requested_by=user)
+    run = import_run_create(paths=paths, trigger=ImportRun.Trigger.RECONCILE, actor=actor)
     # What city staff approved when the source run was held does not hold its derived runs.
     approved = source.held_reasons if source.decided_at else []
     run = import_run_plan(
@@ -599,14 +598,14 @@ def school_open_reconcile(
 
 
 @transaction.atomic
-def school_close_reconcile(*, uais: Iterable[str], user=None) -> ImportRun:
+def school_close_reconcile(*, uais: Iterable[str], actor: User | None = None) -> ImportRun:
     """Close the ENT (`schools.services.school_close`: the school's people leave, except their
     links to other open schools) as an applied reconcile run, under the import lock, and update
     the accounts that follow."""
     locks.transaction_lock(locks.WRITE)
     now = timezone.now()
     run = ImportRun.objects.create(
-        status=Status.APPLIED, trigger=ImportRun.Trigger.RECONCILE, requested_by=user,
+        status=Status.APPLIED, trigger=ImportRun.Trigger.RECONCILE, requested_by=actor,
         applied_at=now, progress=100,
     )  # fmt: skip
     counts = schools_services.school_close(uais=uais, left_at=now, run_id=run.pk)

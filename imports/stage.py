@@ -202,19 +202,19 @@ def load_directory() -> None:
     collate = ' COLLATE "C"' if _postgres() else ""
     columns = "kind, key, is_left, school, digest, pupil, guardian"
     selects = (
-        f"SELECT 'schools', s.join_key, {_left('s')}, s.join_key, s.feed_digest, '', ''"
+        f"SELECT 'school', s.join_key, {_left('s')}, s.join_key, s.feed_digest, '', ''"
         f" FROM {t[School]} s",
-        f"SELECT 'classes', s.join_key || '|' || c.kind || '|' || c.code, {_left('c')},"
+        f"SELECT 'class', s.join_key || '|' || c.kind || '|' || c.code, {_left('c')},"
         f" s.join_key, c.feed_digest, '', ''"
         f" FROM {t[SchoolClass]} c JOIN {t[School]} s ON s.id = c.school_id",
-        f"SELECT 'pupils', p.join_key, {_left('p')}, s.join_key, p.feed_digest, '', ''"
+        f"SELECT 'pupil', p.join_key, {_left('p')}, s.join_key, p.feed_digest, '', ''"
         f" FROM {t[Pupil]} p JOIN {t[School]} s ON s.id = p.school_id",
-        f"SELECT 'guardians', g.join_key, {_left('g')}, '', g.feed_digest, '', ''"
+        f"SELECT 'guardian', g.join_key, {_left('g')}, '', g.feed_digest, '', ''"
         f" FROM {t[Guardian]} g",
         f"SELECT 'staff', f.join_key, {_left('f')}, COALESCE((SELECT MIN(s.join_key{collate})"
         f" FROM {t[StaffAssignment]} a JOIN {t[School]} s ON s.id = a.school_id"
         f" WHERE a.staff_id = f.id), ''), f.feed_digest, '', '' FROM {t[Staff]} f",
-        f"SELECT 'links', p.join_key || '|' || g.join_key, {_left('l')}, s.join_key,"
+        f"SELECT 'link', p.join_key || '|' || g.join_key, {_left('l')}, s.join_key,"
         f" l.feed_digest, p.join_key, g.join_key FROM {t[GuardianLink]} l"
         f" JOIN {t[Pupil]} p ON p.id = l.pupil_id JOIN {t[Guardian]} g ON g.id = l.guardian_id"
         f" JOIN {t[School]} s ON s.id = p.school_id",

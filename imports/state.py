@@ -15,6 +15,7 @@ from django.db import connection, models
 
 from entaix.common.db import IN_CHUNK, rows_in
 from imports.aaf import ClassRef, GuardianRecord, PupilRecord, SchoolRecord, StaffRecord
+from schools.kinds import RecordKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -27,7 +28,15 @@ from schools.models import (
     StaffClass,
 )
 
-KINDS = ("schools", "classes", "staff", "guardians", "pupils", "links")
+# Plan kinds in dependency order of the plan (persons before the links between them).
+KINDS = (
+    RecordKind.SCHOOL,
+    RecordKind.CLASS,
+    RecordKind.STAFF,
+    RecordKind.GUARDIAN,
+    RecordKind.PUPIL,
+    RecordKind.LINK,
+)
 
 SCHOOL_FIELDS = (
     "uai", "siren", "name", "structure_type", "ministry", "sector", "circonscription", "commune",
@@ -47,12 +56,12 @@ LINK_FIELDS = ("relation", "legal", "financial", "contact")
 
 # Model fields each kind's record maps to (memberships are written separately).
 MODEL_FIELDS = {
-    "schools": SCHOOL_FIELDS,
-    "pupils": PUPIL_FIELDS,
-    "guardians": GUARDIAN_FIELDS,
-    "staff": STAFF_FIELDS,
-    "classes": ("name",),
-    "links": LINK_FIELDS,
+    RecordKind.SCHOOL: SCHOOL_FIELDS,
+    RecordKind.PUPIL: PUPIL_FIELDS,
+    RecordKind.GUARDIAN: GUARDIAN_FIELDS,
+    RecordKind.STAFF: STAFF_FIELDS,
+    RecordKind.CLASS: ("name",),
+    RecordKind.LINK: LINK_FIELDS,
 }
 
 
@@ -264,8 +273,14 @@ def _links(keys: list[str]) -> dict[str, dict]:
     return result
 
 
-_LOADERS = {"schools": _schools, "classes": _classes, "pupils": _pupils,
-            "guardians": _guardians, "staff": _staff, "links": _links}  # fmt: skip
+_LOADERS = {
+    RecordKind.SCHOOL: _schools,
+    RecordKind.CLASS: _classes,
+    RecordKind.PUPIL: _pupils,
+    RecordKind.GUARDIAN: _guardians,
+    RecordKind.STAFF: _staff,
+    RecordKind.LINK: _links,
+}
 
 
 def rows(kind: str, keys: Iterable[str]) -> dict[str, dict]:

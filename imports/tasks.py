@@ -17,9 +17,9 @@ IMPORT_LOCK_SECONDS = 40 * 60
 
 
 @shared_task(bind=True, max_retries=None, soft_time_limit=10 * 60, time_limit=11 * 60)
-def aaf_fetch_task(self, trigger: str = ImportRun.Trigger.SCHEDULE, user_id: int | None = None):
+def aaf_fetch_task(self, trigger: str = ImportRun.Trigger.SCHEDULE, actor_id: int | None = None):
     try:
-        attempt = fetch.aaf_fetch(trigger=trigger, requested_by_id=user_id)
+        attempt = fetch.aaf_fetch(trigger=trigger, actor_id=actor_id)
     except ApplicationError as exc:
         if exc.code in ("fetch-running", "convention-terminated"):
             return exc.code  # the other fetch does the work / nothing may be fetched any more

@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
+from accounts.directory_selectors import directed_schools_for_user
 from accounts.mixins import CityStaffRequiredMixin, ScopedMixin
 from accounts.scope import get_in_scope_or_404, scope_for_user
-from accounts.selectors import directed_schools_for_user
 from entaix.common.csv_export import csv_writer
 from entaix.common.exceptions import ApplicationError
 from imports import fetch, selectors, services
@@ -55,7 +55,7 @@ class ImportRunDetailView(CityStaffRequiredMixin, DetailView):
 class ImportRunApproveView(CityStaffRequiredMixin, View):
     def post(self, request, pk: int):
         try:
-            run = services.import_run_approve(run_id=pk, user=request.user)
+            run = services.import_run_approve(run_id=pk, actor=request.user)
             services.import_run_queue(run_id=run.pk)
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -67,7 +67,7 @@ class ImportRunApproveView(CityStaffRequiredMixin, View):
 class ImportRunResumeView(CityStaffRequiredMixin, View):
     def post(self, request, pk: int):
         try:
-            services.import_run_resume_queue(run_id=pk, user=request.user)
+            services.import_run_resume_queue(run_id=pk, actor=request.user)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -78,7 +78,7 @@ class ImportRunResumeView(CityStaffRequiredMixin, View):
 class ImportRunDiscardView(CityStaffRequiredMixin, View):
     def post(self, request, pk: int):
         try:
-            services.import_run_discard(run_id=pk, user=request.user)
+            services.import_run_discard(run_id=pk, actor=request.user)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -89,11 +89,9 @@ class ImportRunDiscardView(CityStaffRequiredMixin, View):
 class FetchNowView(CityStaffRequiredMixin, View):
     def post(self, request):
         clicked = timezone.now()
-        fetch.aaf_fetch_queue(requested_by_id=request.user.pk)
+        fetch.aaf_fetch_queue(actor_id=request.user.pk)
         # With a quick worker (or eager tasks) the outcome is known already: say it, not "started".
-        attempt = selectors.fetch_attempt_requested_since(
-            requested_by_id=request.user.pk, since=clicked
-        )
+        attempt = selectors.fetch_attempt_requested_since(actor_id=request.user.pk, since=clicked)
         status = attempt.status if attempt is not None else FetchAttempt.Status.RUNNING
         if status == FetchAttempt.Status.FAILED:
             messages.error(

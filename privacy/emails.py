@@ -37,39 +37,39 @@ def dpo_address() -> str:
 
 def data_request_acknowledge(*, request_id: int) -> bool:
     """The acknowledgement with the reference number (once), and a notice to the DPO."""
-    request = DataRequest.objects.filter(pk=request_id, acknowledged_at__isnull=True).first()
-    if request is None:
+    data_request = DataRequest.objects.filter(pk=request_id, acknowledged_at__isnull=True).first()
+    if data_request is None:
         return False
     context = {
-        "reference": request.reference,
-        "kind": request.get_kind_display(),
-        "received_on": request.received_on,
-        "due_on": request.due_on,
+        "reference": data_request.reference,
+        "kind": data_request.get_kind_display(),
+        "received_on": data_request.received_on,
+        "due_on": data_request.due_on,
         "notice": _site(reverse("privacy:notice")),
     }
-    _send("request_received", context, [request.requester_email])
-    DataRequest.objects.filter(pk=request.pk).update(acknowledged_at=timezone.now())
+    _send("request_received", context, [data_request.requester_email])
+    DataRequest.objects.filter(pk=data_request.pk).update(acknowledged_at=timezone.now())
     if dpo_address():
-        link = _site(reverse("privacy:request-detail", args=[request.pk]))
+        link = _site(reverse("privacy:request-detail", args=[data_request.pk]))
         _send("request_new", {**context, "link": link}, [dpo_address()])
-    logger.info("data request %s acknowledged", request.pk)
+    logger.info("data request %s acknowledged", data_request.pk)
     return True
 
 
 def data_request_extension_notify(*, request_id: int) -> bool:
-    request = DataRequest.objects.filter(
+    data_request = DataRequest.objects.filter(
         pk=request_id, extended_at__isnull=False, extension_notified_at__isnull=True
     ).first()
-    if request is None:
+    if data_request is None:
         return False
     context = {
-        "reference": request.reference,
-        "reason": request.extension_reason,
-        "due_on": request.due_on,
+        "reference": data_request.reference,
+        "reason": data_request.extension_reason,
+        "due_on": data_request.due_on,
     }
-    _send("request_extended", context, [request.requester_email])
-    DataRequest.objects.filter(pk=request.pk).update(extension_notified_at=timezone.now())
-    logger.info("data request %s: extension notified", request.pk)
+    _send("request_extended", context, [data_request.requester_email])
+    DataRequest.objects.filter(pk=data_request.pk).update(extension_notified_at=timezone.now())
+    logger.info("data request %s: extension notified", data_request.pk)
     return True
 
 

@@ -8,9 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import Event
 from accounts.models import User
+from schools.kinds import PersonKind
 from schools.models import School
 
-from .models import DataRequest, DataRequestSubject, PersonKind
+from .models import DataRequest, DataRequestSubject
 
 # (leading bytes, MIME type, extensions): a file is what its content says, not its name.
 MAGIC = (

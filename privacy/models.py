@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entaix.common.models import BaseModel
 from entaix.common.storage import private_storage
+from schools.kinds import PersonKind
 
 __all__ = [
     "AccessExport",
@@ -23,12 +24,6 @@ __all__ = [
     "PurgeRun",
     "RectificationTask",
 ]
-
-
-class PersonKind(models.TextChoices):
-    PUPIL = "pupil", _("pupil")
-    GUARDIAN = "guardian", _("guardian")
-    STAFF = "staff", _("staff member")
 
 
 class PersonRefModel(BaseModel):

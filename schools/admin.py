@@ -53,14 +53,16 @@ class SchoolAdmin(FeedOwnedAdmin):
             school_open_reconcile(
                 uais=list(queryset.values_list("uai", flat=True)),
                 opened_on=timezone.localdate(),
-                user=request.user,
+                actor=request.user,
             )
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
     @admin.action(description=_("Close the ENT in the selected schools (their people leave)"))
     def close_ent(self, request, queryset):
-        school_close_reconcile(uais=list(queryset.values_list("uai", flat=True)), user=request.user)
+        school_close_reconcile(
+            uais=list(queryset.values_list("uai", flat=True)), actor=request.user
+        )
 
 
 @admin.register(models.SchoolClass)

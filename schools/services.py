@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from entaix.common.exceptions import ApplicationError
+from schools.kinds import RecordKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -64,11 +65,11 @@ def school_close(*, uais: Iterable[str], left_at: datetime.datetime, run_id: int
     present = Q(left_at__isnull=True)
     pupils = Pupil.objects.filter(present, school_id__in=school_ids)
     pupil_ids = list(pupils.values_list("pk", flat=True))
-    counts = {"pupils": pupils.update(**stamp)}
-    counts["links"] = GuardianLink.objects.filter(
+    counts: dict[str, int] = {RecordKind.PUPIL: pupils.update(**stamp)}
+    counts[RecordKind.LINK] = GuardianLink.objects.filter(
         pupil_id__in=pupil_ids, left_at__isnull=True
     ).update(left_at=left_at)
-    counts["guardians"] = (
+    counts[RecordKind.GUARDIAN] = (
         Guardian.objects.filter(present)
         .exclude(pupil_links__left_at__isnull=True, pupil_links__pupil__left_at__isnull=True)
         .update(**stamp)
@@ -80,10 +81,10 @@ def school_close(*, uais: Iterable[str], left_at: datetime.datetime, run_id: int
     ).update(feed_digest=None)
     StaffClass.objects.filter(school_class__school_id__in=school_ids).delete()
     StaffAssignment.objects.filter(school_id__in=school_ids).delete()
-    counts["staff"] = (
+    counts[RecordKind.STAFF] = (
         Staff.objects.filter(present).exclude(assignments__school__ent_open=True).update(**stamp)
     )
-    counts["classes"] = SchoolClass.objects.filter(
+    counts[RecordKind.CLASS] = SchoolClass.objects.filter(
         school_id__in=school_ids, left_at__isnull=True
     ).update(left_at=left_at)
     logger.info("schools %s closed by run %s", school_ids, run_id)

@@ -11,6 +11,7 @@ from imports import selectors as import_selectors
 from imports.services import school_close_reconcile, school_open_reconcile
 
 from .forms import SchoolOpenForm
+from .kinds import PersonKind
 
 
 class SchoolListView(ScopedMixin, ListView):
@@ -31,7 +32,7 @@ class SchoolDetailView(ScopedMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["classes"] = directory_selectors.class_list_for_user(
+        context["classes"] = directory_selectors.school_classes_for_user(
             user=self.request.user, school=self.object
         )
         context["scope"] = scope_for_user(self.request.user)
@@ -49,7 +50,7 @@ class SchoolOpenView(CityStaffRequiredMixin, View):
             return redirect("schools:school-detail", uai=uai)
         school = get_in_scope_or_404(schools_for_user(request.user), uai=uai)
         run = school_open_reconcile(
-            uais=[school.uai], opened_on=form.cleaned_data["opened_on"], user=request.user
+            uais=[school.uai], opened_on=form.cleaned_data["opened_on"], actor=request.user
         )
         if run is None:
             messages.success(request, _("ENT open. Its people arrive with the next import."))
@@ -61,7 +62,7 @@ class SchoolOpenView(CityStaffRequiredMixin, View):
 class SchoolCloseView(CityStaffRequiredMixin, View):
     def post(self, request, uai: str):
         school = get_in_scope_or_404(schools_for_user(request.user), uai=uai)
-        school_close_reconcile(uais=[school.uai], user=request.user)
+        school_close_reconcile(uais=[school.uai], actor=request.user)
         messages.success(request, _("ENT closed: the school's people have left."))
         return redirect("schools:school-detail", uai=uai)
 
@@ -74,7 +75,7 @@ class PersonDetailView(ScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        kind = directory_selectors.PERSON_KINDS[self.kwargs["kind"]]
+        kind = PersonKind(self.kwargs["kind"])
         person = directory_selectors.person_for_user(
             user=self.request.user, kind=kind, pk=self.kwargs["pk"]
         )
@@ -83,10 +84,10 @@ class PersonDetailView(ScopedMixin, TemplateView):
             kind=kind, join_key=person.join_key
         )
         context["events"] = directory_selectors.account_events(account=person.account)
-        if kind == "pupils":
+        if kind == PersonKind.PUPIL:
             context["links"] = directory_selectors.pupil_links(pupil=person)
             context["classes"] = person.classes.order_by("kind", "name")
-        elif kind == "guardians":
+        elif kind == PersonKind.GUARDIAN:
             context["links"] = directory_selectors.guardian_links_in_scope(
                 user=self.request.user, guardian=person
             )

@@ -55,6 +55,8 @@ fi
 .venv/bin/hadolint Dockerfile
 .venv/bin/python manage.py compilemessages --ignore=.venv -v 0
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
+# Types of the services, selectors and scope modules (pyproject.toml [tool.mypy]).
+.venv/bin/mypy
 # The layering (pyproject.toml, [tool.importlinter]): apps import downward only, deferred
 # imports included, and no app imports another's views.
 .venv/bin/lint-imports --no-logo

@@ -182,13 +182,13 @@ def test_class_letters_leave_out_guardians_reaching_elsewhere(client, world):
 
     a_class1 = world["accounts"]["p_a2"].pupil.class_links.get().school_class
     ids = selectors.class_letter_account_ids(
-        user=world["actors"]["teacher_a1"], school_class=a_class1, audience="guardians"
+        user=world["actors"]["teacher_a1"], school_class=a_class1, audience="guardian"
     )
     names = {n for n, acc in world["accounts"].items() if acc.pk in ids}
     assert names == set()
     assert len(ids) == 1  # a2's own guardian, whose only child is in class 1
     director_ids = selectors.class_letter_account_ids(
-        user=world["actors"]["dir_a"], school_class=a_class1, audience="guardians"
+        user=world["actors"]["dir_a"], school_class=a_class1, audience="guardian"
     )
     assert world["accounts"]["g_sib"].pk in director_ids
     assert world["accounts"]["g_multi"].pk not in director_ids
@@ -228,7 +228,7 @@ def test_class_letters_say_how_many_are_left_to_the_school_service(
     client.force_login(teacher)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("accounts:class-letters", args=[a_class1.pk]), {"audience": "guardians"}
+            reverse("accounts:class-letters", args=[a_class1.pk]), {"audience": "guardian"}
         )
     batch = LetterBatch.objects.get()
     assert (batch.status, batch.count) == ("done", 1)

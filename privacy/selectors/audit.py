@@ -2,23 +2,21 @@
 
 import datetime
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ActivationCode, RenewalRequest, User
-from privacy.models import (
-    LegalHold,
-    PersonKind,
-)
-from privacy.persons import PERSON_MODELS
+from privacy.models import LegalHold
+from schools.kinds import PERSON_MODELS, PersonKind, person_model
 from schools.models import GuardianLink, PupilClass, StaffAssignment, StaffClass
 
 
-def targets_q(targets: list[tuple[type, list[int]]]) -> Q:
+def targets_q(targets: Sequence[tuple[type[Model], Sequence[int]]]) -> Q:
     condition = Q(pk__in=[])
     for model, ids in targets:
         if ids:
@@ -29,7 +27,7 @@ def targets_q(targets: list[tuple[type, list[int]]]) -> Q:
 
 def person_audit_targets(*, kind: str, person) -> list[tuple[type, list[int]]]:
     """Every object whose audit entries are about this person: row, account, links, codes…"""
-    model = PERSON_MODELS[PersonKind(kind)]
+    model = person_model(kind)
     targets: list[tuple[type, list[int]]] = [(model, [person.pk])]
     if person.account_id:
         targets += [
@@ -91,7 +89,7 @@ def persons_matching(*, query: str, limit: int = 20) -> list[tuple[str, object]]
         | Q(birth_name__icontains=query)
         | Q(account__login__icontains=query)
     )
-    found = []
+    found: list[tuple[str, object]] = []
     for kind, model in PERSON_MODELS.items():
         found += [(str(kind), p) for p in model.objects.filter(condition).order_by("id")[:limit]]
     return found

@@ -15,6 +15,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 
 from auditlog.models import LogEntry
 from django.apps import apps
@@ -40,9 +41,9 @@ from privacy.models import (
     DataRequestNote,
     DataRequestSubject,
     LegalHold,
-    PersonKind,
     RectificationTask,
 )
+from schools.kinds import PersonKind, RecordKind
 from schools.models import GuardianLink, PupilClass, School, StaffAssignment, StaffClass
 
 logger = logging.getLogger(__name__)
@@ -387,9 +388,7 @@ def _person_base(kind: str, person, role: str, school_names: dict[str, str]) -> 
         "name": f"{person.first_name} {person.last_name}",
         "identity": _fields(person, _IDENTITY[PersonKind(kind)]),
         "presence": _fields(person, _PRESENCE),
-        "feed_history": _feed_history(
-            f"{kind}s" if kind != "staff" else "staff", person.join_key, school_names
-        ),
+        "feed_history": _feed_history(kind, person.join_key, school_names),
         "account": _account(person.account),
     }
 
@@ -467,13 +466,17 @@ def _staff_doc(staff, school_names) -> dict:
 
 
 def _event_targets(
-    kind: str, person, *, requester_id: int | None, children_ids: set[int] = frozenset()
+    kind: str, person, *, requester_id: int | None, children_ids: AbstractSet[int] = frozenset()
 ) -> list:
     """The person's audit targets, minus the links that concern third parties: a child's links
     to other guardians, a guardian's links to children outside the request."""
     targets = selectors.person_audit_targets(kind=kind, person=person)
     if kind == PersonKind.PUPIL:
-        links = GuardianLink.objects.filter(pupil=person, guardian_id=requester_id)
+        links = (
+            GuardianLink.objects.filter(pupil=person, guardian_id=requester_id)
+            if requester_id is not None
+            else GuardianLink.objects.none()
+        )
     elif kind == PersonKind.GUARDIAN:
         links = GuardianLink.objects.filter(guardian=person, pupil_id__in=children_ids)
     else:
@@ -580,8 +583,8 @@ def _guardian_finders(guardian, *, children_ids: set[int]) -> dict[str, Callable
             identifier=guardian.join_key
         ).order_by("pk"),
         "imports.importplanitem": lambda: ImportPlanItem.objects.filter(
-            Q(kind="guardians", key=guardian.join_key)
-            | Q(kind="links", key__in=[f"{key}|{guardian.join_key}" for key in children])
+            Q(kind=RecordKind.GUARDIAN, key=guardian.join_key)
+            | Q(kind=RecordKind.LINK, key__in=[f"{key}|{guardian.join_key}" for key in children])
         ).order_by("run_id", "seq"),
         "auditlog.logentry": events,
     }
@@ -622,9 +625,9 @@ def _tables(finders: dict[str, Callable[[], Iterable]]) -> dict:
     return tables
 
 
-def access_document(*, request: DataRequest) -> dict:
+def access_document(*, data_request: DataRequest) -> dict:
     """Everything entaix holds about the request's confirmed subjects, third parties masked."""
-    subjects = selectors.data_request_subjects(request=request)
+    subjects = selectors.data_request_subjects(data_request=data_request)
     requester = next((s for s in subjects if s.role == DataRequestSubject.Role.REQUESTER), None)
     if requester is None or requester.person is None:
         raise ApplicationError(_("Confirm who the requester is first."), code="unmatched")
@@ -634,7 +637,8 @@ def access_document(*, request: DataRequest) -> dict:
     persons = []
     if requester.person_kind == PersonKind.GUARDIAN:
         guardian = requester.guardian
-        own_accounts = {guardian.account_id} - {None}
+        assert guardian is not None  # the requester's person, checked above
+        own_accounts = {guardian.account_id} if guardian.account_id else set()
         doc = _guardian_doc(
             guardian, children_ids={c.pk for c in children}, school_names=school_names
         )
@@ -665,10 +669,11 @@ def access_document(*, request: DataRequest) -> dict:
             persons.append(doc)
     else:
         staff = requester.staff
+        assert staff is not None  # the requester's person, checked above
         doc = _staff_doc(staff, school_names)
         events = _events(
             _event_targets("staff", staff, requester_id=None),
-            own_accounts={staff.account_id} - {None},
+            own_accounts={staff.account_id} if staff.account_id else set(),
         )
         doc.update(_split_events(events))
         doc["data_requests"] = _requests_about({"staff": staff})
@@ -677,7 +682,7 @@ def access_document(*, request: DataRequest) -> dict:
         persons.append(doc)
     return {
         "format": FORMAT,
-        "reference": request.reference,
+        "reference": data_request.reference,
         "generated_at": _plain(timezone.now()),
         "generated_on": _display(timezone.now()),
         "notice": privacy_notice(),

@@ -100,15 +100,15 @@ class Candidates:
         return "partial"
 
 
-def _child_candidates(request: DataRequest) -> list[Pupil]:
-    first, last = request.child_first_name, request.child_last_name
+def _child_candidates(data_request: DataRequest) -> list[Pupil]:
+    first, last = data_request.child_first_name, data_request.child_last_name
     if not (first and last):
         return []
     pupils = Pupil.objects.select_related("school")
-    if request.child_birth_date:
-        pupils = pupils.filter(birth_date=request.child_birth_date)
-    elif request.school_id:
-        pupils = pupils.filter(school_id=request.school_id)
+    if data_request.child_birth_date:
+        pupils = pupils.filter(birth_date=data_request.child_birth_date)
+    elif data_request.school_id:
+        pupils = pupils.filter(school_id=data_request.school_id)
     else:
         return []
     return [
@@ -130,19 +130,19 @@ def known_emails(person) -> set[str]:
     return emails - {""}
 
 
-def data_request_candidates(*, request: DataRequest) -> Candidates:
+def data_request_candidates(*, data_request: DataRequest) -> Candidates:
     """Persons the request may be about, from names, birth date and school; never decided here."""
-    email = (request.requester_email or "").strip().lower()
-    if request.relation == DataRequest.Relation.STAFF:
-        return Candidates(pupils=[], guardians=[], staff=_staff_candidates(request, email))
-    named = _child_candidates(request)
+    email = (data_request.requester_email or "").strip().lower()
+    if data_request.relation == DataRequest.Relation.STAFF:
+        return Candidates(pupils=[], guardians=[], staff=_staff_candidates(data_request, email))
+    named = _child_candidates(data_request)
     named_ids = {p.pk for p in named}
     links = list(
         GuardianLink.objects.filter(pupil_id__in=named_ids).select_related("guardian__account")
     )
-    if request.submitted_by_id:
+    if data_request.submitted_by_id:
         links += list(
-            GuardianLink.objects.filter(guardian__account_id=request.submitted_by_id)
+            GuardianLink.objects.filter(guardian__account_id=data_request.submitted_by_id)
             .exclude(pupil_id__in=named_ids)
             .select_related("guardian__account")
         )
@@ -154,14 +154,14 @@ def data_request_candidates(*, request: DataRequest) -> Candidates:
             candidate = guardians[guardian.pk] = GuardianCandidate(
                 guardian=guardian,
                 name_match=_name_matches(
-                    request.requester_name,
+                    data_request.requester_name,
                     guardian.first_name,
                     guardian.last_name,
                     guardian.birth_name,
                 ),
                 email_match=bool(email) and email in known_emails(guardian),
-                account_match=bool(request.submitted_by_id)
-                and guardian.account_id == request.submitted_by_id,
+                account_match=bool(data_request.submitted_by_id)
+                and guardian.account_id == data_request.submitted_by_id,
             )
             candidate.email_mismatch = (
                 candidate.name_match and not candidate.email_match and bool(known_emails(guardian))
@@ -183,9 +183,10 @@ def data_request_candidates(*, request: DataRequest) -> Candidates:
     pupils = [
         PupilCandidate(
             pupil=p,
-            birth_date_match=request.child_birth_date is not None
-            and p.birth_date == request.child_birth_date,
-            school_match=request.school_id is not None and p.school_id == request.school_id,
+            birth_date_match=data_request.child_birth_date is not None
+            and p.birth_date == data_request.child_birth_date,
+            school_match=data_request.school_id is not None
+            and p.school_id == data_request.school_id,
             named=p.pk in named_ids,
         )
         for p in [*named, *others]
@@ -197,13 +198,15 @@ def data_request_candidates(*, request: DataRequest) -> Candidates:
     return Candidates(pupils=pupils, guardians=ordered, staff=[])
 
 
-def _staff_candidates(request: DataRequest, email: str) -> list[StaffCandidate]:
+def _staff_candidates(data_request: DataRequest, email: str) -> list[StaffCandidate]:
     condition = Q(pk__in=[])
-    if request.submitted_by_id:
-        condition |= Q(account_id=request.submitted_by_id)
+    if data_request.submitted_by_id:
+        condition |= Q(account_id=data_request.submitted_by_id)
     if email:
         condition |= Q(email__iexact=email) | Q(account__email__iexact=email)
-    tokens = [t for t in re.split(r"[\s'\u2019-]+", request.requester_name or "") if len(t) > 1]
+    tokens = [
+        t for t in re.split(r"[\s'\u2019-]+", data_request.requester_name or "") if len(t) > 1
+    ]
     for token in tokens:
         condition |= Q(last_name__icontains=token) | Q(birth_name__icontains=token)
     result = []
@@ -211,11 +214,11 @@ def _staff_candidates(request: DataRequest, email: str) -> list[StaffCandidate]:
         candidate = StaffCandidate(
             staff=staff,
             name_match=_name_matches(
-                request.requester_name, staff.first_name, staff.last_name, staff.birth_name
+                data_request.requester_name, staff.first_name, staff.last_name, staff.birth_name
             ),
             email_match=bool(email) and email in known_emails(staff),
-            account_match=bool(request.submitted_by_id)
-            and staff.account_id == request.submitted_by_id,
+            account_match=bool(data_request.submitted_by_id)
+            and staff.account_id == data_request.submitted_by_id,
             birth_date_match=False,
         )
         if candidate.name_match or candidate.email_match or candidate.account_match:
@@ -223,11 +226,13 @@ def _staff_candidates(request: DataRequest, email: str) -> list[StaffCandidate]:
     return result
 
 
-def authority_link(*, guardian_id: int, pupil_id: int) -> GuardianLink | None:
+def authority_link(*, guardian_id: int | None, pupil_id: int) -> GuardianLink | None:
     """The link carrying parental authority (legal 1 or 2), if there is one: present, or ended
     because the child left (both are still held until the retention rule removes them, and
     the parent keeps their rights over them). A link ended while the child stays — authority
-    withdrawn — gives none."""
+    withdrawn — gives none. No guardian (a requester not matched to one): none."""
+    if guardian_id is None:
+        return None
     return (
         GuardianLink.objects.filter(guardian_id=guardian_id, pupil_id=pupil_id, legal__gt=0)
         .filter(Q(left_at__isnull=True) | Q(pupil__left_at__isnull=False))

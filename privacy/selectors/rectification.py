@@ -2,15 +2,16 @@
 
 from django.db.models import QuerySet
 
+from accounts.models import User
 from accounts.scope import Role, scope_for_user
-from privacy.models import (
-    PersonKind,
-    RectificationTask,
-)
+from privacy.models import RectificationTask
+from schools.kinds import PersonKind
 from schools.models import Pupil, Staff, StaffAssignment
 
 
-def rectification_tasks_for_user(*, user, status: str = "open") -> QuerySet[RectificationTask]:
+def rectification_tasks_for_user(
+    *, user: User, status: str = "open"
+) -> QuerySet[RectificationTask]:
     """City staff: every task; a director: their schools' tasks; anyone else: none."""
     scope = scope_for_user(user)
     tasks = RectificationTask.objects.select_related(
@@ -44,7 +45,7 @@ def rectification_school_id(*, person_kind: str, person) -> int | None:
     )
 
 
-def school_director_recipients(*, school_id: int) -> list[tuple[int, str]]:
+def school_director_recipients(*, school_id: int) -> list[tuple[int | None, str]]:
     """(account id, e-mail) of the present directors of a school who can be written to."""
     rows = []
     for staff in (

@@ -19,13 +19,13 @@ from privacy.selectors.audit import targets_q
 DUE_SOON_DAYS = 7
 
 
-def data_request_urgency(request: DataRequest, *, today: datetime.date) -> str:
+def data_request_urgency(data_request: DataRequest, *, today: datetime.date) -> str:
     """ "overdue", "due-soon" or "" for an open request."""
-    if not request.is_open:
+    if not data_request.is_open:
         return ""
-    if request.due_on < today:
+    if data_request.due_on < today:
         return "overdue"
-    if request.due_on <= today + datetime.timedelta(days=DUE_SOON_DAYS):
+    if data_request.due_on <= today + datetime.timedelta(days=DUE_SOON_DAYS):
         return "due-soon"
     return ""
 
@@ -56,20 +56,22 @@ def data_request_detail(*, pk: int) -> DataRequest:
     return DataRequest.objects.select_related("assignee", "school", "submitted_by").get(pk=pk)
 
 
-def data_request_subjects(*, request: DataRequest) -> list[DataRequestSubject]:
+def data_request_subjects(*, data_request: DataRequest) -> list[DataRequestSubject]:
     return list(
-        request.subjects.select_related("pupil__school", "guardian", "staff").order_by("role", "id")
+        data_request.subjects.select_related("pupil__school", "guardian", "staff").order_by(
+            "role", "id"
+        )
     )
 
 
-def data_request_history(*, request: DataRequest) -> list[LogEntry]:
+def data_request_history(*, data_request: DataRequest) -> list[LogEntry]:
     """Every audit entry about the request and its notes, subjects, exports, rectifications."""
     targets = [
-        (DataRequest, [request.pk]),
-        (DataRequestNote, list(request.notes.values_list("pk", flat=True))),
-        (DataRequestSubject, list(request.subjects.values_list("pk", flat=True))),
-        (AccessExport, list(request.exports.values_list("pk", flat=True))),
-        (RectificationTask, list(request.rectifications.values_list("pk", flat=True))),
+        (DataRequest, [data_request.pk]),
+        (DataRequestNote, list(data_request.notes.values_list("pk", flat=True))),
+        (DataRequestSubject, list(data_request.subjects.values_list("pk", flat=True))),
+        (AccessExport, list(data_request.exports.values_list("pk", flat=True))),
+        (RectificationTask, list(data_request.rectifications.values_list("pk", flat=True))),
     ]
     return list(
         LogEntry.objects.filter(targets_q(targets))

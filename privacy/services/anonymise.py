@@ -21,12 +21,13 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import batched
 from pathlib import Path
+from typing import Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Q, TextField, Value
+from django.db.models import F, Model, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
@@ -41,6 +42,7 @@ from privacy.models import (
     LegalHold,
     RectificationTask,
 )
+from schools.kinds import RecordKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -57,7 +59,7 @@ logger = logging.getLogger(__name__)
 CHUNK = 500
 
 
-Targets = list[tuple[type, Sequence[int]]]
+Targets = list[tuple[type[Model], Sequence[int]]]
 
 
 def _add(counts: Counter, deleted: dict[str, int]) -> None:
@@ -127,15 +129,20 @@ def import_traces_delete(
 ) -> tuple[int, int]:
     """Plan items and problems about these join keys: (plan items, problems) deleted."""
     items = problems = 0
-    for kind, keys in (("pupils", pupil_keys), ("guardians", guardian_keys), ("staff", staff_keys)):
+    by_kind = (
+        (RecordKind.PUPIL, pupil_keys),
+        (RecordKind.GUARDIAN, guardian_keys),
+        (RecordKind.STAFF, staff_keys),
+    )
+    for kind, keys in by_kind:
         for chunk in batched(keys, CHUNK):
             condition = Q(kind=kind, key__in=chunk)
-            if kind == "pupils":
+            if kind == RecordKind.PUPIL:
                 for key in chunk:
-                    condition |= Q(kind="links", key__startswith=f"{key}|")
-            elif kind == "guardians":
+                    condition |= Q(kind=RecordKind.LINK, key__startswith=f"{key}|")
+            elif kind == RecordKind.GUARDIAN:
                 for key in chunk:
-                    condition |= Q(kind="links", key__endswith=f"|{key}")
+                    condition |= Q(kind=RecordKind.LINK, key__endswith=f"|{key}")
             items += ImportPlanItem.objects.filter(condition).delete()[0]
             named = Q(identifier__in=chunk)
             for key in chunk:
@@ -144,7 +151,7 @@ def import_traces_delete(
     return items, problems
 
 
-def _ids(queryset, name: str = "pk") -> list[int]:
+def _ids(queryset: QuerySet, name: str = "pk") -> list:
     return list(queryset.values_list(name, flat=True))
 
 
@@ -228,7 +235,7 @@ def raw_files_unlink(
     is not marked purged: its id is returned in `failed`."""
     files = raw_files_pending(up_to=up_to, finished_runs_only=finished_runs_only)
     now = timezone.now()
-    result = {"deleted": 0, "outside_inbox": 0, "failed": []}
+    result: dict[str, Any] = {"deleted": 0, "outside_inbox": 0, "failed": []}
     inbox = _inbox()
     for file in files.order_by("pk"):
         path = Path(file.path)
@@ -290,11 +297,11 @@ def attachments_delete(*, requests) -> int:
     """Delete the attachments (identity documents…) of these requests."""
     now = timezone.now()
     deleted = 0
-    for request in requests:
-        if _file_delete(request.attachment):
+    for data_request in requests:
+        if _file_delete(data_request.attachment):
             deleted += 1
-        request.attachment_deleted_at = now
-        request.save(update_fields=["attachment", "attachment_deleted_at", "updated_at"])
+        data_request.attachment_deleted_at = now
+        data_request.save(update_fields=["attachment", "attachment_deleted_at", "updated_at"])
     return deleted
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import Event, audit_objects
+from accounts.models import User
 from entaix.common.exceptions import ApplicationError
 from privacy import selectors, tasks
 from privacy.models import AccessExport, DataRequest, DataRequestSubject
@@ -23,21 +24,21 @@ from privacy.selectors.export import SALT, access_archive, access_document, expo
 logger = logging.getLogger(__name__)
 
 
-def _check_subjects(request: DataRequest) -> None:
-    if request.kind != DataRequest.Kind.ACCESS:
+def _check_subjects(data_request: DataRequest) -> None:
+    if data_request.kind != DataRequest.Kind.ACCESS:
         raise ApplicationError(_("Only an access request gets a copy of the data."), code="kind")
-    if not request.is_open:
+    if not data_request.is_open:
         raise ApplicationError(_("This request is closed."), code="closed")
     # A flagged request (no authority over a child named) still gives the requester their own
     # data: the child was never attached, so nothing about them is in the document.
-    subjects = list(request.subjects.all())
+    subjects = list(data_request.subjects.all())
     requester = [s for s in subjects if s.role == DataRequestSubject.Role.REQUESTER and s.person_id]
     if len(requester) != 1:
         raise ApplicationError(
             _("No confirmed match: nothing is exported. Confirm who the request is about."),
             code="unmatched",
         )
-    _check_identity(request, requester[0])
+    _check_identity(data_request, requester[0])
     for child in subjects:
         if child.role != DataRequestSubject.Role.CHILD:
             continue
@@ -55,7 +56,7 @@ def _check_subjects(request: DataRequest) -> None:
             )
 
 
-def _check_identity(request: DataRequest, requester: DataRequestSubject) -> None:
+def _check_identity(data_request: DataRequest, requester: DataRequestSubject) -> None:
     """Nothing is disclosed until a verification ties the requester to the directory record
     (`services.verification`): a name, or a status moved on, never does."""
     if requester.verified_at is None or not requester.verification_method:
@@ -66,15 +67,15 @@ def _check_identity(request: DataRequest, requester: DataRequestSubject) -> None
 
 
 @transaction.atomic
-def access_export_create(*, request: DataRequest, actor) -> AccessExport:
+def access_export_create(*, data_request: DataRequest, actor: User) -> AccessExport:
     """Build the archive for the confirmed subjects; the previous link stops working."""
-    request = DataRequest.objects.select_for_update().get(pk=request.pk)
-    _check_subjects(request)
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    _check_subjects(data_request)
     with translation.override(settings.LANGUAGE_CODE):
-        content = access_archive(access_document(request=request))
+        content = access_archive(access_document(data_request=data_request))
     now = timezone.now()
     export = AccessExport(
-        request=request,
+        request=data_request,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         token_nonce=secrets.token_hex(16),
@@ -83,7 +84,7 @@ def access_export_create(*, request: DataRequest, actor) -> AccessExport:
     )
     _archive_write(export, content)
     # Only once the new archive is on disk: a full disk keeps the previous export working.
-    for old in request.exports.filter(revoked_at__isnull=True):
+    for old in data_request.exports.filter(revoked_at__isnull=True):
         old.revoked_at = now
         if old.file and old.file_deleted_at is None:
             old.file.delete(save=False)
@@ -96,12 +97,12 @@ def access_export_create(*, request: DataRequest, actor) -> AccessExport:
             model=AccessExport,
             ids=[export.pk],
             actor=actor,
-            data={"request": request.pk},
+            data={"request": data_request.pk},
         )
     except Exception:
         export.file.delete(save=False)
         raise
-    logger.info("access export %s built for request %s", export.pk, request.pk)
+    logger.info("access export %s built for request %s", export.pk, data_request.pk)
     return export
 
 
@@ -126,7 +127,7 @@ def _archive_write(export: AccessExport, content: bytes) -> None:
 
 
 @transaction.atomic
-def access_export_send(*, export: AccessExport, actor) -> AccessExport:
+def access_export_send(*, export: AccessExport, actor: User) -> AccessExport:
     """E-mail the expiring link to the requester's address."""
     if not export.is_live:
         raise ApplicationError(_("This export has expired or was replaced."), code="expired")
@@ -184,7 +185,7 @@ def access_export_download(*, token: str) -> AccessExport:
 
 
 @transaction.atomic
-def access_export_staff_open(*, export: AccessExport, actor) -> AccessExport:
+def access_export_staff_open(*, export: AccessExport, actor: User) -> AccessExport:
     """The DPO opens the archive to check it before sending: recorded, not a delivery."""
     if export.file_deleted_at is not None or not export.file:
         raise ApplicationError(_("The file of this export was deleted."), code="deleted")

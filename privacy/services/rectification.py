@@ -10,17 +10,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import Event, audit_objects
+from accounts.models import User
 from accounts.services import account_email_set
 from entaix.common.exceptions import ApplicationError
 from privacy import selectors, tasks
 from privacy.inventory import INVENTORY, Source
 from privacy.models import (
     DataRequest,
-    PersonKind,
     RectificationTask,
 )
-from privacy.persons import PERSON_MODELS as _PERSON_MODELS
 from privacy.services.requests import _require_open
+from schools.kinds import person_model
 
 logger = logging.getLogger(__name__)
 ACCOUNT_EMAIL = "account.email"
@@ -29,7 +29,7 @@ ACCOUNT_EMAIL = "account.email"
 def rectifiable_fields(person_kind: str) -> list[str]:
     """Fields a rectification may target: the feed's identity and contact fields, and the
     ENT account's e-mail (which the person owns: corrected directly)."""
-    model = _PERSON_MODELS[PersonKind(person_kind)]
+    model = person_model(person_kind)
     label = model._meta.label_lower
     skip = {
         "join_key",
@@ -67,17 +67,23 @@ def _same(current: str, wanted: str) -> bool:
 
 @transaction.atomic
 def rectification_create(
-    *, request: DataRequest, actor, person_kind: str, person_id: int, field: str, value: str
+    *,
+    data_request: DataRequest,
+    actor: User,
+    person_kind: str,
+    person_id: int,
+    field: str,
+    value: str,
 ) -> RectificationTask:
     """A correction asked for a confirmed subject of the request.
 
     The account e-mail (the person's own) is corrected at once (and must be confirmed again);
     a feed field becomes a task for the school director, to be corrected in ONDE.
     """
-    _require_open(request)
-    if request.flag:
+    _require_open(data_request)
+    if data_request.flag:
         raise ApplicationError(_("This request is flagged: nothing is changed."), code="flagged")
-    subject = request.subjects.filter(
+    subject = data_request.subjects.filter(
         person_kind=person_kind, **{f"{person_kind}_id": person_id}
     ).first()
     if subject is None:
@@ -85,11 +91,9 @@ def rectification_create(
     if field not in rectifiable_fields(person_kind):
         raise ApplicationError(_("This field cannot be rectified."), code="field")
     value = value.strip()
-    person = (
-        _PERSON_MODELS[PersonKind(person_kind)].objects.select_related("account").get(pk=person_id)
-    )
+    person = person_model(person_kind).objects.select_related("account").get(pk=person_id)
     task = RectificationTask(
-        request=request,
+        request=data_request,
         person_kind=person_kind,
         **{person_kind: person},
         school_id=selectors.rectification_school_id(person_kind=person_kind, person=person),
@@ -99,7 +103,7 @@ def rectification_create(
         created_by=actor,
     )
     if field == ACCOUNT_EMAIL:
-        if not person.account_id:
+        if person.account is None:
             raise ApplicationError(_("This person has no ENT account."), code="no-account")
 
         account_email_set(account=person.account, email=value)
@@ -113,16 +117,16 @@ def rectification_create(
         model=RectificationTask,
         ids=[task.pk],
         actor=actor,
-        data={"request": request.pk, "field": field},
+        data={"request": data_request.pk, "field": field},
     )
     if not task.direct:
         transaction.on_commit(partial(tasks.rectification_notify_task.delay, task.pk))
-    logger.info("rectification %s for request %s (%s)", task.pk, request.pk, field)
+    logger.info("rectification %s for request %s (%s)", task.pk, data_request.pk, field)
     return task
 
 
 @transaction.atomic
-def rectification_cancel(*, task: RectificationTask, actor) -> RectificationTask:
+def rectification_cancel(*, task: RectificationTask, actor: User) -> RectificationTask:
     if task.status != RectificationTask.Status.OPEN:
         raise ApplicationError(_("This task is closed."), code="closed")
     task.status = RectificationTask.Status.CANCELLED

@@ -54,12 +54,12 @@ def _reference(year: int) -> str:
     return f"RGPD-{year}-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
 
 
-def _audit(event: Event, request: DataRequest, actor=None, **data) -> None:
-    audit_objects(event=event, model=DataRequest, ids=[request.pk], actor=actor, data=data)
+def _audit(event: Event, data_request: DataRequest, actor: User | None = None, **data) -> None:
+    audit_objects(event=event, model=DataRequest, ids=[data_request.pk], actor=actor, data=data)
 
 
-def _require_open(request: DataRequest) -> None:
-    if not request.is_open:
+def _require_open(data_request: DataRequest) -> None:
+    if not data_request.is_open:
         raise ApplicationError(_("This request is closed."), code="closed")
 
 
@@ -87,7 +87,7 @@ def data_request_create(
     a random name, never the uploaded one (which may carry a name).
     """
     received_at = received_at or timezone.now()
-    request = DataRequest(
+    data_request = DataRequest(
         kind=kind,
         requester_name=requester_name.strip(),
         requester_email=User.objects.normalize_email(requester_email.strip()),
@@ -103,48 +103,52 @@ def data_request_create(
         due_on=due_date(timezone.localdate(received_at)),
     )
     for _attempt in range(5):
-        request.reference = _reference(timezone.localdate(received_at).year)
+        data_request.reference = _reference(timezone.localdate(received_at).year)
         try:
             with transaction.atomic():
-                request.save()
+                data_request.save()
             break
         except IntegrityError:  # the same reference drawn twice: draw again
-            request.pk = None
+            data_request.pk = None
     else:
         raise ApplicationError(_("Please try again."), code="reference")
     if attachment is not None:
-        _attachment_store(request, attachment, attachment_type)
-    _audit(Event.REQUEST_RECEIVED, request, actor=submitted_by, kind=kind)
-    transaction.on_commit(partial(tasks.data_request_acknowledge_task.delay, request.pk))
-    logger.info("data request %s received (%s)", request.pk, kind)
-    return request
+        _attachment_store(data_request, attachment, attachment_type)
+    _audit(Event.REQUEST_RECEIVED, data_request, actor=submitted_by, kind=kind)
+    transaction.on_commit(partial(tasks.data_request_acknowledge_task.delay, data_request.pk))
+    logger.info("data request %s received (%s)", data_request.pk, kind)
+    return data_request
 
 
-def _attachment_store(request: DataRequest, attachment: UploadedFile, content_type: str) -> None:
+def _attachment_store(
+    data_request: DataRequest, attachment: UploadedFile, content_type: str
+) -> None:
     if content_type not in ATTACHMENT_TYPES:
         raise ApplicationError(_("This type of file is not accepted."), code="attachment")
     name = f"{secrets.token_hex(16)}.{ATTACHMENT_TYPES[content_type]}"
-    request.attachment.save(name, attachment, save=False)
+    data_request.attachment.save(name, attachment, save=False)
     try:
-        request.attachment_type = content_type
-        request.attachment_size = attachment.size
-        request.save(update_fields=["attachment", "attachment_type", "attachment_size"])
+        data_request.attachment_type = content_type
+        data_request.attachment_size = attachment.size
+        data_request.save(update_fields=["attachment", "attachment_type", "attachment_size"])
     except Exception:
-        request.attachment.delete(save=False)  # no file without its row
+        data_request.attachment.delete(save=False)  # no file without its row
         raise
 
 
 @transaction.atomic
-def data_request_assign(*, request: DataRequest, assignee: User | None, actor) -> DataRequest:
+def data_request_assign(
+    *, data_request: DataRequest, assignee: User | None, actor: User
+) -> DataRequest:
     if assignee is not None and (assignee.kind != User.Kind.CITY or not assignee.is_active):
         raise ApplicationError(_("Only an active city staff account can be assigned."))
-    request.assignee = assignee
-    request.save(update_fields=["assignee", "updated_at"])
-    _audit(Event.REQUEST_ASSIGNED, request, actor, assignee=assignee.pk if assignee else None)
-    return request
+    data_request.assignee = assignee
+    data_request.save(update_fields=["assignee", "updated_at"])
+    _audit(Event.REQUEST_ASSIGNED, data_request, actor, assignee=assignee.pk if assignee else None)
+    return data_request
 
 
-_STATUS_MOVES = {
+_STATUS_MOVES: dict[str, set[str]] = {
     Status.RECEIVED: {Status.IDENTITY_CHECK, Status.IN_PROGRESS},
     Status.IDENTITY_CHECK: {Status.IN_PROGRESS},
     Status.IN_PROGRESS: {Status.IDENTITY_CHECK},
@@ -154,14 +158,14 @@ _STATUS_MOVES = {
 
 @transaction.atomic
 def data_request_status_set(
-    *, request: DataRequest, status: str, actor, reason: str = ""
+    *, data_request: DataRequest, status: str, actor: User, reason: str = ""
 ) -> DataRequest:
     """Received → identity check (with its reason: a reasonable doubt) → in progress.
 
     Answering and rejecting go through `data_request_close`, extending through
     `data_request_extend`.
     """
-    if status not in _STATUS_MOVES.get(request.status, set()):
+    if status not in _STATUS_MOVES.get(data_request.status, set()):
         raise ApplicationError(_("This change of status is not possible."), code="status")
     if status == Status.IDENTITY_CHECK:
         if not reason.strip():
@@ -169,63 +173,63 @@ def data_request_status_set(
                 _("Say what raises a reasonable doubt about the requester's identity."),
                 code="reason",
             )
-        request.identity_check_reason = reason.strip()
-    previous = request.status
+        data_request.identity_check_reason = reason.strip()
+    previous = data_request.status
     # An extended request keeps its extended deadline and status label after the check.
-    extended = request.extended_at is not None and status == Status.IN_PROGRESS
-    request.status = Status.EXTENDED if extended else status
-    request.save(update_fields=["status", "identity_check_reason", "updated_at"])
-    _audit(Event.REQUEST_STATUS, request, actor, previous=previous, status=request.status)
-    return request
+    extended = data_request.extended_at is not None and status == Status.IN_PROGRESS
+    data_request.status = Status.EXTENDED if extended else status
+    data_request.save(update_fields=["status", "identity_check_reason", "updated_at"])
+    _audit(Event.REQUEST_STATUS, data_request, actor, previous=previous, status=data_request.status)
+    return data_request
 
 
 @transaction.atomic
 def data_request_extend(
-    *, request: DataRequest, reason: str, actor, today: datetime.date | None = None
+    *, data_request: DataRequest, reason: str, actor: User, today: datetime.date | None = None
 ) -> DataRequest:
     """Extend to three months: once, with a reason, before the first month ends; notice sent."""
     today = today or timezone.localdate()
-    request = DataRequest.objects.select_for_update().get(pk=request.pk)
-    _require_open(request)
-    if request.extended_at is not None:
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    _require_open(data_request)
+    if data_request.extended_at is not None:
         raise ApplicationError(_("This request was already extended."), code="extended")
     if not reason.strip():
         raise ApplicationError(_("An extension needs a reason."), code="reason")
-    first_due = due_date(request.received_on)
+    first_due = due_date(data_request.received_on)
     if today > first_due:
         raise ApplicationError(
             _("Too late: an extension must be notified before the first month ends (%(date)s).")
             % {"date": first_due.isoformat()},
             code="too-late",
         )
-    request.extended_at = timezone.now()
-    request.extension_reason = reason.strip()
-    request.due_on = extended_due_date(request.received_on)
-    request.status = Status.EXTENDED
-    request.save(
+    data_request.extended_at = timezone.now()
+    data_request.extension_reason = reason.strip()
+    data_request.due_on = extended_due_date(data_request.received_on)
+    data_request.status = Status.EXTENDED
+    data_request.save(
         update_fields=["extended_at", "extension_reason", "due_on", "status", "updated_at"]
     )
-    _audit(Event.REQUEST_EXTENDED, request, actor, due_on=request.due_on.isoformat())
-    transaction.on_commit(partial(tasks.data_request_extension_notify_task.delay, request.pk))
-    logger.info("data request %s extended to %s", request.pk, request.due_on)
-    return request
+    _audit(Event.REQUEST_EXTENDED, data_request, actor, due_on=data_request.due_on.isoformat())
+    transaction.on_commit(partial(tasks.data_request_extension_notify_task.delay, data_request.pk))
+    logger.info("data request %s extended to %s", data_request.pk, data_request.due_on)
+    return data_request
 
 
 @transaction.atomic
-def data_request_note_add(*, request: DataRequest, actor, text: str) -> DataRequestNote:
+def data_request_note_add(*, data_request: DataRequest, actor: User, text: str) -> DataRequestNote:
     if not text.strip():
         raise ApplicationError(_("The note is empty."), code="empty")
-    note = DataRequestNote.objects.create(request=request, author=actor, text=text.strip())
-    _audit(Event.REQUEST_NOTE, request, actor, note=note.pk)
+    note = DataRequestNote.objects.create(request=data_request, author=actor, text=text.strip())
+    _audit(Event.REQUEST_NOTE, data_request, actor, note=note.pk)
     return note
 
 
 @transaction.atomic
 def data_request_decide(
-    *, request: DataRequest, actor, decision: str, legal_ground: str
+    *, data_request: DataRequest, actor: User, decision: str, legal_ground: str
 ) -> DataRequest:
     """Record the decision on an opposition, an erasure (or another request) and its ground."""
-    _require_open(request)
+    _require_open(data_request)
     if decision not in DataRequest.Decision.values or not decision:
         raise ApplicationError(_("Choose a decision."), code="decision")
     if legal_ground not in DataRequest.LegalGround.values or not legal_ground:
@@ -233,91 +237,93 @@ def data_request_decide(
     takes_effect = (
         decision in (DataRequest.Decision.GRANTED, DataRequest.Decision.PARTLY)
         and legal_ground in _UPHELD_GROUNDS
-        and request.kind in (DataRequest.Kind.OPPOSITION, DataRequest.Kind.ERASURE)
+        and data_request.kind in (DataRequest.Kind.OPPOSITION, DataRequest.Kind.ERASURE)
     )
-    accounts = _decision_accounts(request) if takes_effect else []
+    accounts = _decision_accounts(data_request) if takes_effect else []
     if takes_effect and not accounts:
         raise ApplicationError(
             _("Confirm who the request is about first: the decision must take effect."),
             code="unmatched",
         )
-    request.decision = decision
-    request.legal_ground = legal_ground
-    request.decided_at = timezone.now()
-    request.save(update_fields=["decision", "legal_ground", "decided_at", "updated_at"])
-    _audit(Event.REQUEST_DECISION, request, actor, decision=decision, ground=legal_ground)
+    data_request.decision = decision
+    data_request.legal_ground = legal_ground
+    data_request.decided_at = timezone.now()
+    data_request.save(update_fields=["decision", "legal_ground", "decided_at", "updated_at"])
+    _audit(Event.REQUEST_DECISION, data_request, actor, decision=decision, ground=legal_ground)
     if accounts:
         # The right takes effect: no ENT account, no letter, until the DPO reverses it.
-        account_lock(account_ids=accounts, actor=actor, reason=_lock_reason(request))
-    return request
+        account_lock(account_ids=accounts, actor=actor, reason=_lock_reason(data_request))
+    return data_request
 
 
 # Grounds under which an opposition or erasure is upheld, and so takes effect.
 _UPHELD_GROUNDS = (DataRequest.LegalGround.OPPOSITION_DUE, DataRequest.LegalGround.ERASURE_DUE)
 
 
-def _lock_reason(request: DataRequest) -> str:
-    return f"privacy-request-{request.pk}"
+def _lock_reason(data_request: DataRequest) -> str:
+    return f"privacy-request-{data_request.pk}"
 
 
-def _decision_accounts(request: DataRequest) -> list[int]:
+def _decision_accounts(data_request: DataRequest) -> list[int]:
     """The accounts an upheld decision switches off: the children named, else the requester."""
-    subjects = list(request.subjects.all())
+    subjects = list(data_request.subjects.all())
     children = [s for s in subjects if s.role == DataRequestSubject.Role.CHILD and s.person_id]
     targets = children or [s for s in subjects if s.person_id]
     return [s.person.account_id for s in targets if s.person.account_id]
 
 
 @transaction.atomic
-def data_request_decision_revert(*, request: DataRequest, actor) -> DataRequest:
+def data_request_decision_revert(*, data_request: DataRequest, actor: User) -> DataRequest:
     """The DPO reverses a decision: its locks are lifted (accounts entitled come back)."""
-    request = DataRequest.objects.select_for_update().get(pk=request.pk)
-    previous = {"decision": request.decision, "ground": request.legal_ground}
+    data_request = DataRequest.objects.select_for_update().get(pk=data_request.pk)
+    previous = {"decision": data_request.decision, "ground": data_request.legal_ground}
     account_unlock(
-        account_ids=User.objects.filter(lock_reason=_lock_reason(request)).values_list(
-            "pk", flat=True
+        account_ids=list(
+            User.objects.filter(lock_reason=_lock_reason(data_request)).values_list("pk", flat=True)
         ),
         actor=actor,
-        reason=_lock_reason(request),
+        reason=_lock_reason(data_request),
     )
-    request.decision = DataRequest.Decision.NONE
-    request.legal_ground = DataRequest.LegalGround.NONE
-    request.decided_at = None
-    request.save(update_fields=["decision", "legal_ground", "decided_at", "updated_at"])
-    _audit(Event.REQUEST_DECISION_REVERTED, request, actor, **previous)
-    return request
+    data_request.decision = DataRequest.Decision.NONE
+    data_request.legal_ground = DataRequest.LegalGround.NONE
+    data_request.decided_at = None
+    data_request.save(update_fields=["decision", "legal_ground", "decided_at", "updated_at"])
+    _audit(Event.REQUEST_DECISION_REVERTED, data_request, actor, **previous)
+    return data_request
 
 
 @transaction.atomic
-def data_request_close(*, request: DataRequest, actor, status: str, answer: str) -> DataRequest:
+def data_request_close(
+    *, data_request: DataRequest, actor: User, status: str, answer: str
+) -> DataRequest:
     """Answered or rejected, with the answer sent. Oppositions, erasures and rejections need a
     recorded decision and legal ground first."""
-    _require_open(request)
+    _require_open(data_request)
     if status not in (Status.ANSWERED, Status.REJECTED):
         raise ApplicationError(_("A request is closed as answered or rejected."), code="status")
     if not answer.strip():
         raise ApplicationError(_("Write the answer sent to the requester."), code="answer")
-    needs_decision = status == Status.REJECTED or request.kind in (
+    needs_decision = status == Status.REJECTED or data_request.kind in (
         DataRequest.Kind.OPPOSITION,
         DataRequest.Kind.ERASURE,
     )
-    if needs_decision and not (request.decision and request.legal_ground):
+    if needs_decision and not (data_request.decision and data_request.legal_ground):
         raise ApplicationError(
             _("Record the decision and its legal ground before closing."), code="decision"
         )
-    if request.rectifications.filter(status=RectificationTask.Status.OPEN).exists():
+    if data_request.rectifications.filter(status=RectificationTask.Status.OPEN).exists():
         raise ApplicationError(
             _("A correction of this request is still waiting for the feed: it cannot close yet."),
             code="rectification-open",
         )
-    request.status = status
-    request.answer = answer.strip()
-    request.closed_at = timezone.now()
-    request.save(update_fields=["status", "answer", "closed_at", "updated_at"])
-    _audit(Event.REQUEST_HANDLED, request, actor, status=status)
-    _closed_request_minimise(request)
-    logger.info("data request %s closed: %s", request.pk, status)
-    return request
+    data_request.status = status
+    data_request.answer = answer.strip()
+    data_request.closed_at = timezone.now()
+    data_request.save(update_fields=["status", "answer", "closed_at", "updated_at"])
+    _audit(Event.REQUEST_HANDLED, data_request, actor, status=status)
+    _closed_request_minimise(data_request)
+    logger.info("data request %s closed: %s", data_request.pk, status)
+    return data_request
 
 
 # Only needed to find who the request is about; once it is closed the confirmed subjects (or
@@ -330,12 +336,12 @@ _TYPED_ON_FORM = {
 }
 
 
-def _closed_request_minimise(request: DataRequest) -> None:
-    DataRequest.objects.filter(pk=request.pk).update(**_TYPED_ON_FORM)
+def _closed_request_minimise(data_request: DataRequest) -> None:
+    DataRequest.objects.filter(pk=data_request.pk).update(**_TYPED_ON_FORM)
     for name, value in _TYPED_ON_FORM.items():
-        setattr(request, name, value)
+        setattr(data_request, name, value)
     # Its audit entries (the filing copied the form's values) keep events and ids only.
-    log_entries_scrub(targets=[(DataRequest, [request.pk])])
+    log_entries_scrub(targets=[(DataRequest, [data_request.pk])])
 
 
 def data_requests_remind(*, today: datetime.date | None = None) -> int:
@@ -345,10 +351,10 @@ def data_requests_remind(*, today: datetime.date | None = None) -> int:
     due = [r for r in selectors.data_requests_due(today=today) if r.last_reminded_on != today]
     by_address: dict[str, list[DataRequest]] = defaultdict(list)
     fallback = settings.GDPR_DPO_EMAIL or settings.CITY_ALERT_EMAIL
-    for request in due:
-        address = (request.assignee.email if request.assignee else "") or fallback
+    for data_request in due:
+        address = (data_request.assignee.email if data_request.assignee else "") or fallback
         if address:
-            by_address[address].append(request)
+            by_address[address].append(data_request)
     sent = 0
     for address, requests in sorted(by_address.items()):
         emails.data_requests_reminder(address=address, requests=requests, today=today)

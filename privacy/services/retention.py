@@ -30,27 +30,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import Event, audit_objects
+from accounts.models import User
 from entaix.common.exceptions import ApplicationError
 from privacy.inventory import Rule
 from privacy.models import (
     AccessExport,
     DataRequest,
     LegalHold,
-    PersonKind,
     PurgeReceipt,
     PurgeRun,
 )
-from privacy.persons import PERSON_MODELS as _PERSON_MODELS
 from privacy.selectors.retention import RetentionPlan, retention_plan
 from privacy.services import anonymise
+from schools.kinds import PersonKind, person_model
 
 
 @transaction.atomic
-def legal_hold_place(*, person_kind: str, person_id: int, reason: str, actor) -> LegalHold:
+def legal_hold_place(*, person_kind: str, person_id: int, reason: str, actor: User) -> LegalHold:
     """Keep one person beyond the retention rules (and the termination) until lifted."""
     if not reason.strip():
         raise ApplicationError(_("A legal hold needs its reason."), code="reason")
-    person = _PERSON_MODELS[PersonKind(person_kind)].objects.filter(pk=person_id).first()
+    person = person_model(person_kind).objects.filter(pk=person_id).first()
     if person is None:
         raise ApplicationError(_("No such person."), code="person")
     if LegalHold.objects.filter(
@@ -66,7 +66,7 @@ def legal_hold_place(*, person_kind: str, person_id: int, reason: str, actor) ->
 
 
 @transaction.atomic
-def legal_hold_lift(*, hold: LegalHold, actor) -> LegalHold:
+def legal_hold_lift(*, hold: LegalHold, actor: User) -> LegalHold:
     if hold.lifted_at is not None:
         raise ApplicationError(_("This hold is already lifted."), code="lifted")
     hold.lifted_at = timezone.now()
@@ -133,7 +133,7 @@ def retention_purge(
     today: datetime.date | None = None,
     apply: bool = False,
     trigger: str = PurgeRun.Trigger.COMMAND,
-    actor=None,
+    actor: User | None = None,
     actor_label: str = "",
 ) -> PurgeResult:
     """Dry run by default: the plan only. With `apply`, purge what is due and keep receipts."""
@@ -173,14 +173,14 @@ def retention_purge(
         exports = anonymise.exports_delete(exports=list(rules[Rule.EXPORT]))
         request_ids = list(rules[Rule.REQUEST].values_list("pk", flat=True))
         anonymised = anonymise.requests_anonymise(request_ids=request_ids)
-        for rule, number, counts in (
+        for rule, number, rule_counts in (
             (Rule.ATTACHMENT, attachments, {"files:attachments": attachments}),
             (Rule.EXPORT, exports, {"files:exports": exports}),
             (Rule.REQUEST, len(request_ids), dict(anonymised)),
         ):
             if number:
-                receipts.append(PurgeReceipt(run=run, rule=rule, counts=counts))
-                totals.update(counts)
+                receipts.append(PurgeReceipt(run=run, rule=rule, counts=rule_counts))
+                totals.update(rule_counts)
         records = login_records_purge(today=today)
         if records:
             receipts.append(

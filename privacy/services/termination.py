@@ -23,7 +23,6 @@ from imports.models import ImportFile, ImportPlanItem, ImportProblem
 from privacy.models import (
     DataRequest,
     LegalHold,
-    PersonKind,
     PurgeRun,
 )
 from privacy.services.anonymise import (
@@ -35,6 +34,7 @@ from privacy.services.anonymise import (
     raw_files_unlink,
     requests_anonymise,
 )
+from schools.kinds import PersonKind
 from schools.models import (
     Guardian,
     Pupil,
@@ -123,7 +123,7 @@ DESTRUCTION_DAYS = 15
 @transaction.atomic
 def convention_terminate(
     *,
-    actor=None,
+    actor: User | None = None,
     actor_label: str = "",
     with_open_requests: bool = False,
     terminated_on: datetime.date | None = None,
@@ -158,8 +158,8 @@ def convention_terminate(
         kind=PurgeRun.Kind.TERMINATION,
         trigger=PurgeRun.Trigger.COMMAND,
         as_of=timezone.localdate(now),
-        performed_by=actor if getattr(actor, "pk", None) else None,
-        performed_by_label=actor_label or (actor.login if getattr(actor, "pk", None) else ""),
+        performed_by=actor if actor is not None and actor.pk else None,
+        performed_by_label=actor_label or (actor.login if actor is not None and actor.pk else ""),
     )
     scope = _termination_scope()
     counts: Counter = Counter()

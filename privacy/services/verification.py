@@ -10,14 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import Event
+from accounts.models import User
 from entaix.common.exceptions import ApplicationError
 from privacy import selectors
 from privacy.models import (
     DataRequest,
     DataRequestSubject,
-    PersonKind,
 )
 from privacy.services.requests import _audit, _require_open
+from schools.kinds import PersonKind
 
 Status = DataRequest.Status
 logger = logging.getLogger(__name__)
@@ -26,8 +27,8 @@ logger = logging.getLogger(__name__)
 @transaction.atomic
 def data_request_subjects_confirm(
     *,
-    request: DataRequest,
-    actor,
+    data_request: DataRequest,
+    actor: User,
     guardian_id: int | None = None,
     pupil_ids: Iterable[int] = (),
     staff_id: int | None = None,
@@ -37,9 +38,9 @@ def data_request_subjects_confirm(
     A child over whom the confirmed guardian holds no present parental authority (legal 1 or 2)
     is not attached and the request is flagged: nothing about that child is ever disclosed.
     """
-    _require_open(request)
+    _require_open(data_request)
     pupil_ids = sorted(set(pupil_ids))
-    candidates = selectors.data_request_candidates(request=request)
+    candidates = selectors.data_request_candidates(data_request=data_request)
     guardian_ids = {g.guardian.pk for g in candidates.guardians}
     allowed_pupils = {p.pupil.pk for p in candidates.pupils}
     staff_ids = {s.staff.pk for s in candidates.staff}
@@ -53,12 +54,12 @@ def data_request_subjects_confirm(
         raise ApplicationError(_("Confirm the requester (a guardian) first."), code="candidate")
     if guardian_id is None and staff_id is None:
         raise ApplicationError(_("Confirm who the requester is."), code="candidate")
-    request.subjects.all().delete()
+    data_request.subjects.all().delete()
     subjects = []
     if guardian_id is not None:
         subjects.append(
             DataRequestSubject(
-                request=request,
+                request=data_request,
                 role=DataRequestSubject.Role.REQUESTER,
                 person_kind=PersonKind.GUARDIAN,
                 guardian_id=guardian_id,
@@ -68,7 +69,7 @@ def data_request_subjects_confirm(
     if staff_id is not None:
         subjects.append(
             DataRequestSubject(
-                request=request,
+                request=data_request,
                 role=DataRequestSubject.Role.REQUESTER,
                 person_kind=PersonKind.STAFF,
                 staff_id=staff_id,
@@ -82,7 +83,7 @@ def data_request_subjects_confirm(
     ]
     subjects += [
         DataRequestSubject(
-            request=request,
+            request=data_request,
             role=DataRequestSubject.Role.CHILD,
             person_kind=PersonKind.PUPIL,
             pupil_id=pk,
@@ -94,16 +95,18 @@ def data_request_subjects_confirm(
     for subject in subjects:
         subject.save()  # one by one: each is audited
     if refused:
-        request.flag = DataRequest.Flag.NOT_GUARDIAN
-        _audit(Event.REQUEST_FLAGGED, request, actor, flag=request.flag, pupils=len(refused))
-        logger.warning("data request %s flagged: requester not a legal guardian", request.pk)
+        data_request.flag = DataRequest.Flag.NOT_GUARDIAN
+        _audit(
+            Event.REQUEST_FLAGGED, data_request, actor, flag=data_request.flag, pupils=len(refused)
+        )
+        logger.warning("data request %s flagged: requester not a legal guardian", data_request.pk)
     else:
-        request.flag = DataRequest.Flag.NONE
-    if request.status == Status.RECEIVED:
-        request.status = Status.IN_PROGRESS
-    request.save(update_fields=["flag", "status", "updated_at"])
-    _audit(Event.REQUEST_SUBJECTS, request, actor, subjects=[s.pk for s in subjects])
-    return request
+        data_request.flag = DataRequest.Flag.NONE
+    if data_request.status == Status.RECEIVED:
+        data_request.status = Status.IN_PROGRESS
+    data_request.save(update_fields=["flag", "status", "updated_at"])
+    _audit(Event.REQUEST_SUBJECTS, data_request, actor, subjects=[s.pk for s in subjects])
+    return data_request
 
 
 Verification = DataRequestSubject.Verification
@@ -111,9 +114,9 @@ Verification = DataRequestSubject.Verification
 _ATTESTED = {Verification.ID_DOCUMENT, Verification.IN_PERSON}
 
 
-def _method_holds(request: DataRequest, person, method: str) -> bool:
+def _method_holds(data_request: DataRequest, person, method: str) -> bool:
     """Whether the recorded facts tie the requester to this directory record."""
-    typed = (request.requester_email or "").strip().lower()
+    typed = (data_request.requester_email or "").strip().lower()
     account = getattr(person, "account", None)
     if method == Verification.EMAIL_FEED:
         return bool(typed) and typed == (person.email or "").strip().lower()
@@ -125,24 +128,26 @@ def _method_holds(request: DataRequest, person, method: str) -> bool:
             and typed == account.email.strip().lower()
         )
     if method == Verification.LOGGED_IN:
-        return bool(request.submitted_by_id) and request.submitted_by_id == person.account_id
+        return (
+            bool(data_request.submitted_by_id) and data_request.submitted_by_id == person.account_id
+        )
     return method in _ATTESTED
 
 
 @transaction.atomic
 def data_request_requester_verify(
-    *, request: DataRequest, method: str, actor, note: str = ""
+    *, data_request: DataRequest, method: str, actor: User, note: str = ""
 ) -> DataRequestSubject:
     """Record how the confirmed requester was verified; the only way to open disclosure.
 
     E-mail and account methods are checked against the record (a mismatch is refused); an
     identity document or a visit in person is attested by the DPO, with what was seen.
     """
-    _require_open(request)
+    _require_open(data_request)
     if method not in Verification.values:
         raise ApplicationError(_("Choose a verification method."), code="verification-method")
     subject = (
-        request.subjects.select_for_update()
+        data_request.subjects.select_for_update()
         .filter(role=DataRequestSubject.Role.REQUESTER)
         .exclude(guardian__isnull=True, staff__isnull=True)
         .first()
@@ -155,7 +160,7 @@ def data_request_requester_verify(
             _("Say which document was checked, or where the person was seen."),
             code="verification-note",
         )
-    if not _method_holds(request, subject.person, method):
+    if not _method_holds(data_request, subject.person, method):
         raise ApplicationError(
             _("This method does not tie the requester to this person: choose another."),
             code="verification-mismatch",
@@ -173,6 +178,6 @@ def data_request_requester_verify(
             "updated_at",
         ]
     )
-    _audit(Event.REQUESTER_VERIFIED, request, actor, method=method, subject=subject.pk)
-    logger.info("data request %s: requester verified (%s)", request.pk, method)
+    _audit(Event.REQUESTER_VERIFIED, data_request, actor, method=method, subject=subject.pk)
+    logger.info("data request %s: requester verified (%s)", data_request.pk, method)
     return subject

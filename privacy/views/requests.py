@@ -14,6 +14,7 @@ from privacy import forms, selectors, services
 from privacy.models import AccessExport, DataRequest
 from privacy.services import export
 from privacy.views.common import DpoRequiredMixin, _private_file
+from schools.kinds import person_model
 
 
 class DataRequestListView(DpoRequiredMixin, ListView):
@@ -38,7 +39,7 @@ class DataRequestListView(DpoRequiredMixin, ListView):
         return context
 
 
-def _request_or_404(pk: int) -> DataRequest:
+def _data_request_or_404(pk: int) -> DataRequest:
     try:
         return selectors.data_request_detail(pk=pk)
     except DataRequest.DoesNotExist as exc:
@@ -49,26 +50,26 @@ class DataRequestDetailView(DpoRequiredMixin, TemplateView):
     template_name = "privacy/request_detail.html"
 
     def get_context_data(self, **kwargs):
-        request = _request_or_404(self.kwargs["pk"])
-        subjects = selectors.data_request_subjects(request=request)
-        candidates = selectors.data_request_candidates(request=request)
+        data_request = _data_request_or_404(self.kwargs["pk"])
+        subjects = selectors.data_request_subjects(data_request=data_request)
+        candidates = selectors.data_request_candidates(data_request=data_request)
         fields_by_kind = {s.person_kind: _field_labels(s.person_kind) for s in subjects}
         today = timezone.localdate()
         return super().get_context_data(
-            item=request,
-            urgency=selectors.data_request_urgency(request, today=today),
-            first_due=services.due_date(request.received_on),
-            can_extend=request.is_open
-            and request.extended_at is None
-            and today <= services.due_date(request.received_on),
+            item=data_request,
+            urgency=selectors.data_request_urgency(data_request, today=today),
+            first_due=services.due_date(data_request.received_on),
+            can_extend=data_request.is_open
+            and data_request.extended_at is None
+            and today <= services.due_date(data_request.received_on),
             subjects=subjects,
             candidates=candidates,
-            notes=request.notes.select_related("author"),
-            exports=request.exports.all(),
-            rectifications=request.rectifications.select_related("school"),
-            history=selectors.data_request_history(request=request),
+            notes=data_request.notes.select_related("author"),
+            exports=data_request.exports.all(),
+            rectifications=data_request.rectifications.select_related("school"),
+            history=selectors.data_request_history(data_request=data_request),
             forms={
-                "assign": forms.AssignForm(initial={"assignee": request.assignee_id}),
+                "assign": forms.AssignForm(initial={"assignee": data_request.assignee_id}),
                 "status": forms.StatusForm(),
                 "extend": forms.ExtendForm(),
                 "subjects": forms.SubjectsForm(candidates=candidates, subjects=subjects),
@@ -76,7 +77,10 @@ class DataRequestDetailView(DpoRequiredMixin, TemplateView):
                     subjects=subjects, fields_by_kind=fields_by_kind
                 ),
                 "decision": forms.DecisionForm(
-                    initial={"decision": request.decision, "legal_ground": request.legal_ground}
+                    initial={
+                        "decision": data_request.decision,
+                        "legal_ground": data_request.legal_ground,
+                    }
                 ),
                 "close": forms.CloseForm(),
                 "note": forms.NoteForm(),
@@ -87,7 +91,7 @@ class DataRequestDetailView(DpoRequiredMixin, TemplateView):
 
 
 def _field_labels(person_kind: str) -> list[tuple[str, str]]:
-    model = selectors.PERSON_MODELS[person_kind]
+    model = person_model(person_kind)
     return [
         (
             name,
@@ -99,29 +103,31 @@ def _field_labels(person_kind: str) -> list[tuple[str, str]]:
     ]
 
 
-def _act(action: str, form, request: DataRequest, user):
+def _act(action: str, form, data_request: DataRequest, user):
     data = form.cleaned_data
     if action == "assign":
-        services.data_request_assign(request=request, assignee=data["assignee"], actor=user)
+        services.data_request_assign(
+            data_request=data_request, assignee=data["assignee"], actor=user
+        )
         return _("Assignee saved.")
     if action == "status":
         services.data_request_status_set(
-            request=request, status=data["status"], actor=user, reason=data["reason"]
+            data_request=data_request, status=data["status"], actor=user, reason=data["reason"]
         )
         return _("Status saved.")
     if action == "extend":
-        services.data_request_extend(request=request, reason=data["reason"], actor=user)
+        services.data_request_extend(data_request=data_request, reason=data["reason"], actor=user)
         return _("The request is extended; the requester is told by e-mail.")
     if action == "subjects":
         services.data_request_subjects_confirm(
-            request=request,
+            data_request=data_request,
             actor=user,
             guardian_id=data["guardian"] or None,
             pupil_ids=data["pupils"],
             staff_id=data["staff"] or None,
         )
-        request.refresh_from_db()
-        if request.flag:
+        data_request.refresh_from_db()
+        if data_request.flag:
             return _(
                 "Flagged: the requester holds no parental authority over a child named. "
                 "Nothing about that child will be disclosed."
@@ -129,12 +135,12 @@ def _act(action: str, form, request: DataRequest, user):
         return _("Subjects confirmed.")
     if action == "verify":
         services.data_request_requester_verify(
-            request=request, method=data["method"], actor=user, note=data["note"]
+            data_request=data_request, method=data["method"], actor=user, note=data["note"]
         )
         return _("Verification recorded.")
     if action == "rectification":
         task = services.rectification_create(
-            request=request,
+            data_request=data_request,
             actor=user,
             person_kind=data["person_kind"],
             person_id=data["person_id"],
@@ -146,7 +152,7 @@ def _act(action: str, form, request: DataRequest, user):
         return _("Task sent to the school director: correct it in ONDE.")
     if action == "decision":
         services.data_request_decide(
-            request=request,
+            data_request=data_request,
             actor=user,
             decision=data["decision"],
             legal_ground=data["legal_ground"],
@@ -154,17 +160,17 @@ def _act(action: str, form, request: DataRequest, user):
         return _("Decision recorded.")
     if action == "close":
         services.data_request_close(
-            request=request, actor=user, status=data["status"], answer=data["answer"]
+            data_request=data_request, actor=user, status=data["status"], answer=data["answer"]
         )
         return _("Request closed.")
     if action == "note":
-        services.data_request_note_add(request=request, actor=user, text=data["text"])
+        services.data_request_note_add(data_request=data_request, actor=user, text=data["text"])
         return _("Note added.")
     if action == "revert":
-        services.data_request_decision_revert(request=request, actor=user)
+        services.data_request_decision_revert(data_request=data_request, actor=user)
         return _("Decision reversed; its account locks are lifted.")
     if action == "export":
-        export.access_export_create(request=request, actor=user)
+        export.access_export_create(data_request=data_request, actor=user)
         return _("Export built. Check it, then send the link.")
     raise Http404
 
@@ -172,7 +178,7 @@ def _act(action: str, form, request: DataRequest, user):
 class DataRequestActionView(DpoRequiredMixin, View):
     """One POST per action of the detail page: form, one service call, message, back."""
 
-    def _form(self, action: str, request: DataRequest):
+    def _form(self, action: str, data_request: DataRequest):
         post = self.request.POST
         simple = {
             "assign": forms.AssignForm,
@@ -186,10 +192,10 @@ class DataRequestActionView(DpoRequiredMixin, View):
         if action in simple:
             return simple[action](post)
         if action == "subjects":
-            candidates = selectors.data_request_candidates(request=request)
+            candidates = selectors.data_request_candidates(data_request=data_request)
             return forms.SubjectsForm(post, candidates=candidates)
         if action == "rectification":
-            subjects = selectors.data_request_subjects(request=request)
+            subjects = selectors.data_request_subjects(data_request=data_request)
             fields = {s.person_kind: _field_labels(s.person_kind) for s in subjects}
             return forms.RectificationForm(post, subjects=subjects, fields_by_kind=fields)
         if action in ("export", "revert"):
@@ -197,7 +203,7 @@ class DataRequestActionView(DpoRequiredMixin, View):
         raise Http404
 
     def post(self, request, pk):
-        item = _request_or_404(pk)
+        item = _data_request_or_404(pk)
         action = request.POST.get("action", "")
         form = self._form(action, item)
         if not form.is_valid():
@@ -241,7 +247,7 @@ class AttachmentView(DpoRequiredMixin, View):
     """The requester's document, for the DPO only; each opening is audited."""
 
     def get(self, request, pk):
-        item = _request_or_404(pk)
+        item = _data_request_or_404(pk)
         if not item.attachment:
             raise Http404
 

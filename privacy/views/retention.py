@@ -13,6 +13,7 @@ from privacy import forms, inventory, selectors, services
 from privacy.models import LegalHold, PurgeRun
 from privacy.services.termination import certificate_text
 from privacy.views.common import DpoRequiredMixin
+from schools.kinds import PERSON_MODELS
 
 
 class RetentionPreviewView(DpoRequiredMixin, TemplateView):
@@ -46,7 +47,7 @@ class RetentionPreviewView(DpoRequiredMixin, TemplateView):
 
 def _names(refs: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
     result = {}
-    for kind, model in selectors.PERSON_MODELS.items():
+    for kind, model in PERSON_MODELS.items():
         ids = [pk for k, pk in refs if k == kind]
         for pk, first, last in model.objects.filter(pk__in=ids).values_list(
             "pk", "first_name", "last_name"

@@ -34,7 +34,7 @@ def snapshot():
     )
 
 
-def class_letters(client, capture, school_class, audience="guardians") -> bytes:
+def class_letters(client, capture, school_class, audience="guardian") -> bytes:
     """The class's letters: a batch built in the background (eagerly here), then its PDF."""
     with capture(execute=True):
         response = client.post(
@@ -189,7 +189,7 @@ def test_reprint_shows_the_same_code_until_activation(
     school_class = synced["a"]["classes"][0]
     client.force_login(synced["a"]["director"].account)
 
-    def print_codes(audience="guardians"):
+    def print_codes(audience="guardian"):
         content = class_letters(client, django_capture_on_commit_callbacks, school_class, audience)
         return [codes_in(page)[0] for page in pdf_pages(content)[1:]]  # after the cover
 
@@ -212,7 +212,7 @@ def test_reprint_shows_the_same_code_until_activation(
         login=parent.login, code=first[0], password=PASSWORD, terms_version="2026-09"
     )
     assert print_codes() == first[1:]
-    assert len(print_codes("pupils")) == 2
+    assert len(print_codes("pupil")) == 2
 
 
 def test_regenerate_invalidates_the_old_code(synced):
@@ -231,7 +231,7 @@ def test_letters_out_of_scope_are_404_and_nothing_is_printed(client, synced):
     before = snapshot()
     other_class = synced["b"]["classes"][0]
     url = reverse("accounts:class-letters", args=[other_class.pk])
-    assert client.post(url, {"audience": "guardians"}).status_code == 404
+    assert client.post(url, {"audience": "guardian"}).status_code == 404
     outsider = account(guardian_of(synced["b"]["pupils"][0]))
     response = client.post(reverse("accounts:letter-batch-create"), {"ids": [outsider.pk]})
     assert response.status_code == 404

@@ -8,8 +8,8 @@ from imports import services
 from imports.aaf import FeedFileError
 from imports.models import ImportRun
 from imports.plan import FileSetError
+from schools.kinds import RecordKind
 
-KINDS = ("schools", "classes", "pupils", "guardians", "staff", "links")
 EXIT_FAILED = 1
 EXIT_HELD = 3
 
@@ -78,7 +78,7 @@ class Command(BaseCommand):
             "held_reasons": list(run.held_reasons),
             "errors": run.error_count,
             "warnings": run.warning_count,
-            "counts": {kind: run.counts.get(kind, _zero()) for kind in KINDS},
+            "counts": {kind.value: run.counts.get(kind, _zero()) for kind in RecordKind},
             "skipped_closed_school": dict(run.skipped_counts),
         }
         self._print(payload, as_json=as_json, failure=run.failure)
@@ -94,7 +94,7 @@ class Command(BaseCommand):
             "held_reasons": list(plan.held_reasons),
             "errors": sum(p.level == "error" for p in plan.problems),
             "warnings": sum(p.level == "warning" for p in plan.problems),
-            "counts": {kind: plan.counts.get(kind, _zero()) for kind in KINDS},
+            "counts": {kind.value: plan.counts.get(kind, _zero()) for kind in RecordKind},
             "skipped_closed_school": dict(plan.skipped),
         }
         self._print(payload, as_json=as_json)

@@ -65,7 +65,7 @@ def test_sqlite_plans_what_postgresql_plans(tmp_path, capsys):
     out = StringIO()
     call_command("aaf_import", str(complet), "--json", stdout=out)
     first = _payload(out.getvalue())
-    assert first["counts"]["schools"]["created"] == 4
+    assert first["counts"]["school"]["created"] == 4
     assert _payload(_sqlite(database, "aaf_import", str(complet), "--json")) == first
 
     uais = sorted(School.objects.values_list("uai", flat=True))[:3]
@@ -77,7 +77,7 @@ def test_sqlite_plans_what_postgresql_plans(tmp_path, capsys):
     call_command("aaf_import", str(delta), "--json", stdout=out)
     changes = _payload(out.getvalue())
     assert changes["status"] == "applied"
-    assert sum(changes["counts"]["pupils"].values()) > 0
+    assert sum(changes["counts"]["pupil"].values()) > 0
     assert _payload(_sqlite(database, "aaf_import", str(delta), "--json")) == changes
     capsys.readouterr()
     call_command("shell", "-c", DUMP)  # the same rows, read from PostgreSQL

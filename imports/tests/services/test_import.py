@@ -19,7 +19,7 @@ Status = ImportRun.Status
 COMMAND = ImportRun.Trigger.COMMAND
 # The Complet fixture once both schools are open: every record kept.
 EVERYONE_UNCHANGED = {
-    "schools": 2, "classes": 7, "staff": 3, "guardians": 6, "pupils": 5, "links": 8
+    "school": 2, "class": 7, "staff": 3, "guardian": 6, "pupil": 5, "link": 8
 }  # fmt: skip
 
 
@@ -44,14 +44,14 @@ def test_first_import_keeps_every_school_and_no_person_until_a_school_opens(tmp_
     run = run_import(copy_set("complet_20260901", tmp_path / "c", days_ago=2))
     assert run.status == Status.APPLIED
     assert run.held_reasons == []
-    assert counts(run, "schools") == {
+    assert counts(run, "school") == {
         "created": 2,
         "updated": 0,
         "left": 0,
         "returned": 0,
         "unchanged": 0,
     }
-    assert counts(run, "pupils")["created"] == 0
+    assert counts(run, "pupil")["created"] == 0
     assert sorted(School.objects.values_list("uai", "ent_open")) == [
         ("0131234A", False),
         ("0135678B", False),
@@ -125,14 +125,14 @@ def test_delta_applies_adds_modifies_and_deletes(imported, tmp_path, settings):
     settings.IMPORT_MAX_LEAVE_RATIO = 0.7
     run = run_import(copy_set("delta_20260902", tmp_path / "d", days_ago=1))
     assert run.status == Status.APPLIED, run.held_reasons
-    assert run.counts["pupils"] == {
+    assert run.counts["pupil"] == {
         "created": 1,
         "updated": 2,
         "left": 1,
         "returned": 0,
         "unchanged": 0,
     }
-    assert run.counts["links"] == {
+    assert run.counts["link"] == {
         "created": 1,
         "updated": 1,
         "left": 2,
@@ -164,7 +164,7 @@ def test_header_only_pupil_file_is_held_and_changes_nothing(imported, tmp_path):
         "school-emptied",
         "count-drop",
     ]
-    assert run.counts["pupils"]["left"] == 5
+    assert run.counts["pupil"]["left"] == 5
     assert snapshot() == before
 
 
@@ -203,7 +203,7 @@ def test_feed_older_than_seven_days_is_held(tmp_path, imported):
 
 def test_tampered_plan_is_refused_and_nothing_changes(imported, tmp_path):
     run = run_import(copy_set("header_only_20260903", tmp_path / "h", days_ago=1))
-    item = run.plan_items.filter(kind="pupils").first()
+    item = run.plan_items.filter(kind="pupil").first()
     item.action = "update"
     item.save()
     services.import_run_approve(run_id=run.pk)
@@ -265,18 +265,18 @@ def test_delta_for_an_unknown_person_changes_nothing(imported, tmp_path):
     assert run.status == Status.APPLIED
     # No kept pupil links to them: a person of a closed school, counted and not reported.
     assert list(run.problems.values_list("code", "identifier", "school_key")) == []
-    assert run.skipped_counts == {"guardians": 1}
+    assert run.skipped_counts == {"guardian": 1}
     assert snapshot() == before
 
 
 def test_closing_a_school_makes_its_people_leave_and_reopening_brings_them_back(imported):
     run = services.school_close_reconcile(uais=["0135678B"])
     assert {k: c["left"] for k, c in run.counts.items()} == {
-        "pupils": 2,
-        "links": 3,
-        "guardians": 3,
+        "pupil": 2,
+        "link": 3,
+        "guardian": 3,
         "staff": 1,
-        "classes": 2,
+        "class": 2,
     }
     assert set(Pupil.objects.filter(left_at__isnull=True).values_list("join_key", flat=True)) == {
         "4001",
@@ -286,7 +286,7 @@ def test_closing_a_school_makes_its_people_leave_and_reopening_brings_them_back(
     assert Pupil.objects.count() == 5
     reopened = services.school_open_reconcile(uais=["0135678B"], opened_on=timezone.localdate())
     assert reopened.status == Status.APPLIED
-    assert reopened.counts["pupils"]["returned"] == 2
+    assert reopened.counts["pupil"]["returned"] == 2
     assert Pupil.objects.filter(left_at__isnull=True).count() == 5
     assert Guardian.objects.filter(left_at__isnull=True).count() == 6
 
@@ -302,10 +302,10 @@ def test_aaf_import_json_output(tmp_path, capsys):
         "errors": 0,
         "warnings": 0,
         "counts": {
-            "schools": {"created": 2, "updated": 0, "left": 0, "returned": 0, "unchanged": 0},
+            "school": {"created": 2, "updated": 0, "left": 0, "returned": 0, "unchanged": 0},
             **{
                 kind: {"created": 0, "updated": 0, "left": 0, "returned": 0, "unchanged": 0}
-                for kind in ("classes", "pupils", "guardians", "staff", "links")
+                for kind in ("class", "pupil", "guardian", "staff", "link")
             },
         },
         "skipped_closed_school": {},
@@ -323,7 +323,7 @@ def test_aaf_import_dry_run_writes_nothing(imported, tmp_path, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["status"] == "dry-run"
     assert payload["held_reasons"] == ["mass-leave-city", "mass-leave-school"]
-    assert payload["counts"]["pupils"] == {
+    assert payload["counts"]["pupil"] == {
         "created": 1,
         "updated": 2,
         "left": 1,

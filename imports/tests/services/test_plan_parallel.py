@@ -86,7 +86,7 @@ def test_a_delta_planned_with_a_helper_process_is_the_same_plan(tmp_path, settin
     two, two_rows, helpers = _plan(paths, settings, monkeypatch, minimum=0)
     assert helpers == [True]
     assert {(kind, action) for kind, action, *_ in one_rows} >= {
-        ("guardians", "update"),
+        ("guardian", "update"),
         ("staff", "update"),
     }
     assert two_rows == one_rows

@@ -81,15 +81,15 @@ def test_delta_for_people_of_closed_schools_is_counted_not_reported(
     assert run.status == Status.APPLIED
     assert (run.error_count, run.warning_count) == (0, 0)
     assert run.problems.count() == 0
-    assert run.skipped_counts == {"guardians": 1, "pupils": 2, "staff": 1}
-    assert run.counts["pupils"]["updated"] == 1
+    assert run.skipped_counts == {"guardian": 1, "pupil": 2, "staff": 1}
+    assert run.counts["pupil"]["updated"] == 1
     assert Pupil.objects.get(join_key="P1").last_name == "NOUVEAU"
     assert sorted(Pupil.objects.values_list("join_key", flat=True)) == ["P1", "P2"]
     assert sorted(Guardian.objects.values_list("join_key", flat=True)) == ["G1", "G2"]
     assert list(Staff.objects.values_list("join_key", flat=True)) == ["T1"]
     client.force_login(city_user)
     page = client.get(reverse("imports:run-detail", args=[run.pk])).content.decode()
-    assert "fermé, ignorés : personnels 1, élèves 2, responsables 1" in page
+    assert "fermé, ignorés : élèves 2, responsables 1, personnels 1" in page
 
 
 def test_a_person_the_feed_should_have_given_us_is_a_warning(s1_open, tmp_path):
@@ -136,7 +136,7 @@ def test_parts_without_a_gap_are_one_file(s1_open, tmp_path):
     write(folder, Kind.PUPIL, pupil("P2"), pupil("P4"), date=day(-1), part=1)
     run = run_import(folder)
     assert run.status == Status.APPLIED
-    assert run.counts["pupils"]["unchanged"] == 2
+    assert run.counts["pupil"]["unchanged"] == 2
     assert run.problems.count() == 0
 
 

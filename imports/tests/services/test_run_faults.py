@@ -114,7 +114,7 @@ def test_interrupted_run_resumes_without_a_new_approval(
     assert (run.status, run.retryable, run.progress, run.failure) == (
         Status.APPLIED, False, 100, ""
     )  # fmt: skip
-    assert run.counts["pupils"]["left"] == 5
+    assert run.counts["pupil"]["left"] == 5
     after = snapshot()
     assert after != before
     assert Pupil.objects.filter(left_at__isnull=True).count() == 0

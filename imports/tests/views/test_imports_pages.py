@@ -47,9 +47,9 @@ def test_review_screen_shows_why_a_run_is_held(client, city_user, feed):
     response = client.get(reverse("imports:run-detail", args=[feed["held"].pk]))
     assert [code for code, _ in response.context["reasons"]] == feed["held"].held_reasons
     assert {(r["kind"], r["action"], r["n"]) for r in response.context["summary"]} == {
-        ("pupils", "leave", 5),
-        ("links", "leave", 8),
-        ("guardians", "leave", 6),  # no pupil left to link them
+        ("pupil", "leave", 5),
+        ("link", "leave", 8),
+        ("guardian", "leave", 6),  # no pupil left to link them
     }
 
 
@@ -123,7 +123,7 @@ def test_director_reads_their_school_report_and_not_another(client, feed, direct
     run = feed["held"]
     own = client.get(reverse("imports:school-report", args=[run.pk, "0131234A"]))
     assert own.status_code == 200
-    assert own.context["counts"] == {"pupils": {"left": 3}, "links": {"left": 5}}
+    assert own.context["counts"] == {"pupil": {"left": 3}, "link": {"left": 5}}
     other = client.get(reverse("imports:school-report", args=[run.pk, "0135678B"]))
     assert other.status_code == 404
     csv = client.get(reverse("imports:school-problems-csv", args=[run.pk, "0135678B"]))

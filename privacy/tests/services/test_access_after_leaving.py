@@ -30,13 +30,18 @@ def test_a_child_who_left_in_november_is_still_disclosed_to_her_mother(family, c
     family.lea.guardian_links.update(left_at=left)
     request = file_request(family)
     services.data_request_subjects_confirm(
-        request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[family.lea.pk]
+        data_request=request,
+        actor=city_user,
+        guardian_id=family.mother.pk,
+        pupil_ids=[family.lea.pk],
     )
     request.refresh_from_db()
     assert request.flag == ""
     assert sorted(request.subjects.values_list("role", flat=True)) == ["child", "requester"]
-    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
-    item = export.access_export_create(request=request, actor=city_user)
+    services.data_request_requester_verify(
+        data_request=request, method="email-feed", actor=city_user
+    )
+    item = export.access_export_create(data_request=request, actor=city_user)
     assert _persons(item) == [("guardian", "requester"), ("pupil", "child")]
 
 
@@ -45,14 +50,16 @@ def test_a_requester_without_authority_still_gets_her_own_data(family, city_user
         family, requester_name="Fatou Sow", requester_email="fatou.sow@example.fr"
     )
     services.data_request_subjects_confirm(
-        request=request,
+        data_request=request,
         actor=city_user,
         guardian_id=family.grandmother.pk,
         pupil_ids=[family.lea.pk],
     )
     request.refresh_from_db()
     assert request.flag == "not-guardian"
-    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
-    item = export.access_export_create(request=request, actor=city_user)
+    services.data_request_requester_verify(
+        data_request=request, method="email-feed", actor=city_user
+    )
+    item = export.access_export_create(data_request=request, actor=city_user)
     # Her own data only: nothing about Léa.
     assert _persons(item) == [("guardian", "requester")]

@@ -54,7 +54,7 @@ def test_extension_within_the_first_month(family, city_user, django_capture_on_c
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.data_request_extend(
-            request=request,
+            data_request=request,
             reason="Plusieurs écoles à consulter",
             actor=city_user,
             today=D(2026, 2, 28),
@@ -86,7 +86,9 @@ def test_extension_refused_after_the_first_month_or_without_reason(
     entries = LogEntry.objects.count()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ApplicationError) as exc:
-        services.data_request_extend(request=request, reason=reason, actor=city_user, today=today)
+        services.data_request_extend(
+            data_request=request, reason=reason, actor=city_user, today=today
+        )
     assert exc.value.code == code
     assert snapshot(request) == before
     assert LogEntry.objects.count() == entries
@@ -96,18 +98,20 @@ def test_extension_refused_after_the_first_month_or_without_reason(
 def test_only_one_extension_and_never_on_a_closed_request(family, city_user):
     request = file_request(family, received_at=at(D(2026, 1, 31)))
     services.data_request_extend(
-        request=request, reason="Complexe", actor=city_user, today=D(2026, 2, 1)
+        data_request=request, reason="Complexe", actor=city_user, today=D(2026, 2, 1)
     )
     with pytest.raises(ApplicationError) as exc:
         services.data_request_extend(
-            request=request, reason="Encore", actor=city_user, today=D(2026, 2, 2)
+            data_request=request, reason="Encore", actor=city_user, today=D(2026, 2, 2)
         )
     assert exc.value.code == "extended"
     other = file_request(family, received_at=at(D(2026, 1, 31)))
-    services.data_request_close(request=other, actor=city_user, status="answered", answer="Fait")
+    services.data_request_close(
+        data_request=other, actor=city_user, status="answered", answer="Fait"
+    )
     with pytest.raises(ApplicationError) as exc:
         services.data_request_extend(
-            request=other, reason="Complexe", actor=city_user, today=D(2026, 2, 1)
+            data_request=other, reason="Complexe", actor=city_user, today=D(2026, 2, 1)
         )
     assert exc.value.code == "closed"
 
@@ -115,17 +119,19 @@ def test_only_one_extension_and_never_on_a_closed_request(family, city_user):
 def test_identity_check_needs_a_reasonable_doubt(family, city_user):
     request = file_request(family)
     with pytest.raises(ApplicationError):
-        services.data_request_status_set(request=request, status="identity-check", actor=city_user)
+        services.data_request_status_set(
+            data_request=request, status="identity-check", actor=city_user
+        )
     assert DataRequest.objects.get().status == "received"
     services.data_request_status_set(
-        request=request,
+        data_request=request,
         status="identity-check",
         actor=city_user,
         reason="E-mail address unknown to the school",
     )
     assert DataRequest.objects.get().status == "identity-check"
     with pytest.raises(ApplicationError):
-        services.data_request_status_set(request=request, status="answered", actor=city_user)
+        services.data_request_status_set(data_request=request, status="answered", actor=city_user)
 
 
 def test_urgency(family):
@@ -141,11 +147,13 @@ def test_daily_reminder_goes_to_the_assignee_or_the_dpo_once_a_day(
 ):
     agent = factories.UserFactory(login="agent.rgpd", kind="city", email="rgpd@mairie.fr")
     overdue = file_request(family, received_at=at(D(2026, 1, 5)))  # due 5 February
-    services.data_request_assign(request=overdue, assignee=agent, actor=city_user)
+    services.data_request_assign(data_request=overdue, assignee=agent, actor=city_user)
     soon = file_request(family, received_at=at(D(2026, 1, 12)))  # due 12 February
     file_request(family, received_at=at(D(2026, 2, 1)))  # due 1 March: not yet
     closed = file_request(family, received_at=at(D(2026, 1, 5)))
-    services.data_request_close(request=closed, actor=city_user, status="answered", answer="Fait")
+    services.data_request_close(
+        data_request=closed, actor=city_user, status="answered", answer="Fait"
+    )
     mail.outbox.clear()
 
     assert data_requests_remind_task.delay("2026-02-07").get() == 2

@@ -21,7 +21,10 @@ pytestmark = pytest.mark.django_db
 def opposition(family, city_user):
     request = file_request(family, kind="opposition", message="Pas d'ENT pour Léa.")
     services.data_request_subjects_confirm(
-        request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[family.lea.pk]
+        data_request=request,
+        actor=city_user,
+        guardian_id=family.mother.pk,
+        pupil_ids=[family.lea.pk],
     )
     return request
 
@@ -38,7 +41,7 @@ def test_an_upheld_opposition_deactivates_and_locks_the_childs_account(
     lea = account(family.lea)
     assert lea.is_active
     services.data_request_decide(
-        request=opposition, actor=city_user, decision="granted", legal_ground="art-21-granted"
+        data_request=opposition, actor=city_user, decision="granted", legal_ground="art-21-granted"
     )
     lea.refresh_from_db()
     assert (lea.is_active, lea.locked_at is not None) == (False, True)
@@ -59,7 +62,7 @@ def test_an_upheld_opposition_deactivates_and_locks_the_childs_account(
 
 def test_a_refused_opposition_changes_no_account(family, city_user, opposition):
     services.data_request_decide(
-        request=opposition, actor=city_user, decision="refused", legal_ground="art-21-1"
+        data_request=opposition, actor=city_user, decision="refused", legal_ground="art-21-1"
     )
     assert User.objects.filter(locked_at__isnull=False).count() == 0
     assert account(family.lea).is_active
@@ -70,12 +73,12 @@ def test_the_person_page_shows_the_lock_and_the_dpo_reverses_it(
     family, city_user, opposition, client
 ):
     services.data_request_decide(
-        request=opposition, actor=city_user, decision="granted", legal_ground="art-21-granted"
+        data_request=opposition, actor=city_user, decision="granted", legal_ground="art-21-granted"
     )
     client.force_login(city_user)
     page = client.get(reverse("schools:pupil", args=[family.lea.pk]))
     assert "Verrouillé par une décision de protection des données" in page.content.decode()
-    services.data_request_decision_revert(request=opposition, actor=city_user)
+    services.data_request_decision_revert(data_request=opposition, actor=city_user)
     lea = account(family.lea)
     assert (lea.is_active, lea.locked_at, lea.lock_reason) == (True, None, "")
     opposition.refresh_from_db()
@@ -99,7 +102,7 @@ def test_a_hand_locked_account_stays_off_through_account_sync(family, city_user)
 
 def test_the_dpo_reverses_from_the_request_page(family, city_user, opposition, client):
     services.data_request_decide(
-        request=opposition, actor=city_user, decision="granted", legal_ground="art-21-granted"
+        data_request=opposition, actor=city_user, decision="granted", legal_ground="art-21-granted"
     )
     client.force_login(city_user)
     url = reverse("privacy:request-action", args=[opposition.pk])

@@ -51,13 +51,13 @@ def test_login_records_addresses_and_own_requests_are_in_the_export(family, city
     )
     earlier = file_request(family, kind="opposition", message="Non.")
     services.data_request_subjects_confirm(
-        request=earlier, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[]
+        data_request=earlier, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[]
     )
     services.data_request_decide(
-        request=earlier, actor=city_user, decision="refused", legal_ground="art-21-1"
+        data_request=earlier, actor=city_user, decision="refused", legal_ground="art-21-1"
     )
     services.data_request_close(
-        request=earlier, actor=city_user, status="answered", answer="Refus motivé."
+        data_request=earlier, actor=city_user, status="answered", answer="Refus motivé."
     )
     LogEntry.objects.filter(actor=None).update(remote_addr=None)
     mother.email = "awa@example.fr"
@@ -67,10 +67,15 @@ def test_login_records_addresses_and_own_requests_are_in_the_export(family, city
         mother.save()
     request = file_request(family)
     services.data_request_subjects_confirm(
-        request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[family.lea.pk]
+        data_request=request,
+        actor=city_user,
+        guardian_id=family.mother.pk,
+        pupil_ids=[family.lea.pk],
     )
-    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
-    doc = _doc(export.access_export_create(request=request, actor=city_user))
+    services.data_request_requester_verify(
+        data_request=request, method="email-feed", actor=city_user
+    )
+    doc = _doc(export.access_export_create(data_request=request, actor=city_user))
     text = json.dumps(doc)
     assert "198.51.100.1" not in text
     person = doc["persons"][0]

@@ -99,7 +99,7 @@ def test_every_table_s_rows_about_a_guardian_appear_in_the_export(family, city_u
     }
     earlier = file_request(family, kind="rectification", message="Mon numéro a changé.")
     services.data_request_subjects_confirm(
-        request=earlier, actor=city_user, guardian_id=mother.pk, pupil_ids=[]
+        data_request=earlier, actor=city_user, guardian_id=mother.pk, pupil_ids=[]
     )
     note = DataRequestNote.objects.create(
         request=earlier, author=city_user, text="Rappelée le 2 décembre."
@@ -118,15 +118,17 @@ def test_every_table_s_rows_about_a_guardian_appear_in_the_export(family, city_u
     ImportProblem.objects.create(run=run, level="warning", code="bad-name",
                                  identifier=family.father.join_key, message="x")  # fmt: skip
     item = ImportPlanItem.objects.create(
-        run=run, seq=0, kind="guardians", action="update", key=mother.join_key,
+        run=run, seq=0, kind="guardian", action="update", key=mother.join_key,
         data={"mobile_phone": None},
     )  # fmt: skip
     request = file_request(family)
     services.data_request_subjects_confirm(
-        request=request, actor=city_user, guardian_id=mother.pk, pupil_ids=[family.lea.pk]
+        data_request=request, actor=city_user, guardian_id=mother.pk, pupil_ids=[family.lea.pk]
     )
-    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
-    first = export.access_export_create(request=request, actor=city_user)
+    services.data_request_requester_verify(
+        data_request=request, method="email-feed", actor=city_user
+    )
+    first = export.access_export_create(data_request=request, actor=city_user)
     mother.mobile_phone = "0611223355"
     mother.save()
     rows |= {
@@ -150,7 +152,7 @@ def test_every_table_s_rows_about_a_guardian_appear_in_the_export(family, city_u
     # Every table the export must cover has rows here: a new one fails until added above.
     assert set(rows) | {"sessions.session"} == set(inventory.guardian_tables())
 
-    archive = export.access_export_create(request=request, actor=city_user)
+    archive = export.access_export_create(data_request=request, actor=city_user)
     doc = _doc(archive)
     tables = doc["persons"][0]["tables"]
     assert sorted(tables) == sorted(inventory.guardian_tables())

@@ -40,9 +40,14 @@ def files_under(root: Path) -> list[str]:
 def confirmed(family, city_user):
     request = file_request(family)
     services.data_request_subjects_confirm(
-        request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[family.lea.pk]
+        data_request=request,
+        actor=city_user,
+        guardian_id=family.mother.pk,
+        pupil_ids=[family.lea.pk],
     )
-    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
+    services.data_request_requester_verify(
+        data_request=request, method="email-feed", actor=city_user
+    )
     return request
 
 
@@ -51,14 +56,14 @@ def test_full_media_disk_keeps_the_previous_export_and_leaves_no_partial_file(
 ):
     disk = small_disk(512)
     settings.MEDIA_ROOT = disk / "media"
-    first = services.access_export_create(request=confirmed, actor=city_user)
+    first = services.access_export_create(data_request=confirmed, actor=city_user)
     kept = files_under(disk / "media")
     assert kept == [f"private/{first.file.name}"]
     fill(disk)
     events = LogEntry.objects.count()
 
     with pytest.raises(ApplicationError) as exc:
-        services.access_export_create(request=confirmed, actor=city_user)
+        services.access_export_create(data_request=confirmed, actor=city_user)
 
     assert exc.value.code == "disk-full"
     assert exc.value.message == (

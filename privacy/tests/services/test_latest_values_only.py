@@ -23,7 +23,7 @@ def test_after_a_rename_and_a_phone_change_no_table_holds_the_old_values(family)
     run = apply_import(
         [
             (
-                "guardians",
+                "guardian",
                 "update",
                 family.mother.join_key,
                 {"first_name": "Awa", "mobile_phone": "0700000001"},
@@ -49,7 +49,7 @@ def test_after_a_rename_and_a_phone_change_no_table_holds_the_old_values(family)
         {"first_name": None, "mobile_phone": None},
     )
     # A second rename: the first new value is now an old one, and nowhere either.
-    run = apply_import([("guardians", "update", family.mother.join_key, {"first_name": "Awou"})])
+    run = apply_import([("guardian", "update", family.mother.join_key, {"first_name": "Awou"})])
     assert run.status == "applied"
     assert where_found(["Aïssatou", "0611223344", "aissatou.perso@example.fr"]) == []
     assert ImportPlanItem.objects.filter(data__first_name="Awa").count() == 0
@@ -105,7 +105,7 @@ def test_an_applied_run_s_problems_keep_keys_and_codes_not_values(family):
     run = apply_import(
         [
             (
-                "guardians",
+                "guardian",
                 "update",
                 family.mother.join_key,
                 {"first_name": "Awa", "mobile_phone": "0700000001", "address": "5 rue Cardinale"},

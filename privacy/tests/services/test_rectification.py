@@ -19,7 +19,10 @@ pytestmark = pytest.mark.django_db
 def rectification(family, city_user):
     request = file_request(family, kind="rectification", message="Son prénom est Léna.")
     services.data_request_subjects_confirm(
-        request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[family.lea.pk]
+        data_request=request,
+        actor=city_user,
+        guardian_id=family.mother.pk,
+        pupil_ids=[family.lea.pk],
     )
     return request
 
@@ -30,7 +33,7 @@ def test_feed_data_become_a_task_for_the_school_director(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         task = services.rectification_create(
-            request=rectification,
+            data_request=rectification,
             actor=city_user,
             person_kind="pupil",
             person_id=family.lea.pk,
@@ -60,7 +63,7 @@ def test_feed_data_become_a_task_for_the_school_director(
 
 def test_the_task_closes_when_an_import_shows_the_corrected_value(family, rectification, city_user):
     task = services.rectification_create(
-        request=rectification,
+        data_request=rectification,
         actor=city_user,
         person_kind="pupil",
         person_id=family.lea.pk,
@@ -68,12 +71,12 @@ def test_the_task_closes_when_an_import_shows_the_corrected_value(family, rectif
         value="Léna",
     )
     # An import that changes something else leaves the task open.
-    run = apply_import([("pupils", "update", family.lea.join_key, {"level": "CE2"})])
+    run = apply_import([("pupil", "update", family.lea.join_key, {"level": "CE2"})])
     services.rectification_tasks_check(run_id=run.pk)
     task.refresh_from_db()
     assert task.status == "open" and task.closed_by_run is None
 
-    run = apply_import([("pupils", "update", family.lea.join_key, {"first_name": "Léna"})])
+    run = apply_import([("pupil", "update", family.lea.join_key, {"first_name": "Léna"})])
     services.rectification_tasks_check(run_id=run.pk)
     task.refresh_from_db()
     assert (task.status, task.closed_by_run) == ("done", run.pk)
@@ -91,12 +94,12 @@ def test_the_email_the_person_owns_is_corrected_directly(
     mother = account(family.mother)
     request = file_request(family, kind="rectification", message="Nouvelle adresse e-mail")
     services.data_request_subjects_confirm(
-        request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[]
+        data_request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[]
     )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         task = services.rectification_create(
-            request=request,
+            data_request=request,
             actor=city_user,
             person_kind="guardian",
             person_id=family.mother.pk,
@@ -114,7 +117,7 @@ def test_no_rectification_on_unconfirmed_persons_or_unknown_fields(
 ):
     with pytest.raises(ApplicationError):
         services.rectification_create(
-            request=rectification,
+            data_request=rectification,
             actor=city_user,
             person_kind="pupil",
             person_id=family.tom.pk,
@@ -123,7 +126,7 @@ def test_no_rectification_on_unconfirmed_persons_or_unknown_fields(
         )
     with pytest.raises(ApplicationError):
         services.rectification_create(
-            request=rectification,
+            data_request=rectification,
             actor=city_user,
             person_kind="pupil",
             person_id=family.lea.pk,
@@ -137,18 +140,18 @@ def test_opposition_is_closed_only_with_a_decision_and_its_legal_ground(family, 
     request = file_request(family, kind="opposition", message="Je m'oppose à l'ENT.")
     with pytest.raises(ApplicationError) as exc:
         services.data_request_close(
-            request=request, actor=city_user, status="answered", answer="Refusé"
+            data_request=request, actor=city_user, status="answered", answer="Refusé"
         )
     assert exc.value.code == "decision"
     with pytest.raises(ApplicationError):
         services.data_request_decide(
-            request=request, actor=city_user, decision="refused", legal_ground=""
+            data_request=request, actor=city_user, decision="refused", legal_ground=""
         )
     services.data_request_decide(
-        request=request, actor=city_user, decision="refused", legal_ground="art-21-1"
+        data_request=request, actor=city_user, decision="refused", legal_ground="art-21-1"
     )
     services.data_request_close(
-        request=request, actor=city_user, status="answered", answer="Motifs impérieux: …"
+        data_request=request, actor=city_user, status="answered", answer="Motifs impérieux: …"
     )
     request.refresh_from_db()
     assert (request.status, request.decision, request.legal_ground) == (
@@ -170,7 +173,7 @@ def test_the_parent_is_told_when_the_correction_arrives_and_the_request_waits_fo
 ):
     """Finding 10."""
     task = services.rectification_create(
-        request=rectification,
+        data_request=rectification,
         actor=city_user,
         person_kind="pupil",
         person_id=family.lea.pk,
@@ -179,21 +182,21 @@ def test_the_parent_is_told_when_the_correction_arrives_and_the_request_waits_fo
     )
     with pytest.raises(ApplicationError) as exc:
         services.data_request_close(
-            request=rectification, actor=city_user, status="answered", answer="Fait."
+            data_request=rectification, actor=city_user, status="answered", answer="Fait."
         )
     assert exc.value.code == "rectification-open"
     rectification.refresh_from_db()
     assert (rectification.status, rectification.closed_at) == ("in-progress", None)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        apply_import([("pupils", "update", family.lea.join_key, {"first_name": "Léna"})])
+        apply_import([("pupil", "update", family.lea.join_key, {"first_name": "Léna"})])
     task.refresh_from_db()
     assert task.status == "done" and task.requester_notified_at is not None
     assert [m.to for m in mail.outbox] == [["aissatou@example.fr"]]
     assert rectification.reference in mail.outbox[0].body
     assert "Léna" not in mail.outbox[0].body  # no value in the e-mail
     services.data_request_close(
-        request=rectification, actor=city_user, status="answered", answer="Fait."
+        data_request=rectification, actor=city_user, status="answered", answer="Fait."
     )
     rectification.refresh_from_db()
     assert rectification.status == "answered"

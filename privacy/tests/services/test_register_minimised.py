@@ -18,7 +18,7 @@ def test_a_closed_request_keeps_no_typed_child_nor_phone(family, city_user):
     )
     assert where_found(["Zoélie", "Marchettoni", "0612345678"]) != []
     services.data_request_close(
-        request=request, actor=city_user, status="answered", answer="Réponse envoyée."
+        data_request=request, actor=city_user, status="answered", answer="Réponse envoyée."
     )
     request.refresh_from_db()
     assert (

@@ -44,7 +44,7 @@ def leavers(family, private_dirs):
             ImportPlanItem(
                 run=run,
                 seq=0,
-                kind="pupils",
+                kind="pupil",
                 action="create",
                 key=lea_key,
                 data={"first_name": "Léa", "last_name": "N'Diaye", "ine": "070123456AB"},
@@ -52,7 +52,7 @@ def leavers(family, private_dirs):
             ImportPlanItem(
                 run=run,
                 seq=1,
-                kind="links",
+                kind="link",
                 action="create",
                 key=f"{lea_key}|{father_key}",
                 data={"relation": "father"},
@@ -60,7 +60,7 @@ def leavers(family, private_dirs):
             ImportPlanItem(
                 run=run,
                 seq=2,
-                kind="guardians",
+                kind="guardian",
                 action="create",
                 key=father_key,
                 data={"first_name": "Moussa", "mobile_phone": "0699887766"},
@@ -68,7 +68,7 @@ def leavers(family, private_dirs):
             ImportPlanItem(
                 run=run,
                 seq=3,
-                kind="pupils",
+                kind="pupil",
                 action="update",
                 key=family.tom.join_key,
                 data={"level": "CM2"},
@@ -139,7 +139,7 @@ def test_preview_says_who_when_and_why(family, leavers):
 
 def test_moving_between_two_city_schools_is_not_leaving(family, leavers):
     run = apply_import(
-        [("pupils", "update", family.tom.join_key, {"school": family.other.join_key})]
+        [("pupil", "update", family.tom.join_key, {"school": family.other.join_key})]
     )
     assert run.status == "applied"
     family.tom.refresh_from_db()
@@ -292,7 +292,7 @@ def test_request_files_and_old_requests(family, city_user, private_dirs):
         attachment_type="application/pdf",
     )
     services.data_request_close(
-        request=request, actor=city_user, status="answered", answer="Copie envoyée"
+        data_request=request, actor=city_user, status="answered", answer="Copie envoyée"
     )
     DataRequest.objects.filter(pk=request.pk).update(closed_at=at(D(2019, 2, 1)))
     path = Path(request.attachment.path)
@@ -350,8 +350,8 @@ def test_a_departure_is_dated_by_the_feed_not_by_the_approval(family):
     """Finding 6: a December feed applied in January dates the departure in December."""
     run = apply_import(
         [
-            ("pupils", "leave", family.tom.join_key, {}),
-            ("links", "leave", f"{family.tom.join_key}|{family.mother.join_key}", {}),
+            ("pupil", "leave", family.tom.join_key, {}),
+            ("link", "leave", f"{family.tom.join_key}|{family.mother.join_key}", {}),
         ],
         feed_date=D(2026, 11, 20),
     )

@@ -61,16 +61,23 @@ def everything(family, city_user, private_dirs):
         attachment_type="application/pdf",
     )
     services.data_request_subjects_confirm(
-        request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[family.lea.pk]
+        data_request=request,
+        actor=city_user,
+        guardian_id=family.mother.pk,
+        pupil_ids=[family.lea.pk],
     )
-    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
-    services.data_request_note_add(request=request, actor=city_user, text="Appel de Mme N'Diaye")
-    export.access_export_create(request=request, actor=city_user)
+    services.data_request_requester_verify(
+        data_request=request, method="email-feed", actor=city_user
+    )
+    services.data_request_note_add(
+        data_request=request, actor=city_user, text="Appel de Mme N'Diaye"
+    )
+    export.access_export_create(data_request=request, actor=city_user)
     run = ImportRun.objects.create(status="applied", trigger="command")
     ImportPlanItem.objects.create(
         run=run,
         seq=0,
-        kind="pupils",
+        kind="pupil",
         action="create",
         key=family.lea.join_key,
         data={"first_name": "Léa"},

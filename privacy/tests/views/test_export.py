@@ -50,9 +50,14 @@ def confirmed(family, city_user):
     mother.save()
     request = file_request(family)
     services.data_request_subjects_confirm(
-        request=request, actor=city_user, guardian_id=family.mother.pk, pupil_ids=[family.lea.pk]
+        data_request=request,
+        actor=city_user,
+        guardian_id=family.mother.pk,
+        pupil_ids=[family.lea.pk],
     )
-    services.data_request_requester_verify(request=request, method="email-feed", actor=city_user)
+    services.data_request_requester_verify(
+        data_request=request, method="email-feed", actor=city_user
+    )
     return request
 
 
@@ -66,7 +71,7 @@ def fields(items) -> dict:
 
 
 def test_export_holds_everything_with_source_and_retention(family, confirmed, city_user):
-    item = export.access_export_create(request=confirmed, actor=city_user)
+    item = export.access_export_create(data_request=confirmed, actor=city_user)
     item.file.open("rb")
     files = unzip(item.file.read())
     item.file.close()
@@ -126,7 +131,7 @@ def test_export_holds_everything_with_source_and_retention(family, confirmed, ci
 
 
 def test_other_guardians_and_other_children_are_masked(family, confirmed, city_user):
-    item = export.access_export_create(request=confirmed, actor=city_user)
+    item = export.access_export_create(data_request=confirmed, actor=city_user)
     files = unzip(item.file.open("rb").read())
     item.file.close()
     for name, content in files.items():
@@ -140,7 +145,7 @@ def test_other_guardians_and_other_children_are_masked(family, confirmed, city_u
 def test_the_link_downloads_once_asked_and_records_the_delivery(
     client, family, confirmed, city_user, django_capture_on_commit_callbacks
 ):
-    item = export.access_export_create(request=confirmed, actor=city_user)
+    item = export.access_export_create(data_request=confirmed, actor=city_user)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         export.access_export_send(export=item, actor=city_user)
@@ -173,9 +178,9 @@ def test_the_link_downloads_once_asked_and_records_the_delivery(
 
 
 def test_expired_replaced_or_forged_links_give_nothing(client, family, confirmed, city_user):
-    first = export.access_export_create(request=confirmed, actor=city_user)
+    first = export.access_export_create(data_request=confirmed, actor=city_user)
     old_link = export.export_download_path(first)
-    second = export.access_export_create(request=confirmed, actor=city_user)
+    second = export.access_export_create(data_request=confirmed, actor=city_user)
     first.refresh_from_db()
     assert first.revoked_at is not None and first.file_deleted_at is not None
     assert client.post(old_link).status_code == 410
@@ -196,7 +201,7 @@ def test_expired_replaced_or_forged_links_give_nothing(client, family, confirmed
 
 def test_the_signed_token_itself_expires(family, confirmed, city_user, settings, monkeypatch):
     settings.GDPR_EXPORT_LINK_DAYS = 7
-    item = export.access_export_create(request=confirmed, actor=city_user)
+    item = export.access_export_create(data_request=confirmed, actor=city_user)
     token = export.export_token(item)
     assert export.access_export_from_token(token=token) == item
     later = time.time() + 8 * 24 * 3600
@@ -207,7 +212,7 @@ def test_the_signed_token_itself_expires(family, confirmed, city_user, settings,
 
 
 def test_the_dpo_checks_the_archive_and_it_is_recorded(client, family, confirmed, city_user):
-    item = export.access_export_create(request=confirmed, actor=city_user)
+    item = export.access_export_create(data_request=confirmed, actor=city_user)
     url = reverse("privacy:export-open", args=[item.pk])
     client.force_login(family.director.account)
     assert client.get(url).status_code == 403

@@ -49,13 +49,11 @@ def test_feed_history_lists_applied_changes(client, two_schools, city_user):
     pupil = two_schools["a"]["pupils"][0]
     run = ImportRun.objects.create(status="applied", trigger="command", applied_at=timezone.now())
     ImportPlanItem.objects.create(
-        run=run, seq=0, kind="pupils", action="update", key=pupil.join_key,
+        run=run, seq=0, kind="pupil", action="update", key=pupil.join_key,
         data={"last_name": "X"},
     )  # fmt: skip
     held = ImportRun.objects.create(status="held", trigger="command")
-    ImportPlanItem.objects.create(
-        run=held, seq=0, kind="pupils", action="leave", key=pupil.join_key
-    )
+    ImportPlanItem.objects.create(run=held, seq=0, kind="pupil", action="leave", key=pupil.join_key)
     client.force_login(city_user)
     response = client.get(reverse("schools:pupil", args=[pupil.pk]))
     assert [(i.run_id, i.action) for i in response.context["history"]] == [(run.pk, "update")]
