@@ -207,6 +207,10 @@ _IDENTITY = {
         "email",
         "is_teacher",
         "specialities",
+        "source",
+        "role",
+        "start_date",
+        "end_date",
     ),
 }
 

@@ -83,7 +83,7 @@ def _termination_scope() -> dict:
 
 def termination_preview() -> Termination:
     """What `convention_terminate` would destroy; writes nothing."""
-    from imports.models import ImportFile, ImportPlanItem, ImportProblem
+    from imports.models import CityPersonImport, ImportFile, ImportPlanItem, ImportProblem
 
     scope = _termination_scope()
     references = list(
@@ -101,6 +101,7 @@ def termination_preview() -> Termination:
             "schools.schoolclass": SchoolClass.objects.count(),
             "imports.importplanitem": ImportPlanItem.objects.count(),
             "imports.importproblem": ImportProblem.objects.count(),
+            "imports.citypersonimport": CityPersonImport.objects.count(),
             "files:raw-feed": ImportFile.objects.filter(purged_at__isnull=True).count(),
             "privacy.datarequest:anonymised": DataRequest.objects.filter(
                 anonymised_at__isnull=True
@@ -136,7 +137,7 @@ def convention_terminate(
     """
     from django.contrib.sessions.models import Session
 
-    from imports.models import ImportPlanItem, ImportProblem
+    from imports.models import CityPersonImport, ImportPlanItem, ImportProblem
 
     preview = termination_preview()
     if preview.open_references and not with_open_requests:
@@ -170,6 +171,8 @@ def convention_terminate(
     # The import's trail goes first, whole: persons_erase then has no key to look for in it.
     counts["imports.importplanitem"] += ImportPlanItem.objects.all().delete()[0]
     counts["imports.importproblem"] += ImportProblem.objects.all().delete()[0]
+    # CSVs of people outside the feed: their names, and the lines that named them.
+    counts["imports.citypersonimport"] += CityPersonImport.objects.all().delete()[0]
     counts.update(
         persons_erase(
             pupil_ids=scope["pupils"],
