@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.letter_selectors import letter_batch_selection
-from accounts.models import ActivationCode, User
-from accounts.selectors import school_staff_for_user
+from accounts.models import ActivationCode, RenewalRequest, User
+from accounts.scope import scope_for_user
+from accounts.selectors import renewal_recipients, school_staff_for_user
 from imports import services as import_services
 from imports import tasks
 from imports.city import services
@@ -51,9 +52,13 @@ def test_they_get_an_account_a_letter_a_reset_and_are_in_their_school_directors_
     assert "sophie.martin" in logins
     assert account_services.account_reset(accounts=[account], actor=director) == [account.pk]
     assert ActivationCode.objects.filter(account=account).count() == 1
+    # A forgotten password without a confirmed e-mail: a slip from the school's director.
+    assert [r[0] for r in renewal_recipients(account=account)] == [director.pk]
+    account_services.account_recovery_request(identifier="sophie.martin")
+    assert list(RenewalRequest.objects.values_list("account_id", "status")) == [
+        (account.pk, "open")
+    ]
     # Their own scope is empty: an ATSEM directs no school and teaches no class.
-    from accounts.scope import scope_for_user
-
     assert scope_for_user(User.objects.get(pk=account.pk)).is_empty
 
 
