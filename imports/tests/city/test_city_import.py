@@ -79,7 +79,7 @@ def test_a_dozen_faults_give_exactly_their_row_errors_and_nothing_is_applied(
     assert (run.status, run.row_count, run.error_count, run.warning_count) == ("checked", 16, 13, 1)
     assert (run.encoding, run.delimiter) == ("utf-8-sig", ";")
     # Messages are translated when shown; they hold a UAI or a line, never a cell's value.
-    assert finding_message(run.findings[6]) == "Same person as line 2 of this file."
+    assert finding_message(run.findings[6]) == "Même personne qu'à la ligne 2 de ce fichier."
     assert "Sophie" not in str(run.findings) and "helene" not in str(run.findings)
     entries = LogEntry.objects.count()
     for approve in (False, True):

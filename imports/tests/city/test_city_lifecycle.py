@@ -105,8 +105,8 @@ def test_they_are_in_the_inventory_with_their_source(city_schools, school_servic
     person(city_schools, last="Girard", first="Paul", actor=school_service)
     rows = {(r["label"], r["value"]): (r["source"], r["present"]) for r in inventory.row_sources()}
     assert rows == {
-        ("schools.staff", "aaf"): ("AAF feed (ONDE, Ministry of Education)", 1),
-        ("schools.staff", "city"): ("entered by city or school staff", 2),
+        ("schools.staff", "aaf"): (inventory.Source.AAF.label, 1),
+        ("schools.staff", "city"): (inventory.Source.STAFF.label, 2),
     }
     for name in ("source", "role", "start_date", "end_date"):
         assert inventory.classify("schools.staff", name) == inventory.FieldClass(
