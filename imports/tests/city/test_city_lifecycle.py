@@ -124,7 +124,9 @@ def imported(tmp_path):
         trigger=ImportRun.Trigger.COMMAND,
     )
     assert run.status == ImportRun.Status.APPLIED
-    import_services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    import_services.school_open_reconcile(
+        uais=["0131234A", "0135678B"], opened_on=timezone.localdate()
+    )
     return run
 
 

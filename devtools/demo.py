@@ -13,7 +13,8 @@ from django_otp.oath import TOTP
 
 from accounts import services as accounts_services
 from accounts.models import User
-from imports import feedgen, services
+from devtools import feedgen
+from imports import services
 from imports.models import ImportRun
 from schools.models import School, StaffAssignment, StaffClass
 
@@ -45,7 +46,7 @@ def demo_city_create(*, seed: int = 1, schools: int = 4, pupils_per_school: int 
         closed = feed.closed_school_uais[0] if feed.closed_school_uais else ""
         opened = [uai for uai in feed.school_uais if uai != closed]
         # Opening imports each school's people from the feed just applied, accounts included.
-        services.school_open(uais=opened, opened_on=yesterday)
+        services.school_open_reconcile(uais=opened, opened_on=yesterday)
     return _demo_logins(closed)
 
 
