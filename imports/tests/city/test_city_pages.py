@@ -146,3 +146,19 @@ def test_other_city_roles_are_refused(client, city_schools, role):
     client.force_login(user)
     for name in ("imports:city-person-list", "imports:city-import-upload"):
         assert client.get(reverse(name)).status_code == 403
+
+
+def test_the_list_shows_the_present_or_those_who_left(client, city_schools, school_service):
+    from django.utils import timezone
+
+    for name, left_at in (("Présente", None), ("Partie", timezone.now())):
+        Staff.objects.create(
+            source="city", join_key=f"ville:{name}", last_name=name, first_name="P",
+            role="atsem", start_date="2026-09-01", end_date="2030-07-03",
+            first_seen_at=timezone.now(), last_seen_at=timezone.now(), left_at=left_at,
+        )  # fmt: skip
+    client.force_login(school_service)
+    url = reverse("imports:city-person-list")
+    names = [p.last_name for p in client.get(url).context["people"]]
+    assert names == ["Présente"]  # the feed's Hélène DURAND is not listed either
+    assert [p.last_name for p in client.get(url, {"partis": "1"}).context["people"]] == ["Partie"]
