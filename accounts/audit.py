@@ -41,6 +41,13 @@ class Event(StrEnum):
     MFA_RESET = "mfa-reset"
     CITY_STAFF_INVITED = "city-staff-invited"
     CITY_STAFF_DEACTIVATED = "city-staff-deactivated"
+    # People outside the feed (imports/city): on the Staff row, or on the CSV import.
+    CITY_PERSON_CREATED = "city-person-created"
+    CITY_PERSON_UPDATED = "city-person-updated"
+    CITY_PERSON_LEFT = "city-person-left"
+    CITY_IMPORT_CHECKED = "city-import-checked"
+    CITY_IMPORT_APPLIED = "city-import-applied"
+    CITY_IMPORT_DISCARDED = "city-import-discarded"
     # Data protection (privacy): on the request, the export, the person or the purge run.
     REQUEST_RECEIVED = "gdpr-request-received"
     REQUEST_ASSIGNED = "gdpr-request-assigned"

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entaix.common.outage import services_down
 
-from .scope import Role, Scope, may_manage_city_staff, scope_for_user
+from .scope import Role, Scope, may_manage_city_people, may_manage_city_staff, scope_for_user
 
 # Menu entries of apps above accounts (privacy): each callable gets the user's scope and returns
 # (url, label) pairs. Registered from the app's `ready()`, so accounts never imports them.
@@ -36,6 +36,8 @@ def navigation(request) -> dict:
         down = services_down()
         items.append((reverse("schools:dashboard"), _("Dashboard")))
         items.append((reverse("imports:run-list"), _("Imports")))
+        if may_manage_city_people(user):
+            items.append((reverse("imports:city-person-list"), _("People outside the feed")))
         if may_manage_city_staff(user):
             items.append((reverse("accounts:city-staff"), _("City staff")))
     for entries in nav_extensions:

@@ -118,6 +118,16 @@ def may_manage_city_staff(user: User | AnonymousUser) -> bool:
     return user.kind == user.Kind.CITY and user.city_role in managers
 
 
+def may_manage_city_people(user: User | AnonymousUser) -> bool:
+    """Who enters the people outside the feed (ATSEM, after-school staff…), one by one or by
+    CSV: the school service (and a Django superuser). Not the DPO nor the IT administrators."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.kind == user.Kind.CITY and user.city_role == user.CityRole.SCHOOL_SERVICE
+
+
 def forget_scope(user: User | AnonymousUser) -> None:
     """Drop the cached scope (after a change of assignments within one request)."""
     if hasattr(user, _CACHE_ATTR):

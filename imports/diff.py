@@ -218,9 +218,12 @@ class Diff:
             table = connection.ops.quote_name(model._meta.db_table)
             # Staff birth dates are not kept (minimisation): their twins compare names only.
             birth = "t.birth_date" if kind == RecordKind.PUPIL else "NULL"
+            # A newcomer of the feed is never a twin of someone the city entered.
+            feed = "" if kind == RecordKind.PUPIL else f"t.source = '{Staff.Source.AAF}' AND "
             sql = (
                 f"SELECT t.id, t.join_key, t.last_name, t.first_name, {birth}"
-                f" FROM {table} t WHERE (t.left_at IS NOT NULL OR EXISTS (SELECT 1 FROM st_plan p"
+                f" FROM {table} t WHERE {feed}(t.left_at IS NOT NULL OR EXISTS (SELECT 1"
+                f" FROM st_plan p"
                 f" WHERE p.kind = %s AND p.action = 'leave' AND p.key = t.join_key))"
                 f" AND t.id > %s ORDER BY t.id LIMIT {PAGE}"
             )

@@ -227,3 +227,46 @@ class DeliveryAlert(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.date} {self.code}"
+
+
+class CityPersonImport(BaseModel):
+    """A CSV of people outside the feed (ATSEM, after-school staff…) as the school service
+    uploaded it: checked row by row, then applied whole or discarded (imports/city/).
+
+    The parsed cells (names, e-mails) are kept only until the file is applied or discarded, or
+    expires unapplied; the findings keep line, column and code, never a cell's value."""
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", _("checked, awaiting a decision")
+        APPLIED = "applied", _("applied")
+        DISCARDED = "discarded", _("discarded")
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.CHECKED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=4, blank=True)
+    rows = models.JSONField(_("rows"), default=list, blank=True)  # [{"line", "cells"}], transient
+    findings = models.JSONField(_("findings"), default=list, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    warning_count = models.PositiveIntegerField(_("warnings"), default=0)
+    warnings_approved = models.BooleanField(_("warnings approved"), default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # {"created": [staff ids], "updated": [staff ids], "accounts": account_sync's counts}
+    report = models.JSONField(_("report"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("import of people outside the feed")
+        verbose_name_plural = _("imports of people outside the feed")
+
+    def __str__(self) -> str:
+        return f"city person import #{self.pk} ({self.status})"

@@ -213,7 +213,9 @@ def load_directory() -> None:
         f" FROM {t[Guardian]} g",
         f"SELECT 'staff', f.join_key, {_left('f')}, COALESCE((SELECT MIN(s.join_key{collate})"
         f" FROM {t[StaffAssignment]} a JOIN {t[School]} s ON s.id = a.school_id"
-        f" WHERE a.staff_id = f.id), ''), f.feed_digest, '', '' FROM {t[Staff]} f",
+        f" WHERE a.staff_id = f.id), ''), f.feed_digest, '', '' FROM {t[Staff]} f"
+        # People the city entered are not the feed's: never planned, matched, nor made to leave.
+        f" WHERE f.source = '{Staff.Source.AAF}'",
         f"SELECT 'link', p.join_key || '|' || g.join_key, {_left('l')}, s.join_key,"
         f" l.feed_digest, p.join_key, g.join_key FROM {t[GuardianLink]} l"
         f" JOIN {t[Pupil]} p ON p.id = l.pupil_id JOIN {t[Guardian]} g ON g.id = l.guardian_id"

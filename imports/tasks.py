@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from entaix.common.exceptions import ApplicationError
 from imports import fetch, locks, services
+from imports.city import services as city_services
 from imports.models import ImportRun
 
 logger = logging.getLogger(__name__)
@@ -77,3 +78,14 @@ def aaf_delivery_check_task():
 @shared_task(soft_time_limit=10 * 60, time_limit=11 * 60)
 def aaf_inbox_purge_task():
     return fetch.aaf_inbox_purge()
+
+
+# People outside the feed (imports/city): their departures, and undecided CSV imports.
+@shared_task(soft_time_limit=10 * 60, time_limit=11 * 60)
+def city_persons_leave_task():
+    return city_services.city_persons_leave()["left"]
+
+
+@shared_task(soft_time_limit=5 * 60, time_limit=6 * 60)
+def city_person_imports_expire_task():
+    return city_services.city_person_imports_expire()

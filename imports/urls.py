@@ -1,5 +1,7 @@
 from django.urls import path
 
+from imports.city import urls as city_urls
+
 from . import views
 
 app_name = "imports"
@@ -19,3 +21,5 @@ urlpatterns = [
         name="school-problems-csv",
     ),
 ]
+# People outside the feed (imports/city).
+urlpatterns += city_urls.urlpatterns

@@ -25,6 +25,8 @@ NOT_REGISTERED = {
     "imports.importproblem": "feed-written in bulk; audited by ImportRun",
     "imports.importplanitem": "feed-written in bulk; audited by ImportRun",
     "imports.fetchattempt": "the attempt is itself an audit record",
+    # Its rows are names the school service typed; explicit city-import-* events are its trail.
+    "imports.citypersonimport": "explicit events; its cells must not reach the trail",
     # Login records and sessions are themselves traces, written on every request: the export
     # shows them and the purge deletes them (Rule.LOGIN_RECORDS, Rule.SESSION).
     "axes.accessattempt": "a login trace itself",

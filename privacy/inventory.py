@@ -179,6 +179,7 @@ _REQUEST_PERSON = _p(Source.PERSON, Rule.REQUEST)
 _REQUEST_STAFF = _p(Source.STAFF, Rule.REQUEST)
 _REQUEST_SYS = _p(Source.SYSTEM, Rule.REQUEST)
 _TRACE = _p(Source.AAF, Rule.IMPORT_TRACE)
+_CITY_PERSON = _p(Source.STAFF, Rule.STAFF)
 
 INVENTORY: dict[str, dict[str, FieldClass]] = {
     # --- schools: the directory the feed owns --------------------------------------------
@@ -271,6 +272,8 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
     "schools.staff": {
         **_feed_person(Rule.STAFF),
         **dict.fromkeys(("email", "is_teacher", "specialities", "schools", "classes"), _STAFF),
+        # People outside the feed (source = city): entered by the school service (ROW_SOURCES).
+        **dict.fromkeys(("source", "role", "start_date", "end_date"), _CITY_PERSON),
     },
     "schools.staffassignment": {
         "id": TECH,
@@ -533,6 +536,29 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "requested_by": _p(Source.SYSTEM, Rule.CITY_ACCOUNT),
         "decided_by": _p(Source.SYSTEM, Rule.CITY_ACCOUNT),
     },
+    # A CSV of people outside the feed: its cells until applied or discarded (a day at most).
+    "imports.citypersonimport": {
+        **TIMESTAMPS,
+        **dict.fromkeys(
+            (
+                "status",
+                "encoding",
+                "delimiter",
+                "findings",
+                "row_count",
+                "error_count",
+                "warning_count",
+                "warnings_approved",
+                "decided_at",
+                "report",
+            ),
+            TECH,
+        ),
+        "filename": _p(Source.STAFF, Rule.IMPORT_TRACE),
+        "rows": _p(Source.STAFF, Rule.IMPORT_TRACE),
+        "requested_by": _p(Source.SYSTEM, Rule.CITY_ACCOUNT),
+        "decided_by": _p(Source.SYSTEM, Rule.CITY_ACCOUNT),
+    },
     "imports.importfile": {
         **TIMESTAMPS,
         **dict.fromkeys(
@@ -653,7 +679,45 @@ NOT_ABOUT_GUARDIAN = {
         "a raw feed file as a whole; its values about the guardian are the directory's, exported"
     ),
     "imports.fetchattempt": _("a download from the Académie, with who asked for it"),
+    "imports.citypersonimport": _("a list of the city's staff in the schools, never guardians"),
 }
+
+
+# Tables whose rows come from more than one source: the column that tells, and each value's
+# source. The inventory page counts the rows of each.
+ROW_SOURCES = {
+    "schools.staff": (
+        "source",
+        {
+            "aaf": (Source.AAF, _("the Académie's staff: teachers, directors")),
+            "city": (
+                Source.STAFF,
+                _("people outside the feed, entered by the school service: ATSEM, after-school "
+                  "and canteen staff, librarians, intervenors; names, e-mail, role, schools and "
+                  "dates are the city's; not kept after their departure, the day after their "
+                  "end date"),
+            ),
+        },
+    ),
+}  # fmt: skip
+
+
+def row_sources() -> list[dict]:
+    """Each value of each ROW_SOURCES column: its source, its meaning, its present rows."""
+    result = []
+    for label, (column, values) in ROW_SOURCES.items():
+        model = apps.get_model(label)
+        counts = dict(
+            model.objects.filter(left_at__isnull=True)
+            .values_list(column)
+            .annotate(n=models.Count("pk"))
+            .values_list(column, "n")
+        )
+        for value, (source, meaning) in values.items():
+            result.append({"label": label, "column": column, "value": value,
+                           "source": source.label, "meaning": meaning,
+                           "present": counts.get(value, 0)})  # fmt: skip
+    return result
 
 
 # Personal fields the export never shows, only names (secrets, or values about third parties

@@ -89,5 +89,6 @@ class GuardianAdmin(FeedOwnedAdmin):
 
 @admin.register(models.Staff)
 class StaffAdmin(FeedOwnedAdmin):
-    list_display = ("join_key", "last_name", "first_name", "email", "left_at")
+    list_display = ("join_key", "last_name", "first_name", "email", "source", "left_at")
+    list_filter = ("source",)
     search_fields = ("join_key", "last_name", "first_name")

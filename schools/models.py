@@ -213,15 +213,55 @@ class GuardianLink(models.Model):
 
 
 class Staff(Person):
+    """A member of a school's staff: from the AAF feed (teachers, directors) or entered by the
+    city's school service (people the Ministry's directory does not hold: ATSEM, after-school,
+    canteen staff, librarians, intervenors). Both get accounts, letters, resets and scope alike;
+    the feed never plans, matches or ends a city-sourced row (imports filter on `source`)."""
+
+    class Source(models.TextChoices):
+        AAF = "aaf", _("AAF feed")
+        CITY = "city", _("city (school service)")
+
+    class Role(models.TextChoices):
+        """What a city-sourced person does in the school (empty for the feed's staff)."""
+
+        ATSEM = "atsem", _("ATSEM (nursery assistant)")
+        AFTER_SCHOOL = "periscolaire", _("after-school staff")
+        CANTEEN = "cantine", _("canteen staff")
+        LIBRARIAN = "bibliothecaire", _("librarian")
+        INTERVENOR = "intervenant", _("intervenor")
+
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     is_teacher = models.BooleanField(_("teacher"), null=True)
     specialities = models.JSONField(_("specialities"), default=list, blank=True)
     schools = models.ManyToManyField(School, through="StaffAssignment", related_name="staff")
     classes = models.ManyToManyField(SchoolClass, through="StaffClass", related_name="teachers")
+    source = models.CharField(
+        _("source"), max_length=4, choices=Source.choices, default=Source.AAF, db_index=True
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
+    # The city's contract dates: the person leaves (account deactivated) the day after end_date.
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
 
     class Meta(Person.Meta):
         verbose_name = _("staff member")
         verbose_name_plural = _("staff")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source="aaf", role="", start_date=None, end_date=None)
+                | Q(
+                    Q(source="city", start_date__isnull=False, end_date__isnull=False)
+                    & ~Q(role="")
+                    & Q(end_date__gte=models.F("start_date"))
+                ),
+                name="staff_city_has_role_and_dates",
+            ),
+        ]
+
+    @property
+    def is_city_sourced(self) -> bool:
+        return self.source == self.Source.CITY
 
 
 class StaffAssignment(models.Model):

@@ -350,4 +350,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.retention_purge_task",
         "schedule": crontab(hour=22, minute=30),
     },
+    # Just after midnight, people outside the feed whose end date has passed leave (accounts
+    # deactivated); the retention purge of the evening then removes them.
+    "city-persons-leave": {
+        "task": "imports.tasks.city_persons_leave_task",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    # Every hour, CSV imports of such people left undecided for a day lose their rows.
+    "city-person-imports-expire": {
+        "task": "imports.tasks.city_person_imports_expire_task",
+        "schedule": crontab(minute=40),
+    },
 }

@@ -6,12 +6,15 @@ who may open it.
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import LetterBatch, User
 from entaix.tests import factories
-from imports.models import FetchAttempt, ImportRun
+from imports.city.services import city_person_import_check
+from imports.models import CityPersonImport, FetchAttempt, ImportRun
 from imports.tests.feeds import snapshot
 from privacy.models import DataRequest
+from schools.models import Staff
 
 pytestmark = pytest.mark.django_db
 ROLES = ("anon", "guardian", "teacher", "director", "city", "dpo")
@@ -32,6 +35,18 @@ def world(two_schools, city_user):
     batch = LetterBatch.objects.create(  # a letter batch asked by A's director (issue 16)
         kind="school", requested_by=a["director"].account, school=a["school"], profile="pupil"
     )
+    # People outside the feed (issue 21): one entered by the city at A, and a checked CSV.
+    city_person = Staff.objects.create(
+        source="city", join_key="ville:urls", last_name="Martin", first_name="Sophie",
+        role="atsem", start_date="2026-09-01", end_date="2030-07-03",
+        first_seen_at=timezone.now(), last_seen_at=timezone.now(),
+    )  # fmt: skip
+    city_person.assignments.create(school=a["school"])
+    city_import = city_person_import_check(
+        data=f"nom;prenom;role;uai;date_debut;date_fin\nGirard;Paul;ATSEM;{a['school'].uai};"
+        "01/09/2026;03/07/2030\nPetit;Emma;ATSEM;0139999Z;01/09/2026;03/07/2030\n".encode(),
+        filename="agents.csv", actor=city_user,
+    )  # fmt: skip
     users = {
         "anon": None,
         "guardian": guardian.account,
@@ -52,6 +67,8 @@ def world(two_schools, city_user):
         "request": data_request.pk,
         "batch": batch.pk,
         "account": a["teachers"][0].account_id,
+        "cityperson": city_person.pk,
+        "cityimport": city_import.pk,
     }
     other = {  # school B's
         "class": b["classes"][0].pk,
@@ -63,6 +80,8 @@ def world(two_schools, city_user):
         "request": data_request.pk,
         "batch": batch.pk,
         "account": b["teachers"][0].account_id,
+        "cityperson": city_person.pk,
+        "cityimport": city_import.pk,
     }
     return {"users": users, "own": own, "other": other}
 
@@ -85,6 +104,9 @@ CITY_POST = expect(LOGIN, DENY, DENY, DENY, POST_ONLY)
 # The data-request register is the DPO's alone (issue 20), not the whole school service's.
 DPO = expect(LOGIN, DENY, DENY, DENY, DENY, OK)
 DPO_POST = expect(LOGIN, DENY, DENY, DENY, DENY, POST_ONLY)
+# People outside the feed (issue 21): the school service's, not the DPO's.
+CITY_PEOPLE = expect(LOGIN, DENY, DENY, DENY, OK, DENY)
+CITY_PEOPLE_POST = expect(LOGIN, DENY, DENY, DENY, POST_ONLY, DENY)
 
 # name: (argument names, expectations on A's objects, expectations on B's objects or None)
 GET_TABLE = {
@@ -155,6 +177,14 @@ GET_TABLE = {
                               expect(LOGIN, DENY, DENY, DENY, OK)),
     "imports:school-problems-csv": (("run", "uai"), expect(LOGIN, DENY, DENY, OK, OK),
                                     expect(LOGIN, DENY, DENY, DENY, OK)),
+    "imports:city-person-list": ((), CITY_PEOPLE, None),
+    "imports:city-person-create": ((), CITY_PEOPLE, None),
+    "imports:city-person-edit": (("cityperson",), CITY_PEOPLE, None),
+    "imports:city-import-upload": ((), CITY_PEOPLE, None),
+    "imports:city-import": (("cityimport",), CITY_PEOPLE, None),
+    "imports:city-import-apply": (("cityimport",), CITY_PEOPLE_POST, None),
+    "imports:city-import-discard": (("cityimport",), CITY_PEOPLE_POST, None),
+    "imports:city-import-findings-csv": (("cityimport",), CITY_PEOPLE, None),
     # Data protection (issue 7): public pages, the DPO's register (city staff), directors' tasks.
     "privacy:notice": ((), PUBLIC, None),
     "privacy:request-create": ((), PUBLIC, None),
@@ -194,6 +224,10 @@ POST_DENIED = {
     "imports:run-approve": (("run",), ("anon", "guardian", "teacher", "director")),
     "imports:run-discard": (("run",), ("anon", "guardian", "teacher", "director")),
     "imports:run-resume": (("run",), ("anon", "guardian", "teacher", "director")),
+    "imports:city-import-apply": (("cityimport",), ("anon", "guardian", "teacher", "director")),
+    "imports:city-import-discard": (("cityimport",), ("anon", "guardian", "teacher", "director")),
+    "imports:city-person-create": ((), ("anon", "guardian", "teacher", "director")),
+    "imports:city-person-edit": (("cityperson",), ("anon", "guardian", "teacher", "director")),
     "privacy:request-action": (("request",), ("anon", "guardian", "teacher", "director")),
     "privacy:export-send": (("request",), ("anon", "guardian", "teacher", "director")),
     "privacy:rectification-cancel": (("request",), ("anon", "guardian", "teacher", "director")),
@@ -257,6 +291,7 @@ def test_refused_posts_change_nothing(role, world, client):
         client.force_login(user)
     before = (snapshot(), LetterBatch.objects.count(), FetchAttempt.objects.count(),
               list(ImportRun.objects.values_list("status", flat=True)),
+              list(CityPersonImport.objects.values_list("status", "rows")),
               list(User.objects.order_by("pk").values_list("password", "is_active")))  # fmt: skip
     for name, (arg_names, denied) in POST_DENIED.items():
         if role not in denied:
@@ -266,6 +301,7 @@ def test_refused_posts_change_nothing(role, world, client):
             assert outcome(response) in (DENY, LOGIN), (name, response.status_code)
     after = (snapshot(), LetterBatch.objects.count(), FetchAttempt.objects.count(),
              list(ImportRun.objects.values_list("status", flat=True)),
+             list(CityPersonImport.objects.values_list("status", "rows")),
              list(User.objects.order_by("pk").values_list("password", "is_active")))  # fmt: skip
     assert after == before
 

@@ -220,6 +220,10 @@ _IDENTITY = {
         "email",
         "is_teacher",
         "specialities",
+        "source",
+        "role",
+        "start_date",
+        "end_date",
     ),
 }
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import Event, audit_objects
 from accounts.models import User
 from entaix.common.exceptions import ApplicationError
-from imports.models import ImportFile, ImportPlanItem, ImportProblem
+from imports.models import CityPersonImport, ImportFile, ImportPlanItem, ImportProblem
 from privacy.models import (
     DataRequest,
     LegalHold,
@@ -101,6 +101,7 @@ def termination_preview() -> Termination:
             "schools.schoolclass": SchoolClass.objects.count(),
             "imports.importplanitem": ImportPlanItem.objects.count(),
             "imports.importproblem": ImportProblem.objects.count(),
+            "imports.citypersonimport": CityPersonImport.objects.count(),
             "files:raw-feed": ImportFile.objects.filter(purged_at__isnull=True).count(),
             "privacy.datarequest:anonymised": DataRequest.objects.filter(
                 anonymised_at__isnull=True
@@ -166,6 +167,8 @@ def convention_terminate(
     # The import's trail goes first, whole: persons_erase then has no key to look for in it.
     counts["imports.importplanitem"] += ImportPlanItem.objects.all().delete()[0]
     counts["imports.importproblem"] += ImportProblem.objects.all().delete()[0]
+    # CSVs of people outside the feed: their names, and the lines that named them.
+    counts["imports.citypersonimport"] += CityPersonImport.objects.all().delete()[0]
     counts.update(
         persons_erase(
             pupil_ids=scope["pupils"],

@@ -48,5 +48,8 @@ class InventoryView(DpoRequiredMixin, TemplateView):
                     }
                 )
         return super().get_context_data(
-            rows=rows, not_kept=sorted(inventory.NOT_KEPT.items()), **kwargs
+            rows=rows,
+            not_kept=sorted(inventory.NOT_KEPT.items()),
+            row_sources=inventory.row_sources(),
+            **kwargs,
         )
