@@ -2,8 +2,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from schools.models import Staff, StaffAssignment
 from entaix.tests import factories
+from schools.models import Staff, StaffAssignment
 
 
 @pytest.fixture

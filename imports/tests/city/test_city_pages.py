@@ -8,11 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import User
+from entaix.tests import factories
 from imports.models import CityPersonImport
 from imports.tests.city.conftest import city_people
 from imports.tests.feeds import snapshot
 from schools.models import Staff
-from entaix.tests import factories
 
 pytestmark = pytest.mark.django_db
 

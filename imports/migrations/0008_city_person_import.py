@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('imports', '0006_delete_importlock_advisory_lock_instead'),
+        ('imports', '0007_plan_kinds_take_person_kind_values'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

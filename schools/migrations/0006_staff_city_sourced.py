@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('schools', '0004_minimisation_fields_dropped'),
+        ('schools', '0005_person_search_key'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
