@@ -46,7 +46,7 @@ def test_they_get_an_account_a_letter_a_reset_and_are_in_their_school_directors_
         city_schools["feed_staff"].pk, sophie.pk,
     ]  # fmt: skip
     selection = letter_batch_selection(
-        printer=director, school=city_schools["A"], profile="staff", batch_filter="not-printed"
+        user=director, school=city_schools["A"], profile="staff", batch_filter="not-printed"
     )
     logins = [e.login for g in selection.groups for e in g.entries]
     assert "sophie.martin" in logins
