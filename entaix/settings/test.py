@@ -41,3 +41,5 @@ WHITENOISE_AUTOREFRESH = True
 # Most tests log city staff in with force_login, which proves no second factor; the MFA tests
 # (accounts/tests/test_mfa.py) turn the rule back on.
 MFA_REQUIRED = False
+# OpenID Connect clients of the tests listen on loopback, in plain HTTP.
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"]}  # noqa: F405
