@@ -17,8 +17,10 @@ class OidcConfig(AppConfig):
         from .navigation import oidc_nav
         from .services import account_tokens_revoke
 
-        # Who registered or changed a client, and what; never its secret (hashed anyway).
-        auditlog.register(Client, exclude_fields=["client_secret"])
+        # Who registered or changed a client, and what; never its secret (hashed anyway). The
+        # privacy app registers it already when it runs first (privacy/audit.py).
+        if not auditlog.contains(Client):
+            auditlog.register(Client, exclude_fields=["client_secret"])
         # An account deactivated (left the feed, locked, an opposition upheld) loses its tokens
         # at once, in the same transaction.
         account_deactivation_register(account_tokens_revoke)

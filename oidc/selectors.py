@@ -141,5 +141,18 @@ def clients_for_account(*, account_id: int | None) -> list[dict]:
     ]
 
 
-def sign_ins_for_account(*, account_id: int | None) -> QuerySet[SignIn]:
-    return SignIn.objects.filter(account_id=account_id).order_by("pk")
+def account_rows(*, account_id: int | None) -> dict[str, QuerySet]:
+    """For the access export: the rows of each provider table about this account."""
+    from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
+
+    return {
+        "oidc.signin": SignIn.objects.filter(account_id=account_id).order_by("pk"),
+        "oauth2_provider.grant": Grant.objects.filter(user_id=account_id).order_by("pk"),
+        "oauth2_provider.accesstoken": AccessToken.objects.filter(user_id=account_id).order_by(
+            "pk"
+        ),
+        "oauth2_provider.refreshtoken": RefreshToken.objects.filter(user_id=account_id).order_by(
+            "pk"
+        ),
+        "oauth2_provider.idtoken": IDToken.objects.filter(user_id=account_id).order_by("pk"),
+    }
