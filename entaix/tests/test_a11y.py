@@ -77,6 +77,8 @@ def pages_of(role: str, world) -> list[str]:
             continue
         if role != "anon" and on_own["anon"] == OK:
             continue  # a public page is the same for everyone but the menu, seen on the others'
+        if role == "it" and on_own["city"] == OK:
+            continue  # city staff's pages, seen as the school service; only IT's own here
 
         urls.append(url_for(name, arg_names, world["own"]))
     return urls
