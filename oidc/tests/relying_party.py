@@ -3,8 +3,9 @@ tiny WSGI application on loopback, for the end-to-end test.
 
 /login starts the authorization code flow with PKCE (S256) and a nonce; /callback exchanges
 the code, verifies the ID token's signature against the provider's JWKS and its claims (iss,
-aud, nonce, exp), then reads userinfo; /logout sends the browser to the provider's
-end_session_endpoint; /bye is where it comes back. What it saw is kept in `results`.
+aud, nonce, exp) with joserfc (Authlib's JOSE library), then reads userinfo; /logout sends
+the browser to the provider's end_session_endpoint; /bye is where it comes back. What it saw
+is kept in `results`.
 """
 
 import secrets
@@ -14,8 +15,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.jose import JsonWebKey, jwt
-from authlib.oidc.core import CodeIDToken
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 
 class _Quiet(WSGIRequestHandler):
@@ -103,17 +104,18 @@ class RelyingParty:
             meta["token_endpoint"], authorization_response=response_url,
             code_verifier=pending["verifier"],
         )  # fmt: skip
-        jwks = JsonWebKey.import_key_set(self._http().get(meta["jwks_uri"]).json())
-        claims = jwt.decode(
-            token["id_token"], jwks, claims_cls=CodeIDToken,
-            claims_options={"iss": {"essential": True, "value": meta["issuer"]},
-                            "aud": {"essential": True, "value": self.client_id}},
-            claims_params={"nonce": pending["nonce"], "client_id": self.client_id},
-        )  # fmt: skip
-        claims.validate()
+        # joserfc: Authlib's JOSE implementation (authlib.jose is deprecated in its favour).
+        keys = KeySet.import_key_set(self._http().get(meta["jwks_uri"]).json())
+        id_token = jwt.decode(token["id_token"], keys, algorithms=["RS256"])
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": meta["issuer"]},
+            aud={"essential": True, "value": self.client_id},
+            nonce={"essential": True, "value": pending["nonce"]},
+            sub={"essential": True}, exp={"essential": True}, iat={"essential": True},
+        ).validate(id_token.claims)  # fmt: skip
         self.results["token"] = token
-        self.results["id_token_claims"] = dict(claims)
-        self.results["id_token_kid"] = claims.header["kid"]
+        self.results["id_token_claims"] = dict(id_token.claims)
+        self.results["id_token_kid"] = id_token.header["kid"]
         self.results["userinfo"] = session.get(meta["userinfo_endpoint"]).json()
 
     def _logout(self) -> str:

@@ -127,4 +127,10 @@ def test_a_trusted_client_skips_consent_and_a_locked_account_cannot_sign_in(
             {"sub": str(world.lea.account.public_id), "uai": "0130001A",
              "classes": [{"code": "CE1A", "name": "CE1 A", "kind": "class"}]}
         ]  # fmt: skip
+        # A refused client's error page: no redirect anywhere, readable at both widths.
+        response = page.goto(f"{live_server.url}/oidc/authorize/?client_id=inconnu"
+                             "&response_type=code&scope=openid")  # fmt: skip
+        assert response.status == 400
+        assert page.get_by_role("heading", level=1).inner_text() == "Connexion refusée"
+        assert a11y_problems(page) == []
         context.close()
