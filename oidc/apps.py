@@ -12,7 +12,6 @@ class OidcConfig(AppConfig):
         from accounts.context_processors import nav_extension_register
         from accounts.hooks import account_deactivation_register
 
-        from . import checks  # noqa: F401 - registers the signing-key check
         from .models import Client
         from .navigation import oidc_nav
         from .services import account_tokens_revoke
