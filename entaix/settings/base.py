@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from celery.schedules import crontab
+from django.conf import global_settings
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -99,6 +100,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# People's passwords: Django's default (stretched) hashers; the last one is for OpenID Connect
+# client secrets only, long random values that need no stretching (oidc/hashers.py).
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "oidc.hashers.ClientSecretHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -334,6 +339,7 @@ OAUTH2_PROVIDER = {
     "SCOPES": {"openid": "openid", "profile": "profile", "email": "email", "ent": "ent",
                "aaf": "aaf"},
     "DEFAULT_SCOPES": ["openid"],
+    "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client_secret",
     # Authorization code with PKCE (S256) only; no implicit or password grant.
     "PKCE_REQUIRED": True,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,

@@ -34,7 +34,10 @@ STORAGES = {
 # A fresh key per run: activation codes are encrypted with it.
 ACTIVATION_CODE_KEYS = [Fernet.generate_key().decode()]
 # Hashing strength is not under test; a fast hasher keeps the suite quick.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "oidc.hashers.ClientSecretHasher",
+]
 # Serve static files from the app folders directly; no collectstatic needed here.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -36,6 +36,7 @@ def test_an_it_administrator_registers_a_client_and_sees_its_secret_once(client,
     # Stored hashed: the database never holds it in clear.
     assert registered.client_secret != secret
     assert check_password(secret, registered.client_secret)
+    assert registered.client_secret.startswith("pbkdf2_sha256_client_secret$1$")
     assert (registered.name, registered.allowed_scopes, registered.skip_authorization,
             registered.aaf_convention, registered.algorithm, registered.created_by) == (
         "Cantine et périscolaire", "openid profile ent", True, False, "RS256", world.it_admin
