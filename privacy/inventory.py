@@ -304,10 +304,10 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         # Set by an upheld opposition or erasure (privacy) or by hand; lifted by the DPO.
         "locked_at": _p(Source.STAFF, Rule.ACCOUNT),
         "lock_reason": _p(Source.STAFF, Rule.ACCOUNT),
+        # The pseudonymous identifier given to the ENT's services (OIDC `sub`, SCIM `id`).
+        "public_id": _ACCOUNT_SYS,
         "groups": _n(Source.STAFF),
         "user_permissions": _n(Source.STAFF),
-        # The identifier connected services see (OpenID Connect `sub`): pseudonymous, personal.
-        "public_id": _ACCOUNT_SYS,
     },
     "accounts.activationcode": {
         **dict.fromkeys(("id", "created_at", "updated_at", "account"), _ACCOUNT_SYS),
