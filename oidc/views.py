@@ -15,7 +15,6 @@ from oidc import selectors, services
 from oidc.forms import ClientForm, model_errors_to_form
 from oidc.models import Client
 from oidc.permissions import may_manage_clients
-from oidc.scopes import client_scopes
 
 
 class ClientManagerMixin(LoginRequiredMixin):
@@ -106,14 +105,6 @@ class AuthorizationView(dot.AuthorizationView):
         if not selectors.account_may_sign_in(request.user):
             return self._deny(request)
         return super().post(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        application = kwargs.get("application")
-        if application is not None:
-            context["scope_names"] = [s for s in client_scopes(application)
-                                      if s in kwargs.get("scopes", [])]  # fmt: skip
-        return context
 
     def _deny(self, request):
         try:
