@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import codes, selectors, tasks
 from accounts.audit import Event, audit_accounts
+from accounts.hooks import accounts_deactivated
 from accounts.letter_selectors import BatchSelection, letter_batch_selection
 from accounts.letters import (
     BatchLetter,
@@ -182,6 +183,7 @@ def account_sync(*, run_id: int | None = None) -> dict[str, int]:
         ]
     _set_active(deactivated, False)
     _set_active(reactivated, True)
+    accounts_deactivated(account_ids=deactivated)
     if renamed:
         User.objects.bulk_update(renamed, ["first_name", "last_name"], batch_size=BATCH)
     data = {"run": run_id}
@@ -210,6 +212,7 @@ def account_lock(*, account_ids: Sequence[int], actor: User, reason: str) -> int
     User.objects.filter(pk__in=ids).update(
         is_active=False, locked_at=timezone.now(), lock_reason=reason
     )
+    accounts_deactivated(account_ids=ids)
     audit_accounts(event=Event.ACCOUNT_LOCKED, account_ids=ids, actor=actor,
                    data={"reason": reason})  # fmt: skip
     logger.info("accounts locked (%s): %s", reason, ids)
@@ -1033,6 +1036,7 @@ def city_staff_deactivate(*, account: User, actor: User) -> User:
         raise ApplicationError(_("Only city staff accounts are managed here."), code="not-city")
     account.is_active = False
     account.save(update_fields=["is_active"])
+    accounts_deactivated(account_ids=[account.pk])
     audit_accounts(event=Event.CITY_STAFF_DEACTIVATED, account_ids=[account.pk], actor=actor)
     logger.info("city staff account %s deactivated by account %s", account.pk, actor.pk)
     return account

@@ -2,6 +2,7 @@
 
 import datetime
 import ipaddress
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -108,3 +109,21 @@ def clock(name: str, default: str) -> datetime.time:
         return datetime.time.fromisoformat(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"The environment variable {name} must be HH:MM.") from exc
+
+
+_PEM = re.compile(
+    r"-----BEGIN (?:RSA )?PRIVATE KEY-----.+?-----END (?:RSA )?PRIVATE KEY-----", re.DOTALL
+)
+
+
+def pem_keys(name: str) -> list[str]:
+    """PEM private keys from one variable: zero, one or several blocks, one after the other
+    (real newlines, or `\\n` escapes as a one-line .env file writes them)."""
+    raw = env.str(name, default="").replace("\\n", "\n").strip()
+    keys = _PEM.findall(raw)
+    if raw and not keys:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must hold PEM private keys "
+            "(-----BEGIN PRIVATE KEY-----…)."
+        )
+    return keys

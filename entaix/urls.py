@@ -12,6 +12,9 @@ urlpatterns = [
     path("ecoles/", include("schools.urls")),
     path("imports/", include("imports.urls")),
     path("", include("privacy.urls")),
+    # OpenID Connect provider (issue 18): endpoints, and city staff's connected services.
+    path("", include("oidc.urls_provider")),
+    path("services-connectes/", include("oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -35,12 +35,21 @@ NOT_REGISTERED = {
     "sessions.session": "a session; expires and is purged",
     # Counts only, besides who ran it; an explicit `gdpr-purge` event is written.
     "privacy.purgereceipt": "counts only; the purge run is audited by an explicit event",
+    # A sign-in to a connected service is itself a trace; tokens are credentials, written on
+    # every sign-in and refresh, expiring and purged (Rule.TOKEN).
+    "oidc.signin": "a sign-in trace itself",
+    "oauth2_provider.grant": "a short-lived credential; expires and is purged",
+    "oauth2_provider.accesstoken": "a credential; expires and is purged",
+    "oauth2_provider.refreshtoken": "a credential; expires and is purged",
+    "oauth2_provider.idtoken": "a credential's record; expires and is purged",
+    "oauth2_provider.devicegrant": "never written: the device flow is off",
 }
 
 EXCLUDED_FIELDS = {
     "accounts.user": ["password", "last_login"],
     "accounts.activationcode": ["digest", "ciphertext"],
     "privacy.accessexport": ["token_nonce"],
+    "oidc.client": ["client_secret"],
 }
 
 

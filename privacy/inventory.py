@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # Third-party tables holding personal data are classified too (login records, sessions).
-APPS = ("schools", "accounts", "imports", "privacy", "axes", "sessions")
+APPS = ("schools", "accounts", "imports", "privacy", "axes", "sessions", "oidc", "oauth2_provider")
 
 
 class Source(models.TextChoices):
@@ -46,6 +46,7 @@ class Rule(models.TextChoices):
     CONVENTION = "convention", _("for the convention's duration")
     LOGIN_RECORDS = "login-records", _("login records")
     SESSION = "session-expiry", _("session")
+    TOKEN = "token-expiry", _("connected-service token")
     NONE = "none", _("no personal data")
 
 
@@ -122,6 +123,11 @@ def retention_text(rule: str) -> str:
         )
         % {"days": settings.LOGIN_RECORD_RETENTION_DAYS},
         Rule.SESSION: gettext("Until the session expires; expired sessions are deleted daily."),
+        Rule.TOKEN: gettext(
+            "Until the token expires (%(days)s days after its last use at most) or is revoked; "
+            "deleted at once when the account is deactivated, and nightly once expired."
+        )
+        % {"days": settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"] // 86400},
         Rule.NONE: gettext("No personal data."),
     }
     return texts[Rule(rule)]
@@ -637,6 +643,114 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "throttling_failure_count": _ACCOUNT_SYS,
     },
     "otp_static.statictoken": {"id": TECH, "device": _ACCOUNT_SYS, "token": _ACCOUNT_SYS},
+    # --- connected services (oidc, django-oauth-toolkit) -------------------------------------
+    "oidc.client": {
+        **dict.fromkeys(
+            (
+                "id",
+                "client_id",
+                "user",
+                "redirect_uris",
+                "post_logout_redirect_uris",
+                "client_type",
+                "authorization_grant_type",
+                "client_secret",
+                "hash_client_secret",
+                "name",
+                "skip_authorization",
+                "created",
+                "updated",
+                "algorithm",
+                "allowed_origins",
+                "registration_source",
+                "cimd_expires_at",
+                "allowed_scopes",
+                "aaf_convention",
+                "is_active",
+            ),
+            _n(Source.STAFF),
+        ),
+        "created_by": _p(Source.SYSTEM, Rule.CITY_ACCOUNT),
+    },
+    # Who signed in to which service, when, with which scopes: the recipients of their data.
+    "oidc.signin": {
+        "id": TECH,
+        **dict.fromkeys(
+            ("account", "client", "at", "scopes"), _p(Source.SYSTEM, Rule.LOGIN_RECORDS)
+        ),
+    },
+    **{
+        label: {"id": TECH, **dict.fromkeys(fields, _p(Source.SYSTEM, Rule.TOKEN))}
+        for label, fields in (
+            (
+                "oauth2_provider.grant",
+                (
+                    "user",
+                    "code",
+                    "application",
+                    "expires",
+                    "redirect_uri",
+                    "scope",
+                    "created",
+                    "updated",
+                    "code_challenge",
+                    "code_challenge_method",
+                    "nonce",
+                    "claims",
+                    "resource",
+                ),
+            ),
+            (
+                "oauth2_provider.accesstoken",
+                (
+                    "user",
+                    "source_refresh_token",
+                    "token",
+                    "token_checksum",
+                    "id_token",
+                    "application",
+                    "expires",
+                    "scope",
+                    "resource",
+                    "created",
+                    "updated",
+                ),
+            ),
+            (
+                "oauth2_provider.refreshtoken",
+                (
+                    "user",
+                    "token",
+                    "token_checksum",
+                    "application",
+                    "access_token",
+                    "token_family",
+                    "resource",
+                    "created",
+                    "updated",
+                    "revoked",
+                ),
+            ),
+            (
+                "oauth2_provider.idtoken",
+                ("user", "jti", "application", "expires", "scope", "created", "updated"),
+            ),
+            (
+                "oauth2_provider.devicegrant",
+                (
+                    "user",
+                    "device_code",
+                    "user_code",
+                    "scope",
+                    "interval",
+                    "expires",
+                    "status",
+                    "client_id",
+                    "last_checked",
+                ),
+            ),
+        )
+    },
     "auditlog.logentry": {
         "id": TECH,
         "content_type": TECH,
@@ -680,6 +794,10 @@ NOT_ABOUT_GUARDIAN = {
     ),
     "imports.fetchattempt": _("a download from the Académie, with who asked for it"),
     "imports.citypersonimport": _("a list of the city's staff in the schools, never guardians"),
+    "oidc.client": _("a connected service, with the city staff member who registered it"),
+    "oauth2_provider.devicegrant": _(
+        "the device authorisation flow, which entaix does not offer: the table stays empty"
+    ),
 }
 
 
@@ -731,6 +849,10 @@ WITHHELD = {
     "otp_static.statictoken": {"token": _SECRET},
     "sessions.session": {"session_key": _SECRET, "session_data": _SECRET},
     "axes.accesslog": {"session_hash": _SECRET},
+    # Tokens are stored hashed (RFC 9700): the columns hold a checksum, never a usable token.
+    "oauth2_provider.grant": {"code": _SECRET, "code_challenge": _SECRET, "nonce": _SECRET},
+    "oauth2_provider.accesstoken": {"token": _SECRET, "token_checksum": _SECRET},
+    "oauth2_provider.refreshtoken": {"token": _SECRET, "token_checksum": _SECRET},
     "auditlog.logentry": dict.fromkeys(
         (
             "object_repr",

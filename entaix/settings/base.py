@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 from celery.schedules import crontab
+from django.conf import global_settings
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from entaix.env import BASE_DIR, boolean, clock, env, integer, mailers, networks
+from entaix.env import BASE_DIR, boolean, clock, env, integer, mailers, networks, pem_keys
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
@@ -29,6 +30,9 @@ INSTALLED_APPS = [
     "accounts",
     "imports",
     "privacy",
+    # The city's OpenID Connect provider for the ENT and its school services (issue 18).
+    "oauth2_provider",
+    "oidc",
 ]
 
 MIDDLEWARE = [
@@ -38,6 +42,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy (Django's own, the former django-csp): SECURE_CSP below.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # The sign-in pages of the OpenID Connect flow may send their form on to the client's
+    # registered address (CSP form-action, which browsers apply to redirects too).
+    "oidc.middleware.ClientFormActionMiddleware",
     "entaix.hardening.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +100,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# People's passwords: Django's default (stretched) hashers; the last one is for OpenID Connect
+# client secrets only, long random values that need no stretching (oidc/hashers.py).
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "oidc.hashers.ClientSecretHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -306,6 +317,54 @@ WORKER_HEARTBEAT_MAX_AGE = integer("WORKER_HEARTBEAT_MAX_AGE", 300)
 # many hours; its download link expires with it, and the hourly purge deletes the file.
 LETTER_BATCH_KEEP_HOURS = integer("LETTER_BATCH_KEEP_HOURS", 24)
 
+# --- OpenID Connect provider (oidc/, django-oauth-toolkit) -------------------------------------
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oidc.Client"
+# RS256 signing keys (PEM). The first signs; the inactive ones are only published in the JWKS,
+# so that during a rotation both keys are known to the clients (README, "Key rotation").
+OIDC_RSA_PRIVATE_KEY = (pem_keys("OIDC_RSA_PRIVATE_KEY") or [""])[0]
+OIDC_RSA_PRIVATE_KEYS_INACTIVE = pem_keys("OIDC_RSA_PRIVATE_KEYS_INACTIVE")
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": OIDC_RSA_PRIVATE_KEY,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": OIDC_RSA_PRIVATE_KEYS_INACTIVE,
+    # The public address clients know the provider by; empty: derived from the request.
+    "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default="").rstrip("/"),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OAUTH2_VALIDATOR_CLASS": "oidc.validator.EntaixValidator",
+    "SCOPES_BACKEND_CLASS": "oidc.scopes.ClientScopes",
+    # Names only: the descriptions people read come from oidc.scopes (translated).
+    "SCOPES": {"openid": "openid", "profile": "profile", "email": "email", "ent": "ent",
+               "aaf": "aaf"},
+    "DEFAULT_SCOPES": ["openid"],
+    "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client_secret",
+    # Authorization code with PKCE (S256) only; no implicit or password grant.
+    "PKCE_REQUIRED": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": integer("OIDC_ACCESS_TOKEN_SECONDS", 600),
+    "ID_TOKEN_EXPIRE_SECONDS": integer("OIDC_ACCESS_TOKEN_SECONDS", 600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": integer("OIDC_REFRESH_TOKEN_DAYS", 30) * 86400,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OIDC_REDIRECT_SCHEMES", default=["https"]),
+    # RFC 9700 (OAuth 2.0 security best practice), every gate on: S256 only, no implicit or
+    # password grant, no token in a query string, `iss` in the authorization response, tokens
+    # stored hashed (a stolen database holds no usable token).
+    **dict.fromkeys(
+        (
+            "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT", "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT",
+            "COMPLIANT_BCP_RFC9700_PKCE_METHOD", "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT",
+            "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS", "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE",
+            "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN", "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME",
+            "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING", "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED",
+        ),
+        True,
+    ),
+}  # fmt: skip
+
 CELERY_BEAT_SCHEDULE = {
     # Every minute a worker records a heartbeat in Redis: /readyz and the metrics read its age.
     "worker-heartbeat": {
@@ -343,6 +402,11 @@ CELERY_BEAT_SCHEDULE = {
     "gdpr-request-reminders": {
         "task": "privacy.tasks.data_requests_remind_task",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # At night, expired OpenID Connect tokens and sign-in records past their retention go.
+    "oidc-records-purge": {
+        "task": "oidc.tasks.oidc_records_purge_task",
+        "schedule": crontab(hour=3, minute=40),
     },
     # Late each evening the retention rules are applied, so that on 31 December the pupils who
     # left during the year are gone before the year ends (convention, article 8).

@@ -37,10 +37,15 @@ STORAGES = {
 # A fresh key per run: activation codes are encrypted with it.
 ACTIVATION_CODE_KEYS = [Fernet.generate_key().decode()]
 # Hashing strength is not under test; a fast hasher keeps the suite quick.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "oidc.hashers.ClientSecretHasher",
+]
 # Serve static files from the app folders directly; no collectstatic needed here.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Most tests log city staff in with force_login, which proves no second factor; the MFA tests
 # (accounts/tests/views/test_mfa.py) turn the rule back on.
 MFA_REQUIRED = False
+# OpenID Connect clients of the tests listen on loopback, in plain HTTP.
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"]}  # noqa: F405

@@ -13,11 +13,12 @@ from entaix.tests import factories
 from imports.city.services import city_person_import_check
 from imports.models import CityPersonImport, FetchAttempt, ImportRun
 from imports.tests.feeds import snapshot
+from oidc.models import Client
 from privacy.models import DataRequest
 from schools.models import Staff
 
 pytestmark = pytest.mark.django_db
-ROLES = ("anon", "guardian", "teacher", "director", "city", "dpo")
+ROLES = ("anon", "guardian", "teacher", "director", "city", "dpo", "it")
 OK, DENY, LOGIN, POST_ONLY = "ok", "deny", "login", "post-only"
 
 
@@ -56,7 +57,15 @@ def world(two_schools, city_user):
         "dpo": factories.UserFactory(
             login="dpo.ville", kind=User.Kind.CITY, city_role=User.CityRole.DPO
         ),
+        # An IT administrator (issue 18): registers the connected services.
+        "it": factories.UserFactory(
+            login="it.ville", kind=User.Kind.CITY, city_role=User.CityRole.IT_ADMIN
+        ),
     }
+    oidc_client = Client.objects.create(  # a connected service (issue 18)
+        name="Médiathèque", redirect_uris="https://media.example.fr/cb",
+        client_type="confidential", authorization_grant_type="authorization-code",
+    )  # fmt: skip
     own = {  # objects of school A's first class
         "class": a["classes"][0].pk,
         "uai": a["school"].uai,
@@ -69,6 +78,7 @@ def world(two_schools, city_user):
         "account": a["teachers"][0].account_id,
         "cityperson": city_person.pk,
         "cityimport": city_import.pk,
+        "client": oidc_client.pk,
     }
     other = {  # school B's
         "class": b["classes"][0].pk,
@@ -82,14 +92,16 @@ def world(two_schools, city_user):
         "account": b["teachers"][0].account_id,
         "cityperson": city_person.pk,
         "cityimport": city_import.pk,
+        "client": oidc_client.pk,
     }
     return {"users": users, "own": own, "other": other}
 
 
-def expect(anon, guardian, teacher, director, city, dpo=None):
-    """What each role gets; the DPO (city staff too) gets what the school service gets unless
-    said otherwise."""
-    values = (anon, guardian, teacher, director, city, city if dpo is None else dpo)
+def expect(anon, guardian, teacher, director, city, dpo=None, it=None):
+    """What each role gets; the DPO and the IT administrators (city staff too) get what the
+    school service gets unless said otherwise."""
+    values = (anon, guardian, teacher, director, city, city if dpo is None else dpo,
+              city if it is None else it)  # fmt: skip
     return dict(zip(ROLES, values, strict=True))
 
 
@@ -205,6 +217,21 @@ GET_TABLE = {
     "privacy:purge-detail": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
     "privacy:audit": ((), DPO, None),
     "privacy:inventory": ((), DPO, None),
+    # OpenID Connect provider (issue 18): its endpoints are public (the authorization endpoint
+    # asks for a login first; without parameters it answers its error page), its client list
+    # is city staff's, registering and changing clients the IT administrators'.
+    "oauth2_provider:oidc-connect-discovery-info": ((), PUBLIC, None),
+    "oauth2_provider:jwks-info": ((), PUBLIC, None),
+    "oauth2_provider:authorize": ((), expect(LOGIN, "400", "400", "400", "400"), None),
+    "oauth2_provider:token": ((), POST, None),
+    "oauth2_provider:revoke-token": ((), POST, None),
+    "oauth2_provider:user-info": ((), dict.fromkeys(ROLES, "401"), None),
+    "oauth2_provider:rp-initiated-logout": ((), PUBLIC, None),
+    "oidc:client-list": ((), CITY, None),
+    "oidc:client-create": ((), expect(LOGIN, DENY, DENY, DENY, DENY, DENY, OK), None),
+    "oidc:client-update": (("client",), expect(LOGIN, DENY, DENY, DENY, DENY, DENY, OK), None),
+    "oidc:client-secret": (("client",), expect(LOGIN, DENY, DENY, DENY, DENY, DENY, POST_ONLY),
+                           None),
 }  # fmt: skip
 
 # POST-only endpoints that change data: who must be refused (they change nothing).
@@ -232,6 +259,9 @@ POST_DENIED = {
     "privacy:export-send": (("request",), ("anon", "guardian", "teacher", "director")),
     "privacy:rectification-cancel": (("request",), ("anon", "guardian", "teacher", "director")),
     "privacy:hold-lift": (("request",), ("anon", "guardian", "teacher", "director")),
+    "oidc:client-create": ((), ("anon", "guardian", "teacher", "director")),
+    "oidc:client-update": (("client",), ("anon", "guardian", "teacher", "director")),
+    "oidc:client-secret": (("client",), ("anon", "guardian", "teacher", "director")),
 }
 
 
@@ -290,6 +320,7 @@ def test_refused_posts_change_nothing(role, world, client):
     if user is not None:
         client.force_login(user)
     before = (snapshot(), LetterBatch.objects.count(), FetchAttempt.objects.count(),
+              list(Client.objects.values_list("client_secret", "name", "is_active")),
               list(ImportRun.objects.values_list("status", flat=True)),
               list(CityPersonImport.objects.values_list("status", "rows")),
               list(User.objects.order_by("pk").values_list("password", "is_active")))  # fmt: skip
@@ -300,6 +331,7 @@ def test_refused_posts_change_nothing(role, world, client):
             response = client.post(url_for(name, arg_names, objects), {"ids": [1, 2, 3]})
             assert outcome(response) in (DENY, LOGIN), (name, response.status_code)
     after = (snapshot(), LetterBatch.objects.count(), FetchAttempt.objects.count(),
+             list(Client.objects.values_list("client_secret", "name", "is_active")),
              list(ImportRun.objects.values_list("status", flat=True)),
              list(CityPersonImport.objects.values_list("status", "rows")),
              list(User.objects.order_by("pk").values_list("password", "is_active")))  # fmt: skip

@@ -33,6 +33,7 @@ from accounts.audit import Event
 from accounts.models import ActivationCode, RenewalRequest, User
 from entaix.common.exceptions import ApplicationError
 from imports.models import ImportPlanItem, ImportProblem, ImportRun
+from oidc import selectors as oidc_selectors
 from privacy import inventory, selectors
 from privacy.inventory import INVENTORY, Rule, Source, retention_text
 from privacy.models import (
@@ -109,6 +110,10 @@ def privacy_notice() -> dict:
         "recipients": [
             _("Authorised staff of the City of Aix-en-Provence's school service."),
             _("The school's director and teachers, for their school or their classes."),
+            _(
+                "The services you signed in to with your ENT account (the ENT, the city's school "
+                "services), each receiving only what it asked and you accepted: listed below."
+            ),
             _("No other recipient; no transfer outside the European Union."),
         ],
         "source": _(
@@ -385,6 +390,20 @@ def _feed_history(kind: str, join_key: str, school_names: dict[str, str]) -> lis
     return history
 
 
+def _connected_services(account_id: int | None) -> list[dict]:
+    """The services the person signed in to with their ENT account: they received data."""
+    return [
+        {
+            **row,
+            "first_sign_in": _plain(row["first_sign_in"]),
+            "last_sign_in": _plain(row["last_sign_in"]),
+            "when": _("%(first)s to %(last)s")
+            % {"first": _display(row["first_sign_in"]), "last": _display(row["last_sign_in"])},
+        }
+        for row in oidc_selectors.clients_for_account(account_id=account_id)
+    ]
+
+
 def _person_base(kind: str, person, role: str, school_names: dict[str, str]) -> dict:
     return {
         "role": role,
@@ -394,6 +413,7 @@ def _person_base(kind: str, person, role: str, school_names: dict[str, str]) -> 
         "presence": _fields(person, _PRESENCE),
         "feed_history": _feed_history(kind, person.join_key, school_names),
         "account": _account(person.account),
+        "connected_services": _connected_services(person.account_id),
     }
 
 
@@ -591,6 +611,11 @@ def _guardian_finders(guardian, *, children_ids: set[int]) -> dict[str, Callable
             | Q(kind=RecordKind.LINK, key__in=[f"{key}|{guardian.join_key}" for key in children])
         ).order_by("run_id", "seq"),
         "auditlog.logentry": events,
+        # Connected services (oidc): sign-ins and tokens. Bound now: one query set each.
+        **{
+            label: (lambda rows=rows: rows)
+            for label, rows in oidc_selectors.account_rows(account_id=account_id).items()
+        },
     }
 
 

@@ -53,6 +53,40 @@ def _login_records(login: str, address: str) -> dict[str, set[int]]:
     }
 
 
+def _connected_service_rows(own, city_user) -> dict[str, set[int]]:
+    """A sign-in to a connected service and the tokens it left (oidc)."""
+    from datetime import timedelta
+
+    from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
+
+    from oidc.models import Client, SignIn
+
+    client = Client.objects.create(
+        name="Médiathèque", redirect_uris="https://media.example.fr/cb", created_by=city_user,
+        client_type="confidential", authorization_grant_type="authorization-code",
+    )  # fmt: skip
+    soon = timezone.now() + timedelta(minutes=10)
+    grant = Grant.objects.create(
+        user=own, application=client, code="code-secret-1", expires=soon,
+        redirect_uri="https://media.example.fr/cb",
+    )  # fmt: skip
+    id_token = IDToken.objects.create(user=own, application=client, expires=soon, scope="openid")
+    access = AccessToken.objects.create(
+        user=own, application=client, token="at-secret-1", id_token=id_token, expires=soon,
+        scope="openid",
+    )  # fmt: skip
+    refresh = RefreshToken.objects.create(user=own, application=client, token="rt-secret-1",
+                                          access_token=access)  # fmt: skip
+    sign_in = SignIn.objects.create(account=own, client=client, scopes="openid profile")
+    return {
+        "oidc.signin": {sign_in.pk},
+        "oauth2_provider.grant": {grant.pk},
+        "oauth2_provider.idtoken": {id_token.pk},
+        "oauth2_provider.accesstoken": {access.pk},
+        "oauth2_provider.refreshtoken": {refresh.pk},
+    }
+
+
 def test_the_inventory_s_personal_tables_are_exported_or_marked_not_about_a_guardian():
     personal = set(inventory.personal_labels())
     exported = set(inventory.guardian_tables())
@@ -92,6 +126,7 @@ def test_every_table_s_rows_about_a_guardian_appear_in_the_export(family, city_u
     totp = TOTPDevice.objects.create(user=own, name="téléphone", confirmed=True)
     static = StaticDevice.objects.create(user=own, name="secours", confirmed=True)
     token = StaticToken.objects.create(device=static, token="87654321")
+    rows |= _connected_service_rows(own, city_user)
     rows |= {
         "otp_totp.totpdevice": {totp.pk},
         "otp_static.staticdevice": {static.pk},
@@ -183,6 +218,11 @@ def test_every_table_s_rows_about_a_guardian_appear_in_the_export(family, city_u
     assert value("otp_totp.totpdevice", totp.pk, "last_used_at") is None
     text = json.dumps(doc)
     # Secrets are never in it, nor another person's rows.
+    # The person's connected services are listed as recipients of their data.
+    assert [c["client"] for c in doc["persons"][0]["connected_services"]] == ["Médiathèque"]
+    assert "Médiathèque" in _html(archive)
+    for needle in ("code-secret-1", "at-secret-1", "rt-secret-1"):
+        assert needle not in text
     for needle in ("87654321", totp.key, "ciphered-code", session.session_key, "198.51.100.7",
                    other_session.session_key, family.father.join_key):  # fmt: skip
         assert needle not in text

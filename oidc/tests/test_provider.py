@@ -1,0 +1,360 @@
+"""The provider through Django's test client: discovery, keys, the code flow with PKCE, claims
+per scope, refresh, userinfo, revocation, and each refusal the spec asks for."""
+
+import base64
+import json
+
+import pytest
+from jwcrypto import jwk, jwt
+from oauth2_provider.models import AccessToken, Grant, RefreshToken
+
+from accounts.services import account_lock, account_sync
+from oidc.models import SignIn
+from schools.models import GuardianLink
+
+from .conftest import REDIRECT, authorize_params, pkce_pair, query_of
+
+pytestmark = pytest.mark.django_db
+
+
+def basic(oidc_client) -> str:
+    raw = f"{oidc_client.client_id}:{oidc_client.secret}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def get_code(http, oidc_client, *, scope="openid profile email ent", verifier_challenge=None):
+    verifier, challenge = verifier_challenge or pkce_pair()
+    response = http.get("/oidc/authorize/", authorize_params(oidc_client, scope=scope,
+                                                             challenge=challenge))  # fmt: skip
+    assert response.status_code == 302, response.content[:500]
+    query = query_of(response["Location"])
+    assert response["Location"].startswith(REDIRECT + "?")
+    return query["code"], verifier
+
+
+def exchange(http, oidc_client, code, verifier):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return http.post("/oidc/token/", data, HTTP_AUTHORIZATION=basic(oidc_client))
+
+
+def refresh(http, oidc_client, token):
+    data = {"grant_type": "refresh_token", "refresh_token": token}
+    return http.post("/oidc/token/", data, HTTP_AUTHORIZATION=basic(oidc_client))
+
+
+def userinfo(http, access_token):
+    return http.get("/oidc/userinfo/", HTTP_AUTHORIZATION=f"Bearer {access_token}")
+
+
+def signed_in_tokens(client, world, oidc_client, scope="openid profile email ent"):
+    client.force_login(world.guardian)
+    code, verifier = get_code(client, oidc_client, scope=scope)
+    response = exchange(client, oidc_client, code, verifier)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def guardian_claims(world) -> dict:
+    return {
+        "sub": str(world.guardian.public_id),
+        "name": "Aïssatou N'Diaye",
+        "given_name": "Aïssatou",
+        "family_name": "N'Diaye",
+        "ent_profile": "guardian",
+        "email": "aissatou@example.fr",
+        "email_verified": True,
+        "ent_schools": [{"uai": "0130001A", "name": "École Sextius"}],
+        "ent_children": [
+            {
+                "sub": str(world.lea.account.public_id),
+                "uai": "0130001A",
+                "classes": [{"code": "CE1A", "name": "CE1 A", "kind": "class"}],
+            },
+            {
+                "sub": str(world.tom.account.public_id),
+                "uai": "0130001A",
+                "classes": [{"code": "CM2B", "name": "CM2 B", "kind": "class"}],
+            },
+        ],
+    }
+
+
+def test_discovery_document_names_the_endpoints_and_only_the_safe_choices(client, oidc_keys):
+    response = client.get("/.well-known/openid-configuration")
+    assert response.status_code == 200
+    doc = response.json()
+    base = "http://testserver"
+    assert doc["issuer"] == base
+    assert {k: doc[k] for k in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint",
+                                "jwks_uri", "end_session_endpoint")} == {
+        "authorization_endpoint": f"{base}/oidc/authorize/",
+        "token_endpoint": f"{base}/oidc/token/",
+        "userinfo_endpoint": f"{base}/oidc/userinfo/",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "end_session_endpoint": f"{base}/oidc/logout/",
+    }  # fmt: skip
+    assert doc["scopes_supported"] == ["openid", "profile", "email", "ent", "aaf"]
+    assert doc["response_types_supported"] == ["code"]
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert doc["id_token_signing_alg_values_supported"][0] == "RS256"
+    assert doc["subject_types_supported"] == ["public"]
+
+
+def test_jwks_publishes_both_keys_during_a_rotation(client, oidc_keys):
+    keys = client.get("/.well-known/jwks.json").json()["keys"]
+    expected = [
+        jwk.JWK.from_pem(pem.encode()).thumbprint()
+        for pem in (oidc_keys.active, oidc_keys.inactive)
+    ]
+    assert [k["kid"] for k in keys] == expected
+    assert {(k["kty"], k["alg"], k["use"]) for k in keys} == {("RSA", "RS256", "sig")}
+    assert all("d" not in k for k in keys)  # public parts only
+
+
+def test_code_flow_gives_exactly_the_claims_of_the_scopes(client, world, oidc_keys, make_client):
+    oidc_client = make_client()
+    tokens = signed_in_tokens(client, world, oidc_client)
+    assert set(tokens) == {"access_token", "refresh_token", "id_token", "expires_in",
+                           "token_type", "scope"}  # fmt: skip
+    assert tokens["scope"] == "openid profile email ent"
+    # The ID token is signed with the active key, whose kid the JWKS publishes.
+    public = jwk.JWK.from_pem(oidc_keys.active.encode())
+    id_token = jwt.JWT(jwt=tokens["id_token"], key=public, algs=["RS256"])
+    claims = json.loads(id_token.claims)
+    assert json.loads(id_token.token.objects["protected"])["kid"] == public.thumbprint()
+    assert claims["aud"] == oidc_client.client_id
+    assert claims["iss"] == "http://testserver"
+    assert claims["nonce"] == "nonce-42"
+    expected = guardian_claims(world)
+    assert {k: claims[k] for k in expected} == expected
+    # Userinfo: exactly the scopes' claims, nothing else (no login, no AAF key, no Inès).
+    assert userinfo(client, tokens["access_token"]).json() == expected
+    sign_in = SignIn.objects.get()
+    assert (sign_in.account_id, sign_in.client_id, sign_in.scopes) == (
+        world.guardian.pk,
+        oidc_client.pk,
+        "openid profile email ent",
+    )
+
+
+def test_openid_alone_gives_the_sub_only(client, world, oidc_keys, make_client):
+    tokens = signed_in_tokens(client, world, make_client(), scope="openid")
+    assert userinfo(client, tokens["access_token"]).json() == {"sub": str(world.guardian.public_id)}
+
+
+def test_an_unconfirmed_email_is_not_given(client, world, oidc_keys, make_client):
+    world.guardian.email_confirmed_at = None
+    world.guardian.save()
+    tokens = signed_in_tokens(client, world, make_client(), scope="openid email")
+    assert userinfo(client, tokens["access_token"]).json() == {"sub": str(world.guardian.public_id)}
+
+
+def test_staff_claims_give_functions_and_classes(client, world, oidc_keys, make_client):
+    oidc_client = make_client()
+    client.force_login(world.director.account)
+    code, verifier = get_code(client, oidc_client, scope="openid profile ent")
+    tokens = exchange(client, oidc_client, code, verifier).json()
+    assert userinfo(client, tokens["access_token"]).json() == {
+        "sub": str(world.director.account.public_id),
+        "name": "Claire Roux",
+        "given_name": "Claire",
+        "family_name": "Roux",
+        "ent_profile": "director",
+        "ent_schools": [
+            {"uai": "0130001A", "name": "École Sextius", "director": True,
+             "functions": [{"code": "DIR", "label": "DIRECTION"}]}
+        ],
+        "ent_classes": [],
+    }  # fmt: skip
+    client.force_login(world.teacher.account)
+    code, verifier = get_code(client, oidc_client, scope="openid profile ent")
+    tokens = exchange(client, oidc_client, code, verifier).json()
+    claims = userinfo(client, tokens["access_token"]).json()
+    assert claims["ent_profile"] == "teacher"
+    assert claims["ent_classes"] == [
+        {"uai": "0130001A", "code": "CE1A", "name": "CE1 A", "kind": "class"}
+    ]
+
+
+def test_pupil_claims(client, world, oidc_keys, make_client):
+    oidc_client = make_client()
+    client.force_login(world.lea.account)
+    code, verifier = get_code(client, oidc_client, scope="openid profile ent")
+    tokens = exchange(client, oidc_client, code, verifier).json()
+    claims = userinfo(client, tokens["access_token"]).json()
+    assert {k: claims[k] for k in ("ent_profile", "ent_schools", "ent_classes")} == {
+        "ent_profile": "pupil",
+        "ent_schools": [{"uai": "0130001A", "name": "École Sextius"}],
+        "ent_classes": [{"uai": "0130001A", "code": "CE1A", "name": "CE1 A", "kind": "class"}],
+    }
+
+
+def test_aaf_scope_only_for_the_client_under_the_convention(client, world, oidc_keys, make_client):
+    ent = make_client(name="ONE", allowed_scopes="openid aaf", aaf_convention=True)
+    tokens = signed_in_tokens(client, world, ent, scope="openid aaf")
+    assert userinfo(client, tokens["access_token"]).json() == {
+        "sub": str(world.guardian.public_id),
+        "aaf_join_key": "RESP-AISSATOU",
+    }
+    other = make_client(name="Médiathèque")
+    _, challenge = pkce_pair()
+    response = client.get("/oidc/authorize/", authorize_params(other, scope="openid aaf",
+                                                               challenge=challenge))  # fmt: skip
+    assert response.status_code == 302
+    assert query_of(response["Location"])["error"] == "invalid_scope"
+    assert Grant.objects.filter(application=other).count() == 0
+
+
+def test_refresh_rotates_and_the_old_refresh_token_is_refused(
+    client, world, oidc_keys, make_client
+):
+    oidc_client = make_client()
+    tokens = signed_in_tokens(client, world, oidc_client)
+    renewed = refresh(client, oidc_client, tokens["refresh_token"])
+    assert renewed.status_code == 200
+    assert renewed.json()["refresh_token"] != tokens["refresh_token"]
+    replay = refresh(client, oidc_client, tokens["refresh_token"])
+    assert (replay.status_code, replay.json()["error"]) == (400, "invalid_grant")
+
+
+def test_untrusted_client_asks_consent_in_french(client, world, oidc_keys, make_client):
+    oidc_client = make_client(name="Médiathèque", skip_authorization=False)
+    client.force_login(world.guardian)
+    verifier, challenge = pkce_pair()
+    params = authorize_params(oidc_client, scope="openid profile", challenge=challenge)
+    page = client.get("/oidc/authorize/", params)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Médiathèque demande à utiliser votre compte ENT" in body
+    assert "Votre nom et votre profil" in body
+    assert "adresse électronique" not in body  # email was not asked
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    refused = client.post("/oidc/authorize/", form)
+    assert query_of(refused["Location"])["error"] == "access_denied"
+    assert Grant.objects.count() == 0
+    accepted = client.post("/oidc/authorize/", {**form, "allow": "on"})
+    code = query_of(accepted["Location"])["code"]
+    assert exchange(client, oidc_client, code, verifier).status_code == 200
+
+
+@pytest.mark.parametrize("case", ["unknown-client", "wrong-redirect", "inactive-client"])
+def test_refused_clients_and_wrong_redirects_get_an_error_page_never_a_redirect(
+    client, world, oidc_keys, make_client, case
+):
+    oidc_client = make_client()
+    client.force_login(world.guardian)
+    _, challenge = pkce_pair()
+    params = authorize_params(oidc_client, challenge=challenge)
+    if case == "unknown-client":
+        params["client_id"] = "nobody"
+    elif case == "wrong-redirect":
+        params["redirect_uri"] = "http://127.0.0.1:9/elsewhere"
+    else:
+        oidc_client.is_active = False
+        oidc_client.save()
+    response = client.get("/oidc/authorize/", params)
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert "Connexion refusée" in response.content.decode()
+    assert Grant.objects.count() == 0
+
+
+def test_pkce_is_required_at_both_ends(client, world, oidc_keys, make_client):
+    oidc_client = make_client()
+    client.force_login(world.guardian)
+    no_challenge = client.get("/oidc/authorize/", authorize_params(oidc_client))
+    assert query_of(no_challenge["Location"])["error"] == "invalid_request"
+    plain = client.get("/oidc/authorize/", authorize_params(
+        oidc_client, code_challenge="x" * 43, code_challenge_method="plain"))  # fmt: skip
+    assert query_of(plain["Location"])["error"] == "invalid_request"
+    code, _verifier = get_code(client, oidc_client)
+    missing = exchange(client, oidc_client, code, None)
+    assert (missing.status_code, missing.json()["error"]) == (400, "invalid_request")
+    code, _verifier = get_code(client, oidc_client)
+    wrong = exchange(client, oidc_client, code, "w" * 50)
+    assert (wrong.status_code, wrong.json()["error"]) == (400, "invalid_grant")
+    assert AccessToken.objects.count() == 0
+
+
+def test_deactivated_account_loses_its_tokens_and_cannot_refresh(
+    client, world, oidc_keys, make_client
+):
+    oidc_client = make_client()
+    tokens = signed_in_tokens(client, world, oidc_client)
+    # The feed withdraws the mother's authority over her children: she is no longer entitled.
+    GuardianLink.objects.filter(guardian=world.mother).update(legal=0)
+    assert account_sync()["deactivated"] == 1
+    assert AccessToken.objects.filter(user=world.guardian).count() == 0
+    assert RefreshToken.objects.filter(user=world.guardian, revoked__isnull=True).count() == 0
+    assert userinfo(client, tokens["access_token"]).status_code == 401
+    response = refresh(client, oidc_client, tokens["refresh_token"])
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+    assert AccessToken.objects.count() == 0
+
+
+def test_an_inactive_account_is_refused_even_with_live_tokens(
+    client, world, oidc_keys, make_client
+):
+    """Belt and braces: the validator checks the account itself, whatever happened to tokens."""
+    oidc_client = make_client()
+    tokens = signed_in_tokens(client, world, oidc_client)
+    type(world.guardian).objects.filter(pk=world.guardian.pk).update(is_active=False)
+    assert userinfo(client, tokens["access_token"]).status_code == 401
+    response = refresh(client, oidc_client, tokens["refresh_token"])
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+
+
+def test_a_locked_account_cannot_exchange_a_code_it_got_before(
+    client, world, oidc_keys, make_client
+):
+    oidc_client = make_client()
+    client.force_login(world.guardian)
+    code, verifier = get_code(client, oidc_client)
+    account_lock(account_ids=[world.guardian.pk], actor=world.city, reason="opposition")
+    response = exchange(client, oidc_client, code, verifier)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+    assert SignIn.objects.count() == 0
+
+
+def test_city_staff_get_access_denied(client, world, oidc_keys, make_client):
+    oidc_client = make_client()
+    client.force_login(world.city)
+    _, challenge = pkce_pair()
+    response = client.get("/oidc/authorize/", authorize_params(oidc_client, challenge=challenge))
+    assert query_of(response["Location"]) == {"error": "access_denied", "state": "etat-42"}
+    assert Grant.objects.count() == 0
+
+
+def test_revoked_tokens_are_refused(client, world, oidc_keys, make_client):
+    oidc_client = make_client()
+    tokens = signed_in_tokens(client, world, oidc_client)
+    response = client.post("/oidc/revoke/", {"token": tokens["access_token"]},
+                           HTTP_AUTHORIZATION=basic(oidc_client))  # fmt: skip
+    assert response.status_code == 200
+    assert userinfo(client, tokens["access_token"]).status_code == 401
+    # Revoking the access token revoked its refresh token too (RFC 7009 §2.1).
+    response = refresh(client, oidc_client, tokens["refresh_token"])
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+
+
+def test_anonymous_authorize_goes_to_the_portal_login_and_back(
+    client, world, oidc_keys, make_client
+):
+    oidc_client = make_client()
+    _verifier, challenge = pkce_pair()
+    params = authorize_params(oidc_client, challenge=challenge)
+    response = client.get("/oidc/authorize/", params)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/comptes/login/?next=/oidc/authorize/")
+    login = client.post(
+        response["Location"],
+        {"username": world.guardian.login, "password": "Tulipe-Rouge-Sextius-42",
+         "next": response["Location"].split("next=", 1)[1]},
+    )  # fmt: skip
+    from urllib.parse import unquote
+
+    assert unquote(login["Location"]).startswith("/oidc/authorize/?")
+    back = client.get(unquote(login["Location"]))
+    assert back["Location"].startswith(REDIRECT + "?code=")
