@@ -6,7 +6,8 @@ dependency), tests excepted. An app is drawn twice: its domain (models, services
 tasks…) and its pages (views, urls, admin, forms, mixins, commands, template tags), which sit
 above every domain (CONVENTIONS §1: pages may use any app's selectors and services).
 
-Layers, top to bottom: the project's wiring (`entaix`), pages, `privacy`, `imports` (with
+Layers, top to bottom: the project's wiring (`entaix`), `devtools` (test and demo data, never
+imported by production code), pages, `privacy`, `imports` (with
 `oidc` and `scim` beside it), `accounts`, `schools`, `entaix.common`. The script prints each
 edge with its count of imports (deferred ones in brackets) and exits 1 if a domain imports a
 higher layer or pages import another app's views. `--dot` prints Graphviz DOT instead.
@@ -19,9 +20,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("entaix", "privacy", "imports", "oidc", "scim", "accounts", "schools")
+APPS = ("entaix", "devtools", "privacy", "imports", "oidc", "scim", "accounts", "schools")
 RANK = {
-    "entaix": 6,
+    "entaix": 7,
+    "devtools": 6,
     "pages": 5,
     "privacy": 4,
     "imports": 3,
@@ -60,7 +62,7 @@ def is_pages(module: str) -> bool:
 
 def node_of(module: str) -> str | None:
     app = app_of(module)
-    if app is None or app in ("entaix", "common"):
+    if app is None or app in ("entaix", "devtools", "common"):
         return app
     return f"{app} (pages)" if is_pages(module) else app
 
