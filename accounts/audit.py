@@ -91,9 +91,15 @@ def audit_accounts(
 
 
 def audit_objects(
-    *, event: Event, model, ids: Iterable[int], actor: User | None = None, data: dict | None = None
+    *,
+    event: StrEnum,
+    model,
+    ids: Iterable[int],
+    actor: User | None = None,
+    data: dict | None = None,
 ) -> int:
-    """One LogEntry per object of `model` for `event` (ids only in the entry)."""
+    """One LogEntry per object of `model` for `event` (ids only in the entry); `event` is
+    any app's event enumeration (accounts' own, oidc's…)."""
     content_type = ContentType.objects.get_for_model(model)
     label = "account" if model._meta.label_lower == "accounts.user" else model._meta.model_name
     try:
