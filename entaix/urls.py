@@ -12,6 +12,7 @@ urlpatterns = [
     path("ecoles/", include("schools.urls")),
     path("imports/", include("imports.urls")),
     path("", include("privacy.urls")),
+    path("scim/", include("scim.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

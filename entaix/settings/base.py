@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "accounts",
     "imports",
     "privacy",
+    # SCIM 2.0 provisioning for the ENT and the city's services (read-only).
+    "scim",
 ]
 
 MIDDLEWARE = [
