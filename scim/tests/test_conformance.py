@@ -8,8 +8,8 @@ cannot apply). The reads are proven below with scim2-client on resources the imp
 
 import pytest
 from django.core import signals
-from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from scim2_client.engines.wsgi import WSGISCIMClient
 from scim2_models import Group, ListResponse, User
 from scim2_tester import Status, check_server
