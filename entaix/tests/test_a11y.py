@@ -26,7 +26,10 @@ PHONE = {"width": 375, "height": 740}
 # Pages that are not HTML a person reads (CSV downloads), or that answer with a redirect.
 # Not pages a person reads: a redirect, CSV files, the JSON a letter batch's page polls.
 NOT_PAGES = {"set_language", "imports:run-problems-csv", "imports:school-problems-csv",
-             "accounts:letter-batch-status"}  # fmt: skip
+             "accounts:letter-batch-status",
+             # SCIM's JSON for other services (issue 18)
+             "scim:service-provider-config", "scim:resource-types", "scim:resource-type",
+             "scim:schemas", "scim:schema"}  # fmt: skip
 
 
 SERIOUS = {"serious", "critical"}
@@ -105,7 +108,7 @@ def test_every_page_of_every_role_passes_axe_at_desktop_and_phone_width(
                 problems.append((role, url, 375, rule, impact))
         context.close()
     assert "\n".join(map(str, problems)) == ""
-    assert visited == 102
+    assert visited == 104  # + the connected services for the school service and the DPO
 
 
 def test_a_message_is_announced_and_passes_axe(live_server, browser, world):
@@ -294,3 +297,38 @@ def test_keyboard_only_data_request(live_server, page, parent_letter, settings, 
         "access",
     )
     assert (request.school_id, str(request.child_birth_date)) == (school.pk, "2018-03-03")
+
+
+def test_it_admin_connects_a_service_by_keyboard_on_a_phone(live_server, browser, world):
+    """The connected services (issue 18), as the IT administrator who manages them: the list
+    and its form, the token shown once, the service's page; 375 px, Tab/Space/Enter only."""
+    from accounts.models import User
+    from schools.tests import factories
+    from scim.models import ScimClient
+
+    admin = factories.UserFactory(
+        login="dsi.ville", kind=User.Kind.CITY, city_role=User.CityRole.IT_ADMIN
+    )
+    context = login_context(browser, live_server, admin)
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/scim/clients/")
+    assert page_width(page) <= 375
+    assert axe_violations(page) == []
+    type_into(page, "#id_name", "Cantine")
+    tab_to(page, "#id_schools_0")
+    page.keyboard.press("Space")
+    tab_to(page, "form button.primary")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#scim-token")
+    assert page_width(page) <= 375
+    assert axe_violations(page) == []
+    client = ScimClient.objects.get(name="Cantine")
+    token = page.locator("#scim-token").input_value()
+    assert len(token) >= 43 and client.token_digest != token
+    page.goto(f"{live_server.url}/scim/clients/{client.pk}/")
+    assert page_width(page) <= 375
+    assert axe_violations(page) == []
+    page.set_viewport_size(DESKTOP)
+    assert axe_violations(page) == []
+    context.close()

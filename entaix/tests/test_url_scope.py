@@ -12,6 +12,7 @@ from imports.models import FetchAttempt, ImportRun
 from imports.tests.feeds import snapshot
 from privacy.models import DataRequest
 from schools.tests import factories
+from scim.models import ScimClient
 
 pytestmark = pytest.mark.django_db
 ROLES = ("anon", "guardian", "teacher", "director", "city", "dpo")
@@ -32,6 +33,10 @@ def world(two_schools, city_user):
     batch = LetterBatch.objects.create(  # a letter batch asked by A's director (issue 16)
         kind="school", requested_by=a["director"].account, school=a["school"], profile="pupil"
     )
+    scim_client = ScimClient.objects.create(name="ENT", token_digest="0" * 64)  # issue 18
+    scim = {"scimclient": scim_client.pk, "scim_id": "0f9b2c1e-0000-4000-8000-000000000000",
+            "resource_type": "User", "schema": "urn:ietf:params:scim:schemas:core:2.0:User",
+            "rest": "Bulk"}  # fmt: skip
     users = {
         "anon": None,
         "guardian": guardian.account,
@@ -52,6 +57,7 @@ def world(two_schools, city_user):
         "request": data_request.pk,
         "batch": batch.pk,
         "account": a["teachers"][0].account_id,
+        **scim,
     }
     other = {  # school B's
         "class": b["classes"][0].pk,
@@ -63,6 +69,7 @@ def world(two_schools, city_user):
         "request": data_request.pk,
         "batch": batch.pk,
         "account": b["teachers"][0].account_id,
+        **scim,
     }
     return {"users": users, "own": own, "other": other}
 
@@ -85,6 +92,7 @@ CITY_POST = expect(LOGIN, DENY, DENY, DENY, POST_ONLY)
 # The data-request register is the DPO's alone (issue 20), not the whole school service's.
 DPO = expect(LOGIN, DENY, DENY, DENY, DENY, OK)
 DPO_POST = expect(LOGIN, DENY, DENY, DENY, DENY, POST_ONLY)
+SCIM_API = dict.fromkeys(ROLES, "401")
 
 # name: (argument names, expectations on A's objects, expectations on B's objects or None)
 GET_TABLE = {
@@ -175,6 +183,22 @@ GET_TABLE = {
     "privacy:purge-detail": (("request",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
     "privacy:audit": ((), DPO, None),
     "privacy:inventory": ((), DPO, None),
+    # SCIM (issue 18): the API answers a client's bearer token, never a session (401); its
+    # discovery endpoints are public. The connected services are listed to city staff and
+    # managed by the IT administrators only (not a role of this table: scim/tests).
+    "scim:users": ((), SCIM_API, None),
+    "scim:user": (("scim_id",), SCIM_API, None),
+    "scim:groups": ((), SCIM_API, None),
+    "scim:group": (("scim_id",), SCIM_API, None),
+    "scim:service-provider-config": ((), PUBLIC, None),
+    "scim:resource-types": ((), PUBLIC, None),
+    "scim:resource-type": (("resource_type",), PUBLIC, None),
+    "scim:schemas": ((), PUBLIC, None),
+    "scim:schema": (("schema",), PUBLIC, None),
+    "scim:not-found": (("rest",), dict.fromkeys(ROLES, DENY), None),
+    "scim:client-list": ((), CITY, None),
+    "scim:client-detail": (("scimclient",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
+    "scim:client-token-renew": (("scimclient",), expect(LOGIN, DENY, DENY, DENY, DENY), None),
 }  # fmt: skip
 
 # POST-only endpoints that change data: who must be refused (they change nothing).
@@ -198,6 +222,8 @@ POST_DENIED = {
     "privacy:export-send": (("request",), ("anon", "guardian", "teacher", "director")),
     "privacy:rectification-cancel": (("request",), ("anon", "guardian", "teacher", "director")),
     "privacy:hold-lift": (("request",), ("anon", "guardian", "teacher", "director")),
+    "scim:client-token-renew": (("scimclient",), ("anon", "guardian", "teacher", "director")),
+    "scim:client-detail": (("scimclient",), ("anon", "guardian", "teacher", "director")),
 }
 
 
@@ -225,6 +251,8 @@ def outcome(response) -> str:
         return POST_ONLY
     if response.status_code in (403, 404):
         return DENY
+    if response.status_code == 401:
+        return "401"
     if response.status_code == 302 and "/comptes/login/" in response["Location"]:
         return LOGIN
     if response.status_code in (200, 302):
