@@ -25,6 +25,7 @@ from privacy import inventory, services
 from privacy.models import DataRequestNote, DataRequestSubject, LegalHold, RectificationTask
 from privacy.services import export
 from schools.models import GuardianLink
+from scim.models import ScimClient, ScimDelivery
 
 from .conftest import file_request
 
@@ -110,6 +111,14 @@ def test_every_table_s_rows_about_a_guardian_appear_in_the_export(family, city_u
         field="mobile_phone", current_value="0611223344", requested_value="0611223355",
     )  # fmt: skip
     hold = LegalHold.objects.create(person_kind="guardian", guardian=mother, reason="Contentieux")
+    # The ENT received her data over SCIM (issue 18); the father's delivery never appears.
+    ent = ScimClient.objects.create(name="ENT ONE", token_digest="e" * 64)
+    delivery = ScimDelivery.objects.create(
+        client=ent, account=own, first_sent_at=now, last_sent_at=now
+    )
+    ScimDelivery.objects.create(
+        client=ent, account=account(family.father), first_sent_at=now, last_sent_at=now
+    )
     run = ImportRun.objects.create(status=ImportRun.Status.APPLIED, mode="Delta",
                                    trigger=ImportRun.Trigger.COMMAND, applied_at=now)  # fmt: skip
     problem = ImportProblem.objects.create(
@@ -139,6 +148,7 @@ def test_every_table_s_rows_about_a_guardian_appear_in_the_export(family, city_u
         "privacy.accessexport": {first.pk},
         "privacy.rectificationtask": {task.pk},
         "privacy.legalhold": {hold.pk},
+        "scim.scimdelivery": {delivery.pk},
         "imports.importproblem": {problem.pk},
         "imports.importplanitem": {item.pk},
         "auditlog.logentry": set(
