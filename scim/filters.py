@@ -97,6 +97,16 @@ class _UserQ(FilterVisitor[Q]):
             return Q(is_active=value, in_scope=True) if value else ~Q(is_active=True, in_scope=True)
         if key in _DATES and op in _DATE_OPS:
             return Q(**{f"{_DATES[key]}__{_DATE_OPS[op]}": _date(value)})
+        if key == ("usertype", None) and op in (CompareOperator.eq, CompareOperator.ne):
+            # `teacher` is a staff member the feed marks as teaching (resources.user_resource).
+            kinds = {
+                "teacher": Q(kind="staff", teacher=True),
+                "staff": Q(kind="staff", teacher=False),
+                "pupil": Q(kind="pupil"),
+                "guardian": Q(kind="guardian"),
+            }
+            chosen = kinds.get(str(value).lower(), Q(pk__in=[]))
+            return chosen if op == CompareOperator.eq else ~chosen
         if key in _TEXT and isinstance(value, str):
             field = _TEXT[key]
             if field == "_display":

@@ -197,7 +197,8 @@ class UserDetailView(ScimView):
         return _json(payload, headers={"ETag": etag, "Location": full["meta"]["location"]})
 
 
-def _groups(client, request, *, with_members: bool, only_id: str | None = None):
+def _groups(client, request, *, only_id: str | None = None) -> list:
+    """(GroupRef, scim2 Group without members) of the client's groups, in order."""
     school_ids = selectors.served_school_ids(client)
     groups = selectors.scim_groups_for_client(school_ids=school_ids)
     if only_id is not None:
@@ -213,17 +214,13 @@ def _groups(client, request, *, with_members: bool, only_id: str | None = None):
     return built
 
 
-def _fill_members(built) -> None:
+def _fill_members(request, built) -> None:
     members = selectors.group_members([g for g, _ in built])
+    base = _base_url(request)
     for g, resource in built:
-        ids = members.get((g.school_id, g.class_id), [])
         resource.members = [
-            resources.GroupMember(
-                value=m,
-                ref=f"{resource.meta.location.rsplit('/Groups/', 1)[0]}/Users/{m}",
-                type="User",
-            )
-            for m in ids
+            resources.GroupMember(value=m, ref=f"{base}/Users/{m}", type="User")
+            for m in members.get((g.school_id, g.class_id), [])
         ] or None
 
 
@@ -241,7 +238,7 @@ class GroupListView(ScimView):
         params = _response_parameters(request, ScimGroup)
         start = max(_int(request, "startIndex", 1), 1)
         count = min(max(_int(request, "count", DEFAULT_COUNT), 0), MAX_COUNT)
-        built = _groups(self.client, request, with_members=False)
+        built = _groups(self.client, request)
         text = request.GET.get("filter", "").strip()
         if text:
             scim_filter = group_filter(text)
@@ -251,7 +248,7 @@ class GroupListView(ScimView):
         total = len(built)
         page = built[start - 1 : start - 1 + count]
         if page and _wants_members(params):
-            _fill_members(page)
+            _fill_members(request, page)
         payloads = [resources.dump(r, params) for _, r in page]
         scim_read_record(client=self.client, resource_type="Group", account_ids=[],
                          count=len(page), query="filter" if text else "list")  # fmt: skip
@@ -265,10 +262,10 @@ class GroupListView(ScimView):
 class GroupDetailView(ScimView):
     def get(self, request, resource_id: str):
         params = _response_parameters(request, ScimGroup)
-        built = _groups(self.client, request, with_members=True, only_id=resource_id.lower())
+        built = _groups(self.client, request, only_id=resource_id.lower())
         if not built:
             raise NotFoundException(detail="No such group.")
-        _fill_members(built)
+        _fill_members(request, built)
         resource = built[0][1]
         full = resources.dump(resource)
         etag = full["meta"]["version"]

@@ -228,3 +228,26 @@ def test_reads_are_audited_and_deliveries_recorded(client, client_a, synced):
     assert ScimDelivery.objects.filter(client=scim_client).count() == 4
     get(client, token, "/scim/v2/Users?count=4")
     assert ScimDelivery.objects.filter(client=scim_client).count() == 4
+
+
+def test_groups_carry_member_ids_and_the_school_extension(client, client_a, synced):
+    _c, token = client_a
+    a = synced["a"]
+    uai, first_class = a["school"].uai, a["classes"][0]
+    pupils = a["pupils"][:2]  # the first class's two pupils
+    expected = {
+        str(account(p).public_id) for p in [*pupils, *(p.guardians.get() for p in pupils)]
+    } | {str(account(a["teachers"][0]).public_id)}
+    url = f"/scim/v2/Groups/{class_group_id(uai, 'class', first_class.code)}"
+    body = get(client, token, url).json()
+    assert body["displayName"] == first_class.name
+    assert {m["value"] for m in body["members"]} == expected
+    assert set(body["members"][0]) == {"value", "$ref", "type"}  # ids only, no names
+    assert body["urn:fr:aixenprovence:ent:scim:schemas:extension:2.0:Group"] == {
+        "uai": uai, "kind": "class", "school": school_group_id(uai),
+    }  # fmt: skip
+    listing = get(client, token, "/scim/v2/Groups?excludedAttributes=members").json()
+    assert listing["totalResults"] == 3
+    assert all("members" not in g for g in listing["Resources"])
+    teachers = get(client, token, "/scim/v2/Users", data={"filter": 'userType eq "teacher"'})
+    assert ids(teachers) == set()  # the factories' staff are not marked as teaching
