@@ -9,7 +9,8 @@ A scratch PostgreSQL database (`SCIMBENCH_DATABASE_URL`, default
 postgres://postgres@127.0.0.1:5432/entaix_scimbench) is recreated and filled with the real
 importer, as `pages_bench.py` does (`aaf_generate`, `aaf_import`, `school_open` of every
 school, activity), the generated Complet kept in `var/scimbench/` so that `--reuse` can write
-the next Delta from it. One SCIM client serves every school. The SCIM views are called
+the next Delta from it. One SCIM client serves every school. The full listing is walked
+twice, by cursor (RFC 9865: no OFFSET, no COUNT) and by startIndex. The SCIM views are called
 in-process (django.test.Client with the client's bearer token), so that the queries of each
 page are counted (CaptureQueriesContext) and the process's resident memory read after each
 page (psutil): the listing streams if the page's queries stay the same and the memory flat.
@@ -77,14 +78,16 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 1e6
 
 
-def list_all(client, token: str, *, filter_: str | None, count: int) -> dict:
+def list_all(client, token: str, *, filter_: str | None, count: int, cursor: bool) -> dict:
+    """Every page of /Users: by `cursor` (RFC 9865) or by `startIndex`."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    start, ids, pages, total = 1, [], [], None
+    start, ids, pages, total, next_cursor = 1, [], [], None, ""
     started = time.perf_counter()
-    while total is None or start <= total:
-        data = {"startIndex": start, "count": count}
+    while (next_cursor is not None) if cursor else (total is None or start <= total):
+        data = {"cursor": next_cursor} if cursor else {"startIndex": start}
+        data["count"] = count
         if filter_:
             data["filter"] = filter_
         t0 = time.perf_counter()
@@ -93,7 +96,8 @@ def list_all(client, token: str, *, filter_: str | None, count: int) -> dict:
         if response.status_code != 200:
             raise SystemExit(f"HTTP {response.status_code}: {response.content[:500]}")
         body = response.json()
-        total = body["totalResults"]
+        total = body.get("totalResults")
+        next_cursor = body.get("nextCursor")
         ids += [r["id"] for r in body.get("Resources", [])]
         pages.append((time.perf_counter() - t0, len(queries), rss_mb(), len(response.content)))
         del response, body
@@ -168,8 +172,11 @@ def main() -> None:
     print(f"directory_refresh of every account with nothing changed: "
           f"{time.perf_counter() - started:.1f} s, {len(changed)} changed")  # fmt: skip
 
-    full = list_all(client, token, filter_=None, count=args.count)
-    report("full listing", full, args.count)
+    full = list_all(client, token, filter_=None, count=args.count, cursor=True)
+    report("full listing by cursor (RFC 9865)", full, args.count)
+    by_index = list_all(client, token, filter_=None, count=args.count, cursor=False)
+    report("full listing by startIndex", by_index, args.count)
+    print(f"  same users both ways: {set(by_index['ids']) == set(full['ids'])}")
 
     # The 1 % Delta, imported as the morning's feed would be.
     complet = FEEDS / "complet"
@@ -192,8 +199,9 @@ def main() -> None:
     )
     expected = {str(u) for u in changed_ids}
     incremental = list_all(
-        client, token, filter_=f'meta.lastModified gt "{before.isoformat()}"', count=args.count
-    )
+        client, token, filter_=f'meta.lastModified gt "{before.isoformat()}"', count=args.count,
+        cursor=False,
+    )  # fmt: skip
     report("incremental sync after the 1 % Delta", incremental, args.count)
     returned = set(incremental["ids"])
     share = 100 * len(returned) / max(len(full["ids"]), 1)

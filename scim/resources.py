@@ -47,6 +47,7 @@ from scim2_models import (
 GROUP_NAMESPACE = uuid.UUID("6f0c1a52-5b7e-4d7c-9a43-1f3a2b8e7c10")
 MAX_COUNT = 1000
 DEFAULT_COUNT = 100
+CURSOR_TIMEOUT = 3600  # seconds a Users cursor (RFC 9865) stays valid
 
 
 class EntGroup(Extension):
@@ -185,10 +186,12 @@ def service_provider_config(base_url: str) -> ServiceProviderConfig:
             )
         ],
         pagination=Pagination(
-            cursor=False,
+            cursor=True,
             index=True,
+            default_pagination_method="index",
             default_page_size=DEFAULT_COUNT,
             max_page_size=MAX_COUNT,
+            cursor_timeout=CURSOR_TIMEOUT,
         ),
         meta=Meta(
             resource_type="ServiceProviderConfig", location=f"{base_url}/ServiceProviderConfig"

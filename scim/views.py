@@ -10,6 +10,7 @@ import logging
 import uuid
 
 import orjson
+from django.core import signing
 from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -17,6 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from scim2_models import (
     Context,
     Error,
+    ExpiredCursorException,
+    InvalidCursorException,
     InvalidFilterException,
     InvalidValueException,
     ListResponse,
@@ -30,7 +33,7 @@ from scim2_models import (
 
 from . import resources, selectors
 from .filters import group_filter, user_filter_q
-from .resources import DEFAULT_COUNT, MAX_COUNT, ScimGroup
+from .resources import CURSOR_TIMEOUT, DEFAULT_COUNT, MAX_COUNT, ScimGroup
 from .services import scim_read_record
 
 logger = logging.getLogger(__name__)
@@ -125,6 +128,22 @@ class ScimView(View):
         return client
 
 
+# RFC 9865 cursors: the last id of the page, signed and dated (only unreserved characters).
+_CURSORS = signing.TimestampSigner(salt="scim-cursor", sep=".")
+
+
+def _cursor_after(cursor: str) -> int:
+    """The account id a cursor points after (0: the first page, an empty cursor)."""
+    if cursor == "":
+        return 0
+    try:
+        return int(_CURSORS.unsign(cursor, max_age=CURSOR_TIMEOUT))
+    except signing.SignatureExpired:
+        raise ExpiredCursorException() from None
+    except (signing.BadSignature, ValueError):
+        raise InvalidCursorException() from None
+
+
 class UserListView(ScimView):
     def get(self, request):
         params = _response_parameters(request, User)
@@ -135,6 +154,10 @@ class UserListView(ScimView):
         text = request.GET.get("filter", "").strip()
         if text:
             users = users.filter(user_filter_q(text))
+        if "cursor" in request.GET:
+            if "startIndex" in request.GET:
+                raise InvalidValueException(detail="cursor and startIndex are exclusive")
+            return self.cursor_page(request, users, params, count=count, query=text)
         total = users.count()
         rows = (
             list(users.values(*selectors.USER_FIELDS)[start - 1 : start - 1 + count])
@@ -148,6 +171,26 @@ class UserListView(ScimView):
         body = ListResponse[User](
             total_results=total, start_index=start, items_per_page=len(rows)
         ).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+        body["Resources"] = payloads
+        return _json(body)
+
+    def cursor_page(self, request, users, params, *, count: int, query: str):
+        """A page after the cursor, by id: no OFFSET and no COUNT, so every page of a full
+        listing costs the same (totalResults is optional here, RFC 9865 §2)."""
+        after = _cursor_after(request.GET["cursor"])
+        rows = list(users.filter(pk__gt=after).values(*selectors.USER_FIELDS)[: count + 1])
+        more, rows = len(rows) > count, rows[:count]
+        school_ids = selectors.served_school_ids(self.client)
+        payloads = _user_payloads(request, rows, school_ids=school_ids, params=params)
+        scim_read_record(client=self.client, resource_type="User",
+                         account_ids=[r["pk"] for r in rows], count=len(rows),
+                         query="filter" if query else "list")  # fmt: skip
+        body = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "itemsPerPage": len(rows),
+        }
+        if more and rows:
+            body["nextCursor"] = _CURSORS.sign(str(rows[-1]["pk"]))
         body["Resources"] = payloads
         return _json(body)
 

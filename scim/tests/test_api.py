@@ -251,3 +251,21 @@ def test_groups_carry_member_ids_and_the_school_extension(client, client_a, sync
     assert all("members" not in g for g in listing["Resources"])
     teachers = get(client, token, "/scim/v2/Users", data={"filter": 'userType eq "teacher"'})
     assert ids(teachers) == set()  # the factories' staff are not marked as teaching
+
+
+def test_cursor_pages_walk_everyone_once_with_constant_queries(client, client_a, synced):
+    """RFC 9865: `cursor` (empty for the first page) and `nextCursor`, no OFFSET, no COUNT."""
+    _c, token = client_a
+    seen, cursor, queries_per_page = [], "", set()
+    while cursor is not None:
+        with CaptureQueriesContext(connection) as queries:
+            body = get(client, token, "/scim/v2/Users", data={"cursor": cursor, "count": 4}).json()
+        queries_per_page.add(len(queries.captured_queries))
+        seen += [r["id"] for r in body["Resources"]]
+        cursor = body.get("nextCursor")
+    assert len(seen) == len(set(seen)) == 11
+    assert len(queries_per_page) == 1
+    everyone = get(client, token, "/scim/v2/Users?count=100")
+    assert set(seen) == ids(everyone)
+    bad = get(client, token, "/scim/v2/Users", data={"cursor": "forged.123"})
+    assert (bad.status_code, bad.json()["scimType"]) == (400, "invalidCursor")
