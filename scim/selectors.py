@@ -161,3 +161,8 @@ def scim_recipients_for_account(*, account_id: int | None) -> list[dict]:
         .order_by("client__name")
         .values("client__name", "first_sent_at", "last_sent_at")
     )
+
+
+def scim_deliveries_for_account(*, account_id: int | None) -> QuerySet:
+    """The delivery rows of one account (the access export's table of them)."""
+    return ScimDelivery.objects.filter(account_id=account_id).order_by("pk")

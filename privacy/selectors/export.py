@@ -40,8 +40,7 @@ from privacy.models import (
     RectificationTask,
 )
 from schools.models import GuardianLink, PupilClass, StaffAssignment, StaffClass
-from scim.models import ScimDelivery
-from scim.selectors import scim_recipients_for_account
+from scim.selectors import scim_deliveries_for_account, scim_recipients_for_account
 
 logger = logging.getLogger(__name__)
 
@@ -596,9 +595,7 @@ def _guardian_finders(guardian, *, children_ids: set[int]) -> dict[str, Callable
             Q(guardian=guardian) | Q(request_id__in=requests, pupil_id__in=children_ids)
         ).order_by("pk"),
         "privacy.legalhold": lambda: LegalHold.objects.filter(guardian=guardian).order_by("pk"),
-        "scim.scimdelivery": lambda: ScimDelivery.objects.filter(account_id=account_id).order_by(
-            "pk"
-        ),
+        "scim.scimdelivery": lambda: scim_deliveries_for_account(account_id=account_id),
         "imports.importproblem": lambda: ImportProblem.objects.filter(
             identifier=guardian.join_key
         ).order_by("pk"),

@@ -269,3 +269,14 @@ def test_cursor_pages_walk_everyone_once_with_constant_queries(client, client_a,
     assert set(seen) == ids(everyone)
     bad = get(client, token, "/scim/v2/Users", data={"cursor": "forged.123"})
     assert (bad.status_code, bad.json()["scimType"]) == (400, "invalidCursor")
+
+
+def test_attributes_and_excluded_attributes(client, client_a, synced):
+    _c, token = client_a
+    only = get(client, token, "/scim/v2/Users?attributes=userName&count=2").json()
+    assert [set(r) for r in only["Resources"]] == [{"schemas", "id", "userName"}] * 2
+    without = get(client, token, "/scim/v2/Users?excludedAttributes=groups,name&count=2").json()
+    assert all("groups" not in r and "name" not in r and "userName" in r
+               for r in without["Resources"])  # fmt: skip
+    bad = get(client, token, "/scim/v2/Users?attributes=userName&excludedAttributes=name")
+    assert bad.status_code == 400
