@@ -44,6 +44,8 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 
 def _json(payload: dict, status: int = 200, headers: dict | None = None) -> HttpResponse:
     response = HttpResponse(orjson.dumps(payload), status=status, content_type=CONTENT_TYPE)
+    # Personal data: no shared or stored copy on the way (ETags still allow conditional GETs).
+    response["Cache-Control"] = "no-store, private"
     for name, value in (headers or {}).items():
         response[name] = value
     return response

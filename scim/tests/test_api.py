@@ -40,6 +40,7 @@ def test_a_client_sees_only_the_people_of_the_schools_it_serves(client, client_a
     response = get(client, token, "/scim/v2/Users?count=100")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/scim+json"
+    assert response["Cache-Control"] == "no-store, private"
     body = response.json()
     assert (body["totalResults"], body["itemsPerPage"], body["startIndex"]) == (11, 11, 1)
     assert str(account(a_pupil).public_id) in ids(response)
