@@ -15,9 +15,12 @@ in-process (django.test.Client with the client's bearer token), so that the quer
 page are counted (CaptureQueriesContext) and the process's resident memory read after each
 page (psutil): the listing streams if the page's queries stay the same and the memory flat.
 
-Then a 1 % Delta (`aaf_generate --delta-from --change-rate 0.01`) is imported and the client
-asks `meta.lastModified gt` the time before the import: the users returned are compared with
-the accounts whose exported state changed, and their number with the whole directory.
+Then 1 % of the persons change (default `--delta sql`: renamed, moved to another class,
+leaving, written in SQL then `account_sync`, as an import ends; `--delta feed`: a generated
+Delta, `aaf_generate --delta-from --change-rate 0.01`, imported — slow at académie scale) and
+the client asks `meta.lastModified gt` the time before the change: the users returned are
+compared with the accounts whose exported state changed, and their number with the whole
+directory.
 Figures are printed, never asserted.
 """
 
@@ -72,20 +75,61 @@ def fill_database(db_url: str, *, schools: int, pupils_per_school: int) -> None:
     _manage(db_url, "school_open", *uais)
 
 
+def sql_delta() -> int:
+    """1 % of the persons changed as an import would: pupils renamed, pupils moved to another
+    class of their school, pupils and guardians leaving; then account_sync (it refreshes the
+    exported state). Returns how many persons were touched."""
+    from django.db import connection
+
+    from accounts.services import account_sync
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.18)")
+        cursor.execute(
+            "UPDATE schools_pupil SET last_name = last_name || 'X' WHERE id IN (SELECT id FROM"
+            " schools_pupil WHERE left_at IS NULL ORDER BY random() LIMIT"
+            " (SELECT count(*) / 200 FROM schools_pupil))"
+        )
+        renamed = cursor.rowcount
+        cursor.execute(
+            "UPDATE schools_pupilclass pc SET school_class_id = other.id FROM schools_pupil p,"
+            " schools_schoolclass c, LATERAL (SELECT id FROM schools_schoolclass o WHERE"
+            " o.school_id = c.school_id AND o.id <> c.id AND o.kind = c.kind LIMIT 1) other"
+            " WHERE pc.pupil_id = p.id AND pc.school_class_id = c.id AND pc.id IN (SELECT id FROM"
+            " schools_pupilclass ORDER BY random() LIMIT (SELECT count(*) / 400 FROM"
+            " schools_pupilclass))"
+        )
+        moved = cursor.rowcount
+        cursor.execute(
+            "UPDATE schools_guardian SET left_at = now() WHERE id IN (SELECT id FROM"
+            " schools_guardian WHERE left_at IS NULL ORDER BY random() LIMIT"
+            " (SELECT count(*) / 400 FROM schools_guardian))"
+        )
+        left = cursor.rowcount
+    account_sync()
+    return renamed + moved + left
+
+
 def rss_mb() -> float:
     import psutil
 
     return psutil.Process().memory_info().rss / 1e6
 
 
-def list_all(client, token: str, *, filter_: str | None, count: int, cursor: bool) -> dict:
-    """Every page of /Users: by `cursor` (RFC 9865) or by `startIndex`."""
+def list_all(
+    client, token: str, *, filter_: str | None, count: int, cursor: bool,
+    max_pages: int = 0, start: int = 1,
+) -> dict:  # fmt: skip
+    """The pages of /Users: by `cursor` (RFC 9865) or by `startIndex` (from `start`); at most
+    `max_pages` (0: all)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    start, ids, pages, total, next_cursor = 1, [], [], None, ""
+    ids, pages, total, next_cursor = [], [], None, ""
     started = time.perf_counter()
     while (next_cursor is not None) if cursor else (total is None or start <= total):
+        if max_pages and len(pages) >= max_pages:
+            break
         data = {"cursor": next_cursor} if cursor else {"startIndex": start}
         data["count"] = count
         if filter_:
@@ -131,6 +175,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000, help="users per page (max 1000)")
     parser.add_argument("--db", default=os.environ.get("SCIMBENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--reuse", action="store_true", help="skip the fill: reuse the database")
+    parser.add_argument("--pages", type=int, default=0, help="pages walked each way (0: all)")
+    parser.add_argument(
+        "--delta",
+        choices=("sql", "feed"),
+        default="sql",
+        help="the 1 %% change: written in SQL (fast) or a generated Delta imported",
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -172,26 +223,31 @@ def main() -> None:
     print(f"directory_refresh of every account with nothing changed: "
           f"{time.perf_counter() - started:.1f} s, {len(changed)} changed")  # fmt: skip
 
-    full = list_all(client, token, filter_=None, count=args.count, cursor=True)
-    report("full listing by cursor (RFC 9865)", full, args.count)
-    by_index = list_all(client, token, filter_=None, count=args.count, cursor=False)
-    report("full listing by startIndex", by_index, args.count)
-    print(f"  same users both ways: {set(by_index['ids']) == set(full['ids'])}")
+    full = list_all(client, token, filter_=None, count=args.count, cursor=True,
+                    max_pages=args.pages)  # fmt: skip
+    report("listing by cursor (RFC 9865), from the first page", full, args.count)
+    total = feed_users.count()
+    last = max(1, total - args.count * (args.pages or total) + 1)
+    by_index = list_all(client, token, filter_=None, count=args.count, cursor=False,
+                        max_pages=args.pages, start=last)  # fmt: skip
+    report(f"listing by startIndex, from {last} (the end: the largest OFFSETs)", by_index,
+           args.count)  # fmt: skip
 
-    # The 1 % Delta, imported as the morning's feed would be.
-    complet = FEEDS / "complet"
-    delta = FEEDS / f"delta-{int(time.time())}"
-    delta_date = datetime.date.today() - datetime.timedelta(days=1)
-    if not args.reuse or not (FEEDS / "delta-done").exists():
-        before = timezone.now()
-        _manage(args.db, "aaf_generate", "--out", str(delta), "--delta-from", str(complet),
+    before = timezone.now()
+    if args.delta == "feed":
+        # The 1 % Delta, imported as the morning's feed would be.
+        delta = FEEDS / f"delta-{int(time.time())}"
+        delta_date = datetime.date.today() - datetime.timedelta(days=1)
+        complet = str(FEEDS / "complet")
+        _manage(args.db, "aaf_generate", "--out", str(delta), "--delta-from", complet,
                 "--change-rate", "0.01", "--date", delta_date.isoformat())  # fmt: skip
         t0 = time.perf_counter()
         _manage(args.db, "aaf_import", str(delta))
         print(f"  Delta imported in {time.perf_counter() - t0:.1f} s")
-        (FEEDS / "delta-done").write_text(before.isoformat())
     else:
-        before = datetime.datetime.fromisoformat((FEEDS / "delta-done").read_text())
+        t0 = time.perf_counter()
+        print(f"1 % delta written in SQL then account_sync: {sql_delta()} persons changed, "
+              f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
     changed_ids = (
         User.objects.filter(directory_modified_at__gt=before)
         .exclude(kind=User.Kind.CITY)
@@ -200,11 +256,11 @@ def main() -> None:
     expected = {str(u) for u in changed_ids}
     incremental = list_all(
         client, token, filter_=f'meta.lastModified gt "{before.isoformat()}"', count=args.count,
-        cursor=False,
+        cursor=True,
     )  # fmt: skip
     report("incremental sync after the 1 % Delta", incremental, args.count)
     returned = set(incremental["ids"])
-    share = 100 * len(returned) / max(len(full["ids"]), 1)
+    share = 100 * len(returned) / max(total, 1)
     print(f"  returned {len(returned)} users = {share:.2f} % of the directory; exactly the "
           f"accounts whose exported state changed: {returned == expected} "
           f"({len(expected)})")  # fmt: skip
