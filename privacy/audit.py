@@ -31,12 +31,15 @@ NOT_REGISTERED = {
     "sessions.session": "a session; expires and is purged",
     # Counts only, besides who ran it; an explicit `gdpr-purge` event is written.
     "privacy.purgereceipt": "counts only; the purge run is audited by an explicit event",
+    # Written at each SCIM read, in bulk: a trace itself (each read is a `scim-read` event).
+    "scim.scimdelivery": "a delivery trace itself; each read is a scim-read event",
 }
 
 EXCLUDED_FIELDS = {
     "accounts.user": ["password", "last_login"],
     "accounts.activationcode": ["digest", "ciphertext"],
     "privacy.accessexport": ["token_nonce"],
+    "scim.scimclient": ["token_digest"],
 }
 
 
