@@ -95,7 +95,9 @@ def sql_delta() -> int:
             "UPDATE schools_pupilclass pc SET school_class_id = other.id FROM schools_pupil p,"
             " schools_schoolclass c, LATERAL (SELECT id FROM schools_schoolclass o WHERE"
             " o.school_id = c.school_id AND o.id <> c.id AND o.kind = c.kind LIMIT 1) other"
-            " WHERE pc.pupil_id = p.id AND pc.school_class_id = c.id AND pc.id IN (SELECT id FROM"
+            " WHERE pc.pupil_id = p.id AND pc.school_class_id = c.id AND NOT EXISTS (SELECT 1"
+            " FROM schools_pupilclass x WHERE x.pupil_id = pc.pupil_id"
+            " AND x.school_class_id = other.id) AND pc.id IN (SELECT id FROM"
             " schools_pupilclass ORDER BY random() LIMIT (SELECT count(*) / 400 FROM"
             " schools_pupilclass))"
         )
