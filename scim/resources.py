@@ -15,8 +15,6 @@ no personal datum (schools and class codes are public).
 """
 
 import hashlib
-import uuid
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -44,7 +42,8 @@ from scim2_models import (
     User,
 )
 
-GROUP_NAMESPACE = uuid.UUID("6f0c1a52-5b7e-4d7c-9a43-1f3a2b8e7c10")
+from .groups import GroupRef, class_group_id, school_group_id  # noqa: F401 (re-exported)
+
 MAX_COUNT = 1000
 DEFAULT_COUNT = 100
 CURSOR_TIMEOUT = 3600  # seconds a Users cursor (RFC 9865) stays valid
@@ -67,27 +66,6 @@ class EntGroup(Extension):
 
 
 ScimGroup = Group[EntGroup]
-
-
-def school_group_id(uai: str) -> str:
-    return str(uuid.uuid5(GROUP_NAMESPACE, f"school:{uai}"))
-
-
-def class_group_id(uai: str, kind: str, code: str) -> str:
-    return str(uuid.uuid5(GROUP_NAMESPACE, f"class:{uai}:{kind}:{code}"))
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRef:
-    """A served group: a school (class_id None) or one of its classes."""
-
-    id: str
-    school_id: int
-    class_id: int | None
-    uai: str
-    kind: str
-    name: str
-    school_group: str | None
 
 
 def version(payload: dict) -> str:

@@ -17,8 +17,8 @@ from accounts.directory import FEED_KINDS, membership_querysets, memberships
 from accounts.models import User
 from schools.models import GuardianLink, Pupil, School, SchoolClass, StaffAssignment
 
+from .groups import GroupRef, class_group_id, school_group_id
 from .models import ScimClient, ScimDelivery, ScimGroupState
-from .resources import GroupRef, class_group_id, school_group_id
 
 USER_FIELDS = (
     "pk", "public_id", "login", "first_name", "last_name", "kind", "is_active", "email",

@@ -1,6 +1,23 @@
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
-from . import views, views_clients
+from . import views_clients
+
+
+class _Lazy:
+    """The SCIM views, imported at their first request: scim2-models (pydantic building its
+    schemas, about a second) stays out of every other process's start and first page."""
+
+    def __getattr__(self, name):
+        def view(request, *args, **kwargs):
+            from . import views as loaded
+
+            return getattr(loaded, name).as_view()(request, *args, **kwargs)
+
+        return type("LazyView", (), {"as_view": staticmethod(lambda: csrf_exempt(view))})
+
+
+views = _Lazy()
 
 app_name = "scim"
 
