@@ -78,8 +78,13 @@ class ScimGroupState(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["school", "school_class"],
-                name="scimgroupstate_unique",
-                nulls_distinct=False,
+                fields=["school"],
+                condition=models.Q(school_class__isnull=True),
+                name="scimgroupstate_one_per_school",
+            ),
+            models.UniqueConstraint(
+                fields=["school_class"],
+                condition=models.Q(school_class__isnull=False),
+                name="scimgroupstate_one_per_class",
             ),
         ]
