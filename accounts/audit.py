@@ -72,6 +72,11 @@ class Event(StrEnum):
     LEGAL_HOLD_LIFTED = "gdpr-legal-hold-lifted"
     PURGE = "gdpr-purge"
     TERMINATION = "gdpr-termination"
+    # SCIM provisioning (scim): clients registered by IT administrators, and each read.
+    SCIM_CLIENT_CREATED = "scim-client-created"
+    SCIM_CLIENT_CHANGED = "scim-client-changed"
+    SCIM_TOKEN_RENEWED = "scim-token-renewed"  # noqa: S105 - an event name
+    SCIM_READ = "scim-read"
 
 
 _ACCESS_EVENTS = {
@@ -80,6 +85,7 @@ _ACCESS_EVENTS = {
     Event.ATTACHMENT_DOWNLOADED,
     Event.EXPORT_DOWNLOADED,
     Event.EXPORT_VIEWED,
+    Event.SCIM_READ,
 }
 
 

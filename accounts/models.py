@@ -98,6 +98,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     public_id = models.UUIDField(
         _("public identifier"), default=uuid.uuid4, unique=True, editable=False
     )
+    # What other services see of the account (SCIM, accounts/directory.py): a digest of the
+    # exported state, and when it last changed, for their incremental syncs.
+    directory_digest = models.BigIntegerField(
+        _("directory digest"), null=True, blank=True, editable=False
+    )
+    directory_modified_at = models.DateTimeField(
+        _("directory modified at"), null=True, blank=True, editable=False, db_index=True
+    )
 
     objects = UserManager()
 

@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import codes, selectors, tasks
 from accounts.audit import Event, audit_accounts
+from accounts.directory import directory_refresh
 from accounts.hooks import accounts_deactivated
 from accounts.letter_selectors import BatchSelection, letter_batch_selection
 from accounts.letters import (
@@ -195,7 +196,13 @@ def account_sync(*, run_id: int | None = None) -> dict[str, int]:
         "deactivated": len(deactivated),
         "reactivated": len(reactivated),
     }
-    logger.info("account sync (run %s): %s, %s renamed", run_id, counts, len(renamed))
+    # Whatever the import wrote (names, classes, schools, leaving), the accounts whose exported
+    # state changed get a new `directory_modified_at` (SCIM incremental sync).
+    modified = directory_refresh()
+    logger.info(
+        "account sync (run %s): %s, %s renamed, %s modified for other services",
+        run_id, counts, len(renamed), len(modified),
+    )  # fmt: skip
     return counts
 
 
@@ -215,6 +222,7 @@ def account_lock(*, account_ids: Sequence[int], actor: User, reason: str) -> int
     accounts_deactivated(account_ids=ids)
     audit_accounts(event=Event.ACCOUNT_LOCKED, account_ids=ids, actor=actor,
                    data={"reason": reason})  # fmt: skip
+    directory_refresh(account_ids=ids)
     logger.info("accounts locked (%s): %s", reason, ids)
     return len(ids)
 
@@ -364,6 +372,7 @@ def account_activate(
     )
     audit_accounts(event=Event.ACTIVATED, account_ids=[account.pk], actor=account,
                    data={"terms": terms_version})  # fmt: skip
+    directory_refresh(account_ids=[account.pk])
     if account.email:
         _email_confirmation_later(account)
     logger.info("account %s activated", account.pk)
@@ -383,6 +392,7 @@ def account_email_set(*, account: User, email: str) -> User:
         _email_confirmation_later(account)
     else:
         audit_accounts(event=Event.EMAIL_SET, account_ids=[account.pk], actor=account)
+    directory_refresh(account_ids=[account.pk])
     return account
 
 
@@ -391,6 +401,7 @@ def account_email_confirm(*, account: User) -> User:
     account.email_confirmed_at = timezone.now()
     account.save(update_fields=["email_confirmed_at"])
     audit_accounts(event=Event.EMAIL_CONFIRMED, account_ids=[account.pk], actor=account)
+    directory_refresh(account_ids=[account.pk])
     return account
 
 
@@ -493,6 +504,7 @@ def account_reset(*, accounts: Sequence[User], actor: User) -> list[int]:
         account_id__in=reset_ids, status=RenewalRequest.Status.OPEN
     ).update(status=RenewalRequest.Status.DONE, handled_by=actor, handled_at=timezone.now())
     audit_accounts(event=Event.RESET, account_ids=reset_ids, actor=actor)
+    directory_refresh(account_ids=reset_ids)
     logger.info("accounts reset by account %s: %s", actor.pk, reset_ids)
     return reset_ids
 

@@ -15,6 +15,7 @@ urlpatterns = [
     # OpenID Connect provider (issue 18): endpoints, and city staff's connected services.
     path("", include("oidc.urls_provider")),
     path("services-connectes/", include("oidc.urls")),
+    path("scim/", include("scim.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

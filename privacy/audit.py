@@ -43,6 +43,8 @@ NOT_REGISTERED = {
     "oauth2_provider.refreshtoken": "a credential; expires and is purged",
     "oauth2_provider.idtoken": "a credential's record; expires and is purged",
     "oauth2_provider.devicegrant": "never written: the device flow is off",
+    # Written at each SCIM read, in bulk: a trace itself (each read is a `scim-read` event).
+    "scim.scimdelivery": "a delivery trace itself; each read is a scim-read event",
 }
 
 EXCLUDED_FIELDS = {
@@ -50,6 +52,7 @@ EXCLUDED_FIELDS = {
     "accounts.activationcode": ["digest", "ciphertext"],
     "privacy.accessexport": ["token_nonce"],
     "oidc.client": ["client_secret"],
+    "scim.scimclient": ["token_digest"],
 }
 
 

@@ -18,7 +18,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # Third-party tables holding personal data are classified too (login records, sessions).
-APPS = ("schools", "accounts", "imports", "privacy", "axes", "sessions", "oidc", "oauth2_provider")
+APPS = (
+    "schools",
+    "accounts",
+    "imports",
+    "privacy",
+    "scim",
+    "oidc",
+    "oauth2_provider",
+    "axes",
+    "sessions",
+)
 
 
 class Source(models.TextChoices):
@@ -312,6 +322,9 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "public_id": _ACCOUNT_SYS,
         "groups": _n(Source.STAFF),
         "user_permissions": _n(Source.STAFF),
+        # A hash of what SCIM clients receive, and when that last changed (accounts/directory.py).
+        "directory_digest": _ACCOUNT_SYS,
+        "directory_modified_at": _ACCOUNT_SYS,
     },
     "accounts.activationcode": {
         **dict.fromkeys(("id", "created_at", "updated_at", "account"), _ACCOUNT_SYS),
@@ -619,6 +632,25 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         **TIMESTAMPS,
         **dict.fromkeys(("date", "code", "message", "emailed_at", "resolved_at"), TECH),
     },
+    # --- scim: the services reading the directory (issue 18) ---------------------------------
+    "scim.scimclient": {
+        **TIMESTAMPS,
+        "name": _n(Source.STAFF),
+        "token_digest": TECH,  # a hash of the service's token, not about a person
+        "schools": _n(Source.STAFF),
+        "is_active": _n(Source.STAFF),
+        "created_by": _p(Source.SYSTEM, Rule.CITY_ACCOUNT),
+        "token_issued_at": TECH,
+        "last_used_at": TECH,
+    },
+    # Which service received a person's data, first and last time: listed in the access export.
+    "scim.scimdelivery": {
+        "id": TECH,
+        **dict.fromkeys(("client", "account", "first_sent_at", "last_sent_at"), _ACCOUNT_SYS),
+    },
+    "scim.scimgroupstate": dict.fromkeys(
+        ("id", "school", "school_class", "digest", "created_at", "modified_at"), TECH
+    ),
     # --- third-party tables holding personal data -------------------------------------
     # Second factor (django-otp, accounts/mfa.py): the secret of the person's app and their
     # recovery codes; deleted with the account, or when city staff reset the second factor.
@@ -772,6 +804,48 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
 }
 
 
+class Recipient(models.TextChoices):
+    """Who receives a field outside the city's own staff and the school's (art. 13(1)(e))."""
+
+    SCIM = (
+        "scim-clients",
+        _(
+            "connected services (SCIM): the ENT and the city's school services registered by "
+            "its IT administrators, for the open schools each serves"
+        ),
+    )
+
+
+# Every field sent out, by recipient, with what it becomes there. SCIM: `scim/resources.py`
+# (privacy/tests/test_inventory_recipients.py checks each exported attribute has its line).
+RECIPIENTS: dict[str, dict[str, dict[Recipient, str]]] = {
+    "accounts.user": {
+        "public_id": {Recipient.SCIM: "id"},
+        "login": {Recipient.SCIM: "userName"},
+        "first_name": {Recipient.SCIM: "name.givenName, name.formatted, displayName"},
+        "last_name": {Recipient.SCIM: "name.familyName, name.formatted, displayName"},
+        "kind": {Recipient.SCIM: "userType"},
+        "is_active": {Recipient.SCIM: "active"},
+        "email": {Recipient.SCIM: "emails (once confirmed)"},
+        "date_joined": {Recipient.SCIM: "meta.created"},
+        "directory_modified_at": {Recipient.SCIM: "meta.lastModified"},
+    },
+    "schools.staff": {"is_teacher": {Recipient.SCIM: "userType (teacher)"}},
+    "schools.pupil": {"school": {Recipient.SCIM: "groups (the school)"}},
+    "schools.pupilclass": {"school_class": {Recipient.SCIM: "groups (the classes)"}},
+    "schools.guardianlink": {
+        "pupil": {Recipient.SCIM: "groups (the children's schools and classes, with authority)"},
+        "legal": {Recipient.SCIM: "groups (only links with parental authority)"},
+    },
+    "schools.staffassignment": {"school": {Recipient.SCIM: "groups (the schools)"}},
+    "schools.staffclass": {"school_class": {Recipient.SCIM: "groups (the classes)"}},
+}
+
+
+def recipients(label: str, field: str) -> dict[Recipient, str]:
+    return RECIPIENTS.get(label, {}).get(field, {})
+
+
 # The access export (privacy/selectors/export.py) gives, for a guardian, the rows of every
 # personal table above that are about them, every personal field of each row. A table whose
 # rows are never about a guardian says why here; a personal table neither exported nor listed
@@ -798,6 +872,7 @@ NOT_ABOUT_GUARDIAN = {
     "oauth2_provider.devicegrant": _(
         "the device authorisation flow, which entaix does not offer: the table stays empty"
     ),
+    "scim.scimclient": _("a connected service, with the IT administrator who registered it"),
 }
 
 

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     # The city's OpenID Connect provider for the ENT and its school services (issue 18).
     "oauth2_provider",
     "oidc",
+    # SCIM 2.0 provisioning for the ENT and the city's services (read-only).
+    "scim",
 ]
 
 MIDDLEWARE = [

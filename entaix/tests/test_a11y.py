@@ -31,7 +31,10 @@ NOT_PAGES = {"set_language", "imports:run-problems-csv", "imports:school-problem
              # logs out): its consent, error and logout pages are swept by the provider's
              # browser test (oidc/tests/test_rp_browser.py).
              "oauth2_provider:oidc-connect-discovery-info", "oauth2_provider:jwks-info",
-             "oauth2_provider:rp-initiated-logout"}  # fmt: skip
+             "oauth2_provider:rp-initiated-logout",
+             # SCIM's JSON for other services (issue 18)
+             "scim:service-provider-config", "scim:resource-types", "scim:resource-type",
+             "scim:schemas", "scim:schema"}  # fmt: skip
 
 
 SERIOUS = {"serious", "critical"}
@@ -113,7 +116,8 @@ def test_every_page_of_every_role_passes_axe_at_desktop_and_phone_width(
         context.close()
     assert "\n".join(map(str, problems)) == ""
     # 102, plus the connected services (issue 18: the list for the school service and the
-    # DPO, the registration and edit forms for an IT administrator), plus
+    # DPO, the registration and edit forms for an IT administrator; SCIM's list for the
+    # school service and the DPO, its client page for an IT administrator), plus
     # the five pages of the people outside the feed (issue 21).
     assert visited == 111
 
@@ -304,3 +308,38 @@ def test_keyboard_only_data_request(live_server, page, parent_letter, settings, 
         "access",
     )
     assert (request.school_id, str(request.child_birth_date)) == (school.pk, "2018-03-03")
+
+
+def test_it_admin_connects_a_service_by_keyboard_on_a_phone(live_server, browser, world):
+    """The connected services (issue 18), as the IT administrator who manages them: the list
+    and its form, the token shown once, the service's page; 375 px, Tab/Space/Enter only."""
+    from accounts.models import User
+    from schools.tests import factories
+    from scim.models import ScimClient
+
+    admin = factories.UserFactory(
+        login="dsi.ville", kind=User.Kind.CITY, city_role=User.CityRole.IT_ADMIN
+    )
+    context = login_context(browser, live_server, admin)
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/scim/clients/")
+    assert page_width(page) <= 375
+    assert axe_violations(page) == []
+    type_into(page, "#id_name", "Cantine")
+    tab_to(page, "#id_schools_0")
+    page.keyboard.press("Space")
+    tab_to(page, "form button.primary")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#scim-token")
+    assert page_width(page) <= 375
+    assert axe_violations(page) == []
+    client = ScimClient.objects.get(name="Cantine")
+    token = page.locator("#scim-token").input_value()
+    assert len(token) >= 43 and client.token_digest != token
+    page.goto(f"{live_server.url}/scim/clients/{client.pk}/")
+    assert page_width(page) <= 375
+    assert axe_violations(page) == []
+    page.set_viewport_size(DESKTOP)
+    assert axe_violations(page) == []
+    context.close()

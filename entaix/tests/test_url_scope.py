@@ -16,6 +16,7 @@ from imports.tests.feeds import snapshot
 from oidc.models import Client
 from privacy.models import DataRequest
 from schools.models import Staff
+from scim.models import ScimClient
 
 pytestmark = pytest.mark.django_db
 ROLES = ("anon", "guardian", "teacher", "director", "city", "dpo", "it")
@@ -48,6 +49,10 @@ def world(two_schools, city_user):
         "01/09/2026;03/07/2030\nPetit;Emma;ATSEM;0139999Z;01/09/2026;03/07/2030\n".encode(),
         filename="agents.csv", actor=city_user,
     )  # fmt: skip
+    scim_client = ScimClient.objects.create(name="ENT", token_digest="0" * 64)  # issue 18
+    scim = {"scimclient": scim_client.pk, "scim_id": "0f9b2c1e-0000-4000-8000-000000000000",
+            "resource_type": "User", "schema": "urn:ietf:params:scim:schemas:core:2.0:User",
+            "rest": "Bulk"}  # fmt: skip
     users = {
         "anon": None,
         "guardian": guardian.account,
@@ -79,6 +84,7 @@ def world(two_schools, city_user):
         "cityperson": city_person.pk,
         "cityimport": city_import.pk,
         "client": oidc_client.pk,
+        **scim,
     }
     other = {  # school B's
         "class": b["classes"][0].pk,
@@ -93,6 +99,7 @@ def world(two_schools, city_user):
         "cityperson": city_person.pk,
         "cityimport": city_import.pk,
         "client": oidc_client.pk,
+        **scim,
     }
     return {"users": users, "own": own, "other": other}
 
@@ -117,8 +124,9 @@ CITY_POST = expect(LOGIN, DENY, DENY, DENY, POST_ONLY)
 DPO = expect(LOGIN, DENY, DENY, DENY, DENY, OK)
 DPO_POST = expect(LOGIN, DENY, DENY, DENY, DENY, POST_ONLY)
 # People outside the feed (issue 21): the school service's, not the DPO's.
-CITY_PEOPLE = expect(LOGIN, DENY, DENY, DENY, OK, DENY)
-CITY_PEOPLE_POST = expect(LOGIN, DENY, DENY, DENY, POST_ONLY, DENY)
+CITY_PEOPLE = expect(LOGIN, DENY, DENY, DENY, OK, DENY, DENY)
+CITY_PEOPLE_POST = expect(LOGIN, DENY, DENY, DENY, POST_ONLY, DENY, DENY)
+SCIM_API = dict.fromkeys(ROLES, "401")
 
 # name: (argument names, expectations on A's objects, expectations on B's objects or None)
 GET_TABLE = {
@@ -232,6 +240,24 @@ GET_TABLE = {
     "oidc:client-update": (("client",), expect(LOGIN, DENY, DENY, DENY, DENY, DENY, OK), None),
     "oidc:client-secret": (("client",), expect(LOGIN, DENY, DENY, DENY, DENY, DENY, POST_ONLY),
                            None),
+    # SCIM (issue 18): the API answers a client's bearer token, never a session (401); its
+    # discovery endpoints are public. The connected services are listed to city staff and
+    # managed by the IT administrators only (not a role of this table: scim/tests).
+    "scim:users": ((), SCIM_API, None),
+    "scim:user": (("scim_id",), SCIM_API, None),
+    "scim:groups": ((), SCIM_API, None),
+    "scim:group": (("scim_id",), SCIM_API, None),
+    "scim:service-provider-config": ((), PUBLIC, None),
+    "scim:resource-types": ((), PUBLIC, None),
+    "scim:resource-type": (("resource_type",), PUBLIC, None),
+    "scim:schemas": ((), PUBLIC, None),
+    "scim:schema": (("schema",), PUBLIC, None),
+    "scim:not-found": (("rest",), dict.fromkeys(ROLES, DENY), None),
+    "scim:client-list": ((), CITY, None),
+    "scim:client-detail": (("scimclient",), expect(LOGIN, DENY, DENY, DENY, DENY, DENY, OK),
+                           None),
+    "scim:client-token-renew": (("scimclient",),
+                                expect(LOGIN, DENY, DENY, DENY, DENY, DENY, POST_ONLY), None),
 }  # fmt: skip
 
 # POST-only endpoints that change data: who must be refused (they change nothing).
@@ -262,6 +288,8 @@ POST_DENIED = {
     "oidc:client-create": ((), ("anon", "guardian", "teacher", "director")),
     "oidc:client-update": (("client",), ("anon", "guardian", "teacher", "director")),
     "oidc:client-secret": (("client",), ("anon", "guardian", "teacher", "director")),
+    "scim:client-token-renew": (("scimclient",), ("anon", "guardian", "teacher", "director")),
+    "scim:client-detail": (("scimclient",), ("anon", "guardian", "teacher", "director")),
 }
 
 
@@ -289,6 +317,8 @@ def outcome(response) -> str:
         return POST_ONLY
     if response.status_code in (403, 404):
         return DENY
+    if response.status_code == 401:
+        return "401"
     if response.status_code == 302 and "/comptes/login/" in response["Location"]:
         return LOGIN
     if response.status_code in (200, 302):

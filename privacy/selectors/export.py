@@ -46,6 +46,7 @@ from privacy.models import (
 )
 from schools.kinds import PersonKind, RecordKind
 from schools.models import GuardianLink, PupilClass, School, StaffAssignment, StaffClass
+from scim.selectors import scim_deliveries_for_account, scim_recipients_for_account
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,11 @@ def privacy_notice() -> dict:
             _(
                 "The services you signed in to with your ENT account (the ENT, the city's school "
                 "services), each receiving only what it asked and you accepted: listed below."
+            ),
+            _(
+                "The ENT and the city's school services connected over SCIM, for the open "
+                "schools each serves: login, names, profile, schools and classes, the e-mail "
+                "once confirmed (the services that received yours are listed with your data)."
             ),
             _("No other recipient; no transfer outside the European Union."),
         ],
@@ -334,6 +340,24 @@ def _sessions(account: User | None) -> list[dict]:
     return [
         {"expires": _plain(s.expire_date), "retention": str(Rule.SESSION)}
         for s in _session_rows(account)
+    ]
+
+
+def _scim_recipients(account_id: int | None) -> list[dict]:
+    """The connected services (SCIM) that received the account's data, first and last time."""
+    return [
+        {
+            "service": row["client__name"],
+            "first_sent_at": _plain(row["first_sent_at"]),
+            "last_sent_at": _plain(row["last_sent_at"]),
+            "display": _("%(service)s: first sent %(first)s, last sent %(last)s")
+            % {
+                "service": row["client__name"],
+                "first": _display(row["first_sent_at"]),
+                "last": _display(row["last_sent_at"]),
+            },
+        }
+        for row in scim_recipients_for_account(account_id=account_id)
     ]
 
 
@@ -603,6 +627,7 @@ def _guardian_finders(guardian, *, children_ids: set[int]) -> dict[str, Callable
             Q(guardian=guardian) | Q(request_id__in=requests, pupil_id__in=children_ids)
         ).order_by("pk"),
         "privacy.legalhold": lambda: LegalHold.objects.filter(guardian=guardian).order_by("pk"),
+        "scim.scimdelivery": lambda: scim_deliveries_for_account(account_id=account_id),
         "imports.importproblem": lambda: ImportProblem.objects.filter(
             identifier=guardian.join_key
         ).order_by("pk"),
@@ -684,6 +709,7 @@ def access_document(*, data_request: DataRequest) -> dict:
         doc["data_requests"] = _requests_about({"guardian": guardian})
         doc["login_records"] = _login_records(guardian.account)
         doc["sessions"] = _sessions(guardian.account)
+        doc["scim_recipients"] = _scim_recipients(guardian.account_id)
         doc["tables"] = _tables(_guardian_finders(guardian, children_ids={c.pk for c in children}))
         persons.append(doc)
         for child in children:
@@ -695,6 +721,7 @@ def access_document(*, data_request: DataRequest) -> dict:
             doc["data_requests"] = _requests_about({"pupil": child})
             doc["login_records"] = _login_records(child.account)
             doc["sessions"] = _sessions(child.account)
+            doc["scim_recipients"] = _scim_recipients(child.account_id)
             persons.append(doc)
     else:
         staff = requester.staff
@@ -708,6 +735,7 @@ def access_document(*, data_request: DataRequest) -> dict:
         doc["data_requests"] = _requests_about({"staff": staff})
         doc["login_records"] = _login_records(staff.account)
         doc["sessions"] = _sessions(staff.account)
+        doc["scim_recipients"] = _scim_recipients(staff.account_id)
         persons.append(doc)
     return {
         "format": FORMAT,

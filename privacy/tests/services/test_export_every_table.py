@@ -26,6 +26,7 @@ from privacy.models import DataRequestNote, DataRequestSubject, LegalHold, Recti
 from privacy.services import export
 from privacy.tests.conftest import file_request
 from schools.models import GuardianLink
+from scim.models import ScimClient, ScimDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +145,14 @@ def test_every_table_s_rows_about_a_guardian_appear_in_the_export(family, city_u
         field="mobile_phone", current_value="0611223344", requested_value="0611223355",
     )  # fmt: skip
     hold = LegalHold.objects.create(person_kind="guardian", guardian=mother, reason="Contentieux")
+    # The ENT received her data over SCIM (issue 18); the father's delivery never appears.
+    ent = ScimClient.objects.create(name="ENT ONE", token_digest="e" * 64)
+    delivery = ScimDelivery.objects.create(
+        client=ent, account=own, first_sent_at=now, last_sent_at=now
+    )
+    ScimDelivery.objects.create(
+        client=ent, account=account(family.father), first_sent_at=now, last_sent_at=now
+    )
     run = ImportRun.objects.create(status=ImportRun.Status.APPLIED, mode="Delta",
                                    trigger=ImportRun.Trigger.COMMAND, applied_at=now)  # fmt: skip
     problem = ImportProblem.objects.create(
@@ -175,6 +184,7 @@ def test_every_table_s_rows_about_a_guardian_appear_in_the_export(family, city_u
         "privacy.accessexport": {first.pk},
         "privacy.rectificationtask": {task.pk},
         "privacy.legalhold": {hold.pk},
+        "scim.scimdelivery": {delivery.pk},
         "imports.importproblem": {problem.pk},
         "imports.importplanitem": {item.pk},
         "auditlog.logentry": set(

@@ -1,0 +1,59 @@
+"""accounts.directory: `directory_modified_at` moves for exactly the accounts whose exported
+state changed, whatever wrote the change (services, or the import's bulk SQL)."""
+
+import pytest
+from django.utils import timezone
+
+from accounts import services
+from accounts.directory import directory_refresh
+from accounts.models import User
+from accounts.services import account_sync
+from accounts.tests.support import account
+
+pytestmark = pytest.mark.django_db
+
+
+def stamps() -> dict[int, object]:
+    return dict(User.objects.values_list("pk", "directory_modified_at"))
+
+
+def moved(before: dict) -> set[int]:
+    return {pk for pk, stamp in stamps().items() if stamp != before.get(pk)}
+
+
+def test_every_account_of_the_feed_gets_a_state_and_a_second_refresh_changes_nothing(
+    two_schools, city_user
+):
+    account_sync()
+    feed = User.objects.exclude(kind=User.Kind.CITY)
+    assert feed.filter(directory_modified_at__isnull=True).count() == 0
+    assert feed.filter(directory_digest__isnull=True).count() == 0
+    assert User.objects.get(pk=city_user.pk).directory_modified_at is None
+    before = stamps()
+    assert directory_refresh() == []
+    assert stamps() == before
+
+
+def test_services_move_exactly_their_accounts(two_schools):
+    account_sync()
+    pupil = two_schools["a"]["pupils"][0]
+    user = account(pupil)
+    before = stamps()
+    services.account_email_set(account=user, email="eleve@example.org")
+    assert moved(before) == set()  # not confirmed: not exported
+    services.account_email_confirm(account=user)
+    assert moved(before) == {user.pk}
+    before = stamps()
+    services.account_lock(account_ids=[user.pk], actor=None, reason="opposition")
+    assert moved(before) == {user.pk}
+
+
+def test_a_bulk_sql_rename_is_seen_by_the_next_sync(two_schools):
+    """The import renames with UPDATE … FROM: no write path to trust, the digest sees it."""
+    account_sync()
+    pupil = two_schools["a"]["pupils"][0]
+    pupil.refresh_from_db()
+    before = stamps()
+    type(pupil).objects.filter(pk=pupil.pk).update(last_name="Nouveau", updated_at=timezone.now())
+    account_sync()  # copies the name to the account, then refreshes
+    assert moved(before) == {pupil.account_id}

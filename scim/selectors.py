@@ -1,0 +1,168 @@
+"""Reads for SCIM: the client behind a token, and what a client may see.
+
+A client sees the accounts of the feed (pupils, guardians, staff) of the open schools it
+serves — a pupil of one, a guardian with parental authority over a present child of one, a
+staff member assigned to one — and keeps seeing, as inactive, those it already received who
+left or moved out of its schools. Its groups are its open schools and their present classes.
+"""
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+
+from accounts.directory import FEED_KINDS, membership_querysets, memberships
+from accounts.models import User
+from schools.models import GuardianLink, Pupil, School, SchoolClass, StaffAssignment
+
+from .groups import GroupRef, class_group_id, school_group_id
+from .models import ScimClient, ScimDelivery, ScimGroupState
+
+USER_FIELDS = (
+    "pk", "public_id", "login", "first_name", "last_name", "kind", "is_active", "email",
+    "email_confirmed_at", "date_joined", "modified", "teacher", "in_scope",
+)  # fmt: skip
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def scim_client_for_token(token: str) -> ScimClient | None:
+    """The active client holding this token (looked up by its digest: no clear token kept)."""
+    if not token:
+        return None
+    return ScimClient.objects.filter(token_digest=token_digest(token), is_active=True).first()
+
+
+def served_school_ids(client: ScimClient) -> list[int]:
+    """The client's schools that are open and present: the only ones it reads."""
+    return list(
+        client.schools.filter(ent_open=True, left_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _in_scope(school_ids: Sequence[int]) -> Q:
+    account = OuterRef("pk")
+    pupil = Pupil.objects.filter(account_id=account, left_at__isnull=True, school_id__in=school_ids)
+    guardian = GuardianLink.objects.filter(
+        guardian__account_id=account,
+        guardian__left_at__isnull=True,
+        left_at__isnull=True,
+        legal__gt=0,
+        pupil__left_at__isnull=True,
+        pupil__school_id__in=school_ids,
+    )
+    staff = StaffAssignment.objects.filter(
+        staff__account_id=account, staff__left_at__isnull=True, school_id__in=school_ids
+    )
+    return Q(Exists(pupil)) | Q(Exists(guardian)) | Q(Exists(staff))
+
+
+def scim_users_for_client(client: ScimClient, *, school_ids: Sequence[int]) -> QuerySet:
+    """Every account the client may read, as `USER_FIELDS` values, in a stable order (pk)."""
+    in_scope = _in_scope(school_ids)
+    delivered = Exists(ScimDelivery.objects.filter(client=client, account_id=OuterRef("pk")))
+    return (
+        User.objects.filter(kind__in=FEED_KINDS)
+        .filter(in_scope | Q(delivered))
+        .annotate(
+            in_scope=in_scope,
+            modified=Coalesce("directory_modified_at", "date_joined"),
+            teacher=Coalesce(F("staff__is_teacher"), Value(False)),
+        )
+        .order_by("pk")
+    )
+
+
+def scim_groups_for_client(*, school_ids: Sequence[int]) -> list[GroupRef]:
+    """The client's groups: each served school, then its present classes and groups."""
+    schools = dict(
+        School.objects.filter(pk__in=school_ids).order_by("uai").values_list("pk", "uai")
+    )
+    names = dict(School.objects.filter(pk__in=school_ids).values_list("pk", "name"))
+    classes = defaultdict(list)
+    for pk, school_id, kind, code, name in (
+        SchoolClass.objects.filter(school_id__in=school_ids, left_at__isnull=True)
+        .order_by("kind", "code")
+        .values_list("pk", "school_id", "kind", "code", "name")
+    ):
+        classes[school_id].append((pk, kind, code, name))
+    result = []
+    for school_id, uai in schools.items():
+        school_group = school_group_id(uai)
+        result.append(
+            GroupRef(school_group, school_id, None, uai, "school", names[school_id], None)
+        )
+        result += [
+            GroupRef(class_group_id(uai, kind, code), school_id, pk, uai, kind, name, school_group)
+            for pk, kind, code, name in classes[school_id]
+        ]
+    return result
+
+
+def group_states(groups: Sequence[GroupRef]) -> dict[tuple[int, int | None], tuple]:
+    """{(school_id, class_id): (created, modified)} of these groups."""
+    school_ids = {g.school_id for g in groups}
+    return {
+        (school_id, class_id): (created, modified)
+        for school_id, class_id, created, modified in ScimGroupState.objects.filter(
+            school_id__in=school_ids
+        ).values_list("school_id", "school_class_id", "created_at", "modified_at")
+    }
+
+
+def group_members(groups: Sequence[GroupRef]) -> dict[tuple[int, int | None], list[str]]:
+    """{(school_id, class_id): [public ids]} of the members of these groups (current members:
+    present, active accounts), sorted."""
+    school_ids = sorted({g.school_id for g in groups})
+    rows = list(memberships_by_school(school_ids))
+    public = dict(
+        User.objects.filter(pk__in={a for a, _s, _c in rows}, is_active=True).values_list(
+            "pk", "public_id"
+        )
+    )
+    result: dict[tuple[int, int | None], set[str]] = defaultdict(set)
+    for account_id, school_id, class_id in rows:
+        if account_id in public:
+            result[(school_id, class_id)].add(str(public[account_id]))
+    return {key: sorted(ids) for key, ids in result.items()}
+
+
+def memberships_by_school(school_ids: Sequence[int]) -> Iterator[tuple[int, int, int | None]]:
+    """(account_id, school_id, class_id) of the current memberships in these schools."""
+    first, *rest = [qs.filter(s__in=school_ids) for qs in membership_querysets()]
+    return first.union(*rest, all=True).order_by().iterator(chunk_size=5000)
+
+
+def user_groups(
+    account_ids: Sequence[int], *, groups: Sequence[GroupRef]
+) -> dict[int, list[GroupRef]]:
+    """{account_id: [served groups]} for a page of accounts."""
+    by_key = {(g.school_id, g.class_id): g for g in groups}
+    result: dict[int, list[GroupRef]] = {}
+    for account_id, keys in memberships(account_ids).items():
+        served = [by_key[k] for k in keys if k in by_key]
+        result[account_id] = sorted(served, key=lambda g: (g.uai, g.class_id or 0))
+    return result
+
+
+def scim_recipients_for_account(*, account_id: int | None) -> list[dict]:
+    """The SCIM clients that received this account's data, with the first and latest time
+    (for the access export, privacy)."""
+    if account_id is None:
+        return []
+    return list(
+        ScimDelivery.objects.filter(account_id=account_id)
+        .order_by("client__name")
+        .values("client__name", "first_sent_at", "last_sent_at")
+    )
+
+
+def scim_deliveries_for_account(*, account_id: int | None) -> QuerySet:
+    """The delivery rows of one account (the access export's table of them)."""
+    return ScimDelivery.objects.filter(account_id=account_id).order_by("pk")
