@@ -156,11 +156,12 @@ def scim_recipients_for_account(*, account_id: int | None) -> list[dict]:
     (for the access export, privacy)."""
     if account_id is None:
         return []
-    return list(
+    rows = (
         ScimDelivery.objects.filter(account_id=account_id)
         .order_by("client__name")
         .values("client__name", "first_sent_at", "last_sent_at")
     )
+    return [dict(row) for row in rows]
 
 
 def scim_deliveries_for_account(*, account_id: int | None) -> QuerySet:
