@@ -185,8 +185,8 @@ def setup_world() -> dict:
 
     from accounts.models import User
     from accounts.services import account_sync
+    from entaix.tests import factories
     from oidc import services
-    from schools.tests import factories
 
     school = factories.SchoolFactory(name="École Sextius", uai="0130001A")
     ce1 = factories.SchoolClassFactory(school=school, name="CE1 A", code="CE1A")

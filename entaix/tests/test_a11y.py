@@ -314,7 +314,7 @@ def test_it_admin_connects_a_service_by_keyboard_on_a_phone(live_server, browser
     """The connected services (issue 18), as the IT administrator who manages them: the list
     and its form, the token shown once, the service's page; 375 px, Tab/Space/Enter only."""
     from accounts.models import User
-    from schools.tests import factories
+    from entaix.tests import factories
     from scim.models import ScimClient
 
     admin = factories.UserFactory(

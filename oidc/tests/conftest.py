@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import account_sync
+from entaix.tests import factories
 from oidc import services
 from schools.models import StaffAssignment
-from schools.tests import factories
 
 PASSWORD = "Tulipe-Rouge-Sextius-42"
 

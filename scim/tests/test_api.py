@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import User
 from accounts.services import account_sync
-from schools.tests import factories
+from entaix.tests import factories
 from scim import services
 from scim.models import ScimClient, ScimDelivery
 from scim.resources import class_group_id, school_group_id

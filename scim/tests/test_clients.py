@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from schools.tests import factories
+from entaix.tests import factories
 from scim.models import ScimClient
 from scim.selectors import scim_client_for_token, token_digest
 
