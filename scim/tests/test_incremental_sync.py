@@ -12,7 +12,8 @@ from django.utils import timezone
 from scim2_client.engines.wsgi import WSGISCIMClient
 from scim2_models import SearchRequest, User
 
-from imports import feedgen, services
+from devtools import feedgen
+from imports import services
 from imports.models import ImportRun
 from schools.models import School
 from scim import services as scim_services
@@ -55,7 +56,7 @@ def test_incremental_sync_across_a_delta_returns_exactly_the_changed_users(tmp_p
     feed = feedgen.generate_complet(tmp_path / "c", options)
     run = services.import_files(paths=[tmp_path / "c"], trigger=ImportRun.Trigger.COMMAND)
     assert run.status == ImportRun.Status.APPLIED
-    services.school_open(uais=feed.school_uais, opened_on=today)
+    services.school_open_reconcile(uais=feed.school_uais, opened_on=today)
     _client, token = scim_services.scim_client_create(
         name="ENT", school_ids=list(School.objects.values_list("pk", flat=True))
     )

@@ -8,7 +8,7 @@ from accounts import services
 from accounts.directory import directory_refresh
 from accounts.models import User
 from accounts.services import account_sync
-from accounts.tests.support import account
+from entaix.tests.factories import account
 
 pytestmark = pytest.mark.django_db
 
