@@ -2,7 +2,7 @@
 access export lists the connected services that received a person's data."""
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.services import account_sync
 from privacy import inventory
@@ -60,10 +60,11 @@ def test_the_access_export_lists_the_services_that_received_the_data(two_schools
     before = timezone.now()
     response = client.get("/scim/v2/Users?count=100", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200
-    (entry,) = _scim_recipients(pupil.account_id)
+    with translation.override("fr"):
+        (entry,) = _scim_recipients(pupil.account_id)
     assert entry["service"] == "ENT ONE"
     assert entry["first_sent_at"] == entry["last_sent_at"]
-    assert entry["display"].startswith("ENT ONE: ")
+    assert entry["display"].startswith("ENT ONE : première transmission le ")
     # A pupil of a school the service does not serve received nothing.
     other = synced["b"]["pupils"][0]
     other.refresh_from_db()
