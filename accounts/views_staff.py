@@ -63,8 +63,10 @@ class AccountIndexView(StaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        classes = list(selectors.class_list_for_user(user=user))
+        to_print = selectors.class_letters_to_print(user=user, classes=classes)
         return super().get_context_data(
-            classes=selectors.class_list_for_user(user=user),
+            classes=[(c, *to_print.get(c.pk, (0, 0))) for c in classes],
             schools=selectors.directed_schools_for_user(user=user),
             **kwargs,
         )

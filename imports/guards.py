@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from imports import changeover
 from imports.aaf import Mode
 from imports.plan import Plan
 
@@ -35,8 +36,11 @@ def held_reasons(
     first_import: bool,
     reconcile: bool = False,
     limits: GuardSettings | None = None,
+    last_complet_date: datetime.date | None = None,
 ) -> list[str]:
-    """Codes of the guards this plan trips, in a stable order."""
+    """Codes of the guards this plan trips, in a stable order. A changeover Complet (the
+    year's first, or one reshaping the classes: imports/changeover.py) is held for
+    `changeover` instead of the leave guards."""
     limits = limits or GuardSettings.from_settings()
     reasons = []
     if plan.mode == Mode.COMPLET and plan.missing_kinds:
@@ -50,6 +54,11 @@ def held_reasons(
         reasons.append("not-newer")
     if (today - plan.feed_date).days > limits.max_age_days:
         reasons.append("too-old")
+    if plan.mode == Mode.COMPLET and (
+        changeover.by_date(plan.feed_date, last_complet_date)
+        or changeover.by_classes(plan.counts, plan.active_before)
+    ):
+        reasons.append(changeover.REASON)
     persons_before = sum(plan.active_before.get(k, 0) for k in ("pupils", "guardians", "staff"))
     persons_leaving = sum(
         plan.counts.get(k, {}).get("left", 0) for k in ("pupils", "guardians", "staff")
@@ -61,6 +70,8 @@ def held_reasons(
         if active and leaving / active > limits.max_leave_ratio:
             reasons.append("mass-leave-school")
             break
+    if changeover.REASON in reasons:
+        reasons = [reason for reason in reasons if reason not in changeover.LEAVE_REASONS]
     for school, pupils in plan.pupils_by_school.items():
         if pupils and plan.pupils_leaving_by_school.get(school, 0) >= pupils:
             reasons.append("school-emptied")

@@ -41,3 +41,7 @@ WHITENOISE_AUTOREFRESH = True
 # Most tests log city staff in with force_login, which proves no second factor; the MFA tests
 # (accounts/tests/test_mfa.py) turn the rule back on.
 MFA_REQUIRED = False
+# The changeover rules are off unless a test turns them on: a suite run in late August would
+# otherwise see its fixtures' second Complet as the year's changeover.
+SCHOOL_YEAR_CHANGEOVER = env.str("SCHOOL_YEAR_CHANGEOVER", default="")
+IMPORT_CHANGEOVER_CLASS_RATIO = env.float("IMPORT_CHANGEOVER_CLASS_RATIO", default=0)
