@@ -226,7 +226,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from imports import feedgen
+    from devtools import feedgen
 
     name = args.db.rsplit("/", 1)[1]
     with connection.cursor() as cursor:

@@ -8,6 +8,9 @@ from entaix.env import BASE_DIR, database
 
 from .base import *  # noqa: F403
 
+# The feed generator, demo_seed and aaf_generate: never installed in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]  # noqa: F405
+
 DEBUG = True
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 

@@ -8,6 +8,9 @@ from entaix.env import boolean, database, env
 
 from .base import *  # noqa: F403
 
+# The feed generator, demo_seed and aaf_generate: never installed in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]  # noqa: F405
+
 # Random per process, unless given: the fault matrix runs a server and commands as separate
 # processes that must read each other's activation codes.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or secrets.token_urlsafe(50)

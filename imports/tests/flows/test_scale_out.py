@@ -23,8 +23,9 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from devtools import feedgen
 from entaix.celery import app as celery_app
-from imports import feedgen, services
+from imports import services
 from imports.models import ImportRun
 from imports.tasks import import_run_task
 from schools.models import GuardianLink, Pupil, School

@@ -13,8 +13,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from devtools import feedgen
 from entaix.celery import app as celery_app
-from imports import feedgen, services
+from imports import services
 from imports.models import ImportRun
 from imports.tasks import aaf_fetch_task, import_run_task
 from imports.tests.flows.test_fetch import deliver

@@ -8,7 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from imports import feedgen, services
+from devtools import feedgen
+from imports import services
 from imports.models import ImportRun
 from schools.models import Guardian, Pupil, School, Staff
 

@@ -346,7 +346,7 @@ def test_aaf_import_exits_non_zero_on_failure(tmp_path):
 def test_generated_feed_imports_exactly_what_the_generator_wrote(tmp_path):
     import datetime
 
-    from imports import feedgen
+    from devtools import feedgen
 
     date = timezone.localdate() - datetime.timedelta(days=1)
     feed = feedgen.generate_complet(

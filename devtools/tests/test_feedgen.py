@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from imports.feedgen import (
+from devtools.feedgen import (
     GeneratedFeed,
     GenOptions,
     generate_complet,

@@ -13,7 +13,8 @@ from django_otp.oath import TOTP
 
 from accounts import services as accounts_services
 from accounts.models import User
-from imports import feedgen, services
+from devtools import feedgen
+from imports import services
 from imports.models import ImportRun
 from schools.models import School, StaffAssignment, StaffClass
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports import feedgen
+from devtools import feedgen
 
 
 class Command(BaseCommand):

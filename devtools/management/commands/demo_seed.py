@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.demo import demo_city_create
+from devtools.demo import demo_city_create
 from schools.models import School
 
 
