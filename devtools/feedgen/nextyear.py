@@ -1,4 +1,4 @@
-"""The generator's next school year (`aaf_generate --next-year`): the September changeover.
+"""The next school year (`aaf_generate --next-year`): the September changeover as a step.
 
 From a generated city, the world of the following school year, written as a Complet:
 - every pupil moves up a level; CM2 pupils leave (collège), a few others move away;
@@ -11,14 +11,16 @@ From a generated city, the world of the following school year, written as a Comp
   teacher of the first school moves to the second to take the new class (a newcomer takes over
   theirs).
 
-Deterministic: the same world and seed give the same changes.
+Deterministic: the same world and seed give the same changes. A step like a Delta's
+(``changes.Step`` with ``next_year``), so a later Delta replays it.
 """
 
 from __future__ import annotations
 
 import random
 
-from imports import feedgen as fg
+from .people import STRUCTURE_WEIGHTS, STRUCTURES, family, new_staff
+from .world import LEVEL_RANK, Class, Pupil, School, World
 
 NEXT_LEVEL = {"TPS": "PS", "PS": "MS", "MS": "GS", "GS": "CP", "CP": "CE1", "CE1": "CE2",
               "CE2": "CM1", "CM1": "CM2"}  # fmt: skip
@@ -27,15 +29,27 @@ ENTRY_LEVEL = {"E": "CP", "M": "PS", "P": "PS"}
 MOVE_AWAY_SHARE = 0.02  # pupils other than CM2 who leave the city's schools
 
 
-def _value(school: fg._School, klass: fg._Class, year: int) -> str:
+def _teaching(school: School) -> str:
+    return f"{school.key}$ENS$ENSEIGNEMENT$-$-"
+
+
+def _children_index(world: World) -> dict[str, list[str]]:
+    children: dict[str, list[str]] = {}
+    for pupil in world.pupils.values():
+        for link in pupil.links:
+            children.setdefault(link[0], []).append(pupil.key)
+    return children
+
+
+def _value(school: School, klass: Class, year: int) -> str:
     return f"{school.key}${school.uai}${year}-{year + 1}${klass.code}${klass.name}"
 
 
-def _letter(klass: fg._Class) -> str:
+def _letter(klass: Class) -> str:
     return klass.name.rsplit(" ", 1)[-1]
 
 
-def _leave(world: fg._World, key: str, children: dict[str, list[str]]) -> None:
+def _leave(world: World, key: str, children: dict[str, list[str]]) -> None:
     pupil = world.pupils.pop(key)
     for link in pupil.links:
         siblings = children[link[0]]
@@ -44,25 +58,25 @@ def _leave(world: fg._World, key: str, children: dict[str, list[str]]) -> None:
             del world.guardians[link[0]]
 
 
-def _new_class(school: fg._School, levels: tuple[str, ...], year: int) -> fg._Class:
+def _new_class(school: School, levels: tuple[str, ...], year: int) -> Class:
     number = len(school.classes)
     letters = {_letter(klass) for klass in school.classes}
     letter = next(chr(65 + i) for i in range(26) if chr(65 + i) not in letters)
-    klass = fg._Class(school.key, f"CL{number + 1:02d}", f"{'-'.join(levels)} {letter}", levels, "")
+    klass = Class(school.key, f"CL{number + 1:02d}", f"{'-'.join(levels)} {letter}", levels, "")
     klass.value = _value(school, klass, year)
     school.classes.append(klass)
     return klass
 
 
-def next_year(world: fg._World, seed: int) -> None:
+def next_year(world: World, seed: int) -> None:
     """Turn ``world`` into the next school year's (see the module's docstring)."""
     rng = random.Random(f"next-year:{seed}")  # noqa: S311 - test data, not secrets
     world.year += 1
     year = world.year
-    children = fg._children_index(world)
+    children = _children_index(world)
     schools = {school.key: school for school in world.schools}
     lost = dict.fromkeys(schools, 0)  # pupils each school loses, replaced by arrivals
-    transfers: list[fg._Pupil] = []
+    transfers: list[Pupil] = []
     for key in list(world.pupils):
         pupil = world.pupils[key]
         school = pupil.school
@@ -79,13 +93,13 @@ def next_year(world: fg._World, seed: int) -> None:
     staying: dict[int, list[str]] = {}
     for pupil in world.pupils.values():
         staying.setdefault(id(pupil.klass), []).append(pupil.level)
-    entry_classes: dict[str, fg._Class] = {}
+    entry_classes: dict[str, Class] = {}
     for school in world.schools:
         entry = ENTRY_LEVEL[school.kind]
         for klass in school.classes:
             levels = tuple(
                 sorted(set(staying.get(id(klass), ())) - ({"CP"} if school.kind == "M" else set()),
-                       key=fg._LEVEL_RANK.get)
+                       key=LEVEL_RANK.get)
             )  # fmt: skip
             if not levels:
                 levels = (entry,)
@@ -116,8 +130,8 @@ def next_year(world: fg._World, seed: int) -> None:
             return school, entry, klass
 
         for _ in range(max(0, lost[school.key])):
-            structure = rng.choices(fg._STRUCTURES, fg._STRUCTURE_WEIGHTS)[0]
-            fg._family(world, rng, place, 1, structure, contact=rng.random() < 0.25)
+            structure = rng.choices(STRUCTURES, STRUCTURE_WEIGHTS)[0]
+            family(world, rng, place, 1, structure, contact=rng.random() < 0.25)
     _split_and_move_teacher(world, rng, entry_classes, year)
     for school in world.schools:
         for klass in school.classes:
@@ -125,14 +139,14 @@ def next_year(world: fg._World, seed: int) -> None:
 
 
 def _split_and_move_teacher(
-    world: fg._World, rng: random.Random, entry_classes: dict[str, fg._Class], year: int
+    world: World, rng: random.Random, entry_classes: dict[str, Class], year: int
 ) -> None:
     """Split the second school's largest class; a teacher of the first school takes the half
     in a new class, and a newcomer takes over their class."""
     if len(world.schools) < 2:
         return
     first, second = world.schools[0], world.schools[1]
-    pupils_of: dict[int, list[fg._Pupil]] = {}
+    pupils_of: dict[int, list[Pupil]] = {}
     for pupil in world.pupils.values():
         pupils_of.setdefault(id(pupil.klass), []).append(pupil)
     candidates = [
@@ -156,21 +170,6 @@ def _split_and_move_teacher(
     mover = movers[rng.randrange(len(movers))]
     left_class = mover.classes[0]
     mover.schools = [second.key]
-    mover.functions = [fg._teaching(second)]
+    mover.functions = [_teaching(second)]
     mover.classes = [half]
-    fg._new_staff(world, rng, [first], [fg._teaching(first)], [left_class])
-
-
-def generate_next_year(
-    previous_dir, out_dir, *, seed: int, date, max_records_per_file: int | None = None
-) -> fg.GeneratedFeed:
-    """Write the next school year's Complet after the set in ``previous_dir``."""
-    options, steps = fg._load_state(previous_dir)
-    world = fg._build_world(options)
-    for step in steps:
-        fg._apply_step(world, step)
-    next_year(world, seed)
-    return fg._write_set(
-        world, out_dir, date=date, max_records=max_records_per_file or options.max_records_per_file,
-        changes=None, aliases=options.ldap_aliases,
-    )  # fmt: skip
+    new_staff(world, rng, [first], [_teaching(first)], [left_class])
