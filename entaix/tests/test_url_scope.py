@@ -8,7 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import LetterBatch, User
-from imports.models import FetchAttempt, ImportRun
+from imports.models import FetchAttempt, ImportPlanItem, ImportRun
 from imports.tests.feeds import snapshot
 from privacy.models import DataRequest
 from schools.tests import factories
@@ -24,7 +24,9 @@ def world(two_schools, city_user):
     guardian = a["pupils"][0].guardians.get()
     guardian.account = factories.UserFactory(kind=User.Kind.GUARDIAN, login="parent.a")
     guardian.save()
-    run = ImportRun.objects.create(status="held", trigger="command", held_reasons=["too-old"])
+    # A changeover held for review (issue 21): its page shows every part of the review.
+    run = ImportRun.objects.create(status="held", trigger="command", held_reasons=["changeover"])
+    _changeover_plan(run, a, b)
     data_request = DataRequest.objects.create(  # a data request (issue 7)
         reference="RGPD-2026-URLS01", kind="access", requester_name="X", relation="parent",
         requester_email="x@example.fr", due_on="2026-12-31",
@@ -65,6 +67,37 @@ def world(two_schools, city_user):
         "account": b["teachers"][0].account_id,
     }
     return {"users": users, "own": own, "other": other}
+
+
+def _changeover_plan(run, a, b) -> None:
+    """School A's pupils move up (class 0 split in two new classes), one leaves, one arrives;
+    class 1 is renamed; B's second teacher moves to A."""
+    key_a = a["school"].join_key
+    old = a["classes"][0]
+    old.name = "CP A"
+    old.save(update_fields=["name"])
+    for pupil in a["pupils"]:
+        pupil.level = "CP"
+        pupil.save(update_fields=["level"])
+    halves = [f"{key_a}|class|NEW{n}" for n in (1, 2)]
+    items = [
+        ("classes", "create", halves[0], key_a, {"name": "CE1 A", "kind": "class"}),
+        ("classes", "create", halves[1], key_a, {"name": "CE1 B", "kind": "class"}),
+        ("classes", "update", f"{key_a}|class|{a['classes'][1].code}", key_a, {"name": "CE1 C"}),
+        ("pupils", "update", a["pupils"][0].join_key, key_a,
+         {"level": "CE1", "classes": [halves[0]]}),
+        ("pupils", "update", a["pupils"][1].join_key, key_a,
+         {"level": "CE1", "classes": [halves[1]]}),
+        ("pupils", "leave", a["pupils"][2].join_key, key_a, {}),
+        ("pupils", "create", "NEW-PUPIL", key_a, {"level": "CP", "school": key_a}),
+        ("staff", "update", b["teachers"][1].join_key, key_a,
+         {"assignments": [[key_a, False, []]]}),
+    ]  # fmt: skip
+    ImportPlanItem.objects.bulk_create(
+        ImportPlanItem(run=run, seq=seq, kind=kind, action=action, key=key, school_key=school,
+                       data=data)
+        for seq, (kind, action, key, school, data) in enumerate(items)
+    )  # fmt: skip
 
 
 def expect(anon, guardian, teacher, director, city, dpo=None):
