@@ -568,12 +568,15 @@ def import_run_resume_queue(*, run_id: int, user=None) -> ImportRun:
     return run
 
 
-def import_run_approve_apply(*, run_id: int, user=None) -> ImportRun:
-    """`aaf_import --approve`: approve a held run and apply it; a run already approved but not
-    applied (or interrupted since) is resumed instead of refused."""
+def import_run_approve_apply(
+    *, run_id: int, user=None, school_keys: Iterable[str] | None = None
+) -> ImportRun:
+    """`aaf_import --approve [--school UAI…]`: approve a held run (or some schools of a
+    changeover) and apply it; a run already approved but not applied (or interrupted since) is
+    resumed instead of refused."""
     run = ImportRun.objects.get(pk=run_id)
     if run.status == Status.HELD:
-        import_run_approve(run_id=run_id, user=user)
+        import_run_approve(run_id=run_id, user=user, school_keys=school_keys)
     elif not (
         (run.status == Status.PLANNED and run.decided_at)
         or (run.status == Status.FAILED and run.retryable)

@@ -465,3 +465,22 @@ def test_review_page_says_changeover_and_approves_the_ticked_schools(
     assert run.status == Status.APPLIED  # eager tasks
     page = client.get(response["Location"])
     assert f"import n° {run.pk}" in page.content.decode()
+
+
+def test_the_command_approves_chosen_schools_and_names_the_held_rest(city, capsys):
+    import json
+
+    from django.core.management.base import CommandError
+
+    run = _import(city["folder"])
+    review = selectors.changeover_review(run=run)
+    before = snapshot()
+    with pytest.raises(CommandError, match="changes nothing in some of these schools"):
+        call_command("aaf_import", "--approve", str(run.pk), "--school", "0000000X")
+    assert snapshot() == before and ImportRun.objects.get(pk=run.pk).status == Status.HELD
+    capsys.readouterr()
+    call_command("aaf_import", "--approve", str(run.pk), "--school", review[0].uai, "--json")
+    payload = json.loads(capsys.readouterr().out)
+    remainder = selectors.import_run_held_remainder(run=ImportRun.objects.get(pk=run.pk))
+    assert (payload["status"], payload["held_rest"]) == ("applied", remainder.pk)
+    assert remainder.status == Status.HELD
