@@ -54,7 +54,7 @@ def _read(folder: Path, open_uais: set[str]) -> dict:
         for a in _records(folder, "EtabEducNat")
     }
     open_keys = {key for key, uai in schools.items() if uai in open_uais}
-    pupils, classes = {}, {}
+    pupils, classes, authority = {}, {}, {}
     for a in _records(folder, "Eleve"):
         kept = [key for key in a["ENTPersonStructRattach"] if key in open_keys]
         if not kept:
@@ -68,6 +68,9 @@ def _read(folder: Path, open_uais: set[str]) -> dict:
             classes[(school, code)] = name
         home = (homes[0][0], homes[0][1]) if homes else None
         pupils[a["ENTPersonJointure"][0]] = (kept[0], a["ENTEleveNiveau"][0], home)
+        authority[a["ENTPersonJointure"][0]] = {
+            value.split("$")[0] for value in a.get("ENTEleveAutoriteParentale", []) if value
+        }
     staff = {}
     for a in _records(folder, "PersEducNat"):
         keys = set(a["ENTPersonStructRattach"]) | {
@@ -80,7 +83,8 @@ def _read(folder: Path, open_uais: set[str]) -> dict:
                 parts = value.split("$")
                 if parts[0] in open_keys:
                     classes.setdefault((parts[0], parts[3]), parts[4])
-    return {"schools": schools, "pupils": pupils, "classes": classes, "staff": staff}
+    return {"schools": schools, "pupils": pupils, "classes": classes, "staff": staff,
+            "authority": authority}  # fmt: skip
 
 
 def _expected(before: dict, after: dict, kinds: dict[str, str]) -> dict:
@@ -293,15 +297,17 @@ def test_after_approval_leavers_are_deactivated_and_arrivals_have_letters_to_pri
     classes = list(SchoolClass.objects.filter(school=director_school, left_at__isnull=True,
                                               kind="class"))  # fmt: skip
     counts = class_letters_to_print(user=director.account, classes=classes)
-    per_class = Counter()
+    printed_before = set().union(*city["before"]["authority"].values())
+    per_class, families = Counter(), defaultdict(set)
     for key in arrivals:
         school_key, _level, home = after[key]
         if school_key == director_school.join_key:
             per_class[home[1]] += 1
-    assert {c.code: counts.get(c.pk, (0, 0))[1] for c in classes} == {
-        c.code: per_class.get(c.code, 0) for c in classes
+            families[home[1]] |= city["after"]["authority"][key] - printed_before
+    assert {c.code: counts.get(c.pk, (0, 0)) for c in classes} == {
+        c.code: (len(families[c.code]), per_class[c.code]) for c in classes
     }
-    assert sum(families for families, _pupils in counts.values()) > 0
+    assert sum(per_class.values()) > 0 and sum(map(len, families.values())) > 0
     # Codes issued for the new year run to the end of that school year (31 August).
     uai = uai_of[after[arrivals[0]][0]]
     batch = account_services.letter_batch_print(
