@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import orjson
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from entaix.common.db import IN_CHUNK
@@ -156,6 +157,17 @@ def _home_class(keys) -> str | None:
 
 def _by_level(counter: Counter) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (changeover.level_rank(item[0]), item[0]))
+
+
+REVIEW_CACHE_SECONDS = 600
+
+
+def changeover_review_cached(*, run: ImportRun) -> list[SchoolChangeover]:
+    """`changeover_review`, kept a few minutes per run and plan hash (a city's review reads
+    every pupil's plan item: seconds; the page is opened again and again while deciding). A
+    plan split by an approval gets a new hash, hence new figures."""
+    key = f"changeover-review:{run.pk}:{run.plan_hash}"
+    return cache.get_or_set(key, lambda: changeover_review(run=run), REVIEW_CACHE_SECONDS)
 
 
 def changeover_review(*, run: ImportRun) -> list[SchoolChangeover]:

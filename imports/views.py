@@ -66,7 +66,7 @@ class ImportRunDetailView(CityStaffRequiredMixin, DetailView):
         context["problems"] = selectors.import_problems(run=run)[:200]
         context["files"] = run.files.order_by("kind", "part")
         if run.status == ImportRun.Status.HELD and "changeover" in run.held_reasons:
-            context["changeover"] = selectors.changeover_review(run=run)
+            context["changeover"] = selectors.changeover_review_cached(run=run)
         context["split_from"] = run.split_from
         context["remainder"] = selectors.import_run_held_remainder(run=run)
         return context
