@@ -1,4 +1,4 @@
-.PHONY: run test lint format bench
+.PHONY: run test lint format bench graph
 
 ## Command 1: the portal with demo data (SQLite, eager tasks) on http://127.0.0.1:8000/
 run:
@@ -7,6 +7,10 @@ run:
 ## Command 2: install, start PostgreSQL/Redis if needed, ruff, the whole test suite
 test:
 	scripts/test.sh
+
+## The import graph between apps, from the source (`make graph ARGS=--dot` for Graphviz); fails on an upward edge
+graph:
+	python3 scripts/app_graph.py $(ARGS)
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

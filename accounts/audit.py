@@ -12,6 +12,7 @@ from auditlog.context import auditlog_value
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
+from accounts.models import User
 from entaix.common.db import bulk_insert
 
 
@@ -79,8 +80,6 @@ def audit_accounts(
     *, event: Event, account_ids: Iterable[int], actor=None, data: dict | None = None
 ) -> int:
     """One LogEntry per account for `event`; returns how many were written."""
-    from accounts.models import User
-
     return audit_objects(event=event, model=User, ids=account_ids, actor=actor, data=data)
 
 

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from entaix.unavailable import services_down
+from entaix.common.outage import services_down
 
 from .scope import Role, Scope, may_manage_city_staff, scope_for_user
 

@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from functools import partial
+from itertools import batched
 from pathlib import Path
 
 from django.conf import settings
@@ -57,11 +58,6 @@ BEYOND_SCOPE = _(
     "the school service prints their letters."
 )
 INVALID_ACTIVATION = _("Login or activation code incorrect, or the code has expired.")
-
-
-def _chunks(items: Sequence, size: int = BATCH) -> Iterable[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- accounts for the directory's persons -------------------------------------------------
@@ -125,7 +121,7 @@ def _unusable_password() -> str:
 
 
 def _set_active(account_ids: list[int], active: bool) -> None:
-    for chunk in _chunks(account_ids):
+    for chunk in batched(account_ids, BATCH):
         User.objects.filter(pk__in=chunk).update(is_active=active)
 
 
@@ -325,7 +321,7 @@ def activation_codes_rekey() -> int:
 
 def _email_confirmation_later(account: User) -> None:
     audit_accounts(event=Event.EMAIL_SET, account_ids=[account.pk], actor=account)
-    transaction.on_commit(partial(tasks.email_confirmation_send.delay, account.pk))
+    transaction.on_commit(partial(tasks.email_confirmation_send_task.delay, account.pk))
 
 
 @transaction.atomic
@@ -412,7 +408,7 @@ def account_recovery_request(*, identifier: str) -> None:
     for account in selectors.recovery_accounts(identifier=identifier):
         if account.has_confirmed_email and account.has_usable_password():
             audit_accounts(event=Event.RECOVERY_LINK_SENT, account_ids=[account.pk])
-            transaction.on_commit(partial(tasks.password_reset_email_send.delay, account.pk))
+            transaction.on_commit(partial(tasks.password_reset_email_send_task.delay, account.pk))
         elif account.kind in selectors.PERSON_KINDS:
             _renewal_request_open(account)
 
@@ -425,7 +421,7 @@ def _renewal_request_open(account: User) -> None:
     if created:
         audit_accounts(event=Event.RENEWAL_REQUESTED, account_ids=[account.pk],
                        data={"request": request.pk})  # fmt: skip
-        transaction.on_commit(partial(tasks.renewal_request_notify.delay, request.pk))
+        transaction.on_commit(partial(tasks.renewal_request_notify_task.delay, request.pk))
 
 
 @transaction.atomic
@@ -444,7 +440,7 @@ def account_login_reminder_request(*, email: str) -> None:
         audit_accounts(event=Event.LOGIN_REMINDER_SENT, account_ids=account_ids)
     for account in unconfirmed:
         _renewal_request_open(account)
-    transaction.on_commit(partial(tasks.login_reminder_send.delay, account_ids))
+    transaction.on_commit(partial(tasks.login_reminder_send_task.delay, account_ids))
 
 
 @transaction.atomic
@@ -560,7 +556,7 @@ def renewal_request_fulfil(
     audit_accounts(event=Event.RENEWAL_SLIP_PRINTED, account_ids=sorted(reset_ids), actor=actor)
     # The other staff told of these requests learn that a colleague handled them.
     request_ids = [r.pk for r in requests]
-    transaction.on_commit(partial(tasks.renewal_request_handled_notify.delay, request_ids))
+    transaction.on_commit(partial(tasks.renewal_request_handled_notify_task.delay, request_ids))
     return letter_batch_create(
         actor=actor,
         kind=LetterBatch.Kind.RENEWAL,
@@ -1012,7 +1008,7 @@ def city_staff_invite(
     audit_accounts(
         event=Event.CITY_STAFF_INVITED, account_ids=[account.pk], actor=actor, data={"role": role}
     )
-    transaction.on_commit(partial(tasks.city_staff_invitation_send.delay, account.pk))
+    transaction.on_commit(partial(tasks.city_staff_invitation_send_task.delay, account.pk))
     logger.info(
         "city staff account %s invited by account %s", account.pk, getattr(actor, "pk", None)
     )

@@ -20,9 +20,10 @@ from entaix.common.exceptions import ApplicationError
 
 from . import selectors, services
 from .forms import LetterBatchForm
+from .mixins import ScopedMixin
 from .models import LetterBatch
 from .scope import classes_for_user, get_in_scope_or_404, schools_for_user
-from .views_staff import StaffMixin, _back
+from .views_staff import _back
 
 _SALT = "accounts.letter-batch-download"
 _RUNNING = (LetterBatch.Status.PENDING, LetterBatch.Status.RUNNING)
@@ -45,7 +46,7 @@ def _classes(user, school):
     )
 
 
-class SchoolLettersView(StaffMixin, TemplateView):
+class SchoolLettersView(ScopedMixin, TemplateView):
     """A director's (or the city's) page: a batch for the whole school or one class."""
 
     template_name = "accounts/school_letters.html"
@@ -63,7 +64,7 @@ class SchoolLettersView(StaffMixin, TemplateView):
         )
 
 
-class LetterBatchCreateBackgroundView(StaffMixin, View):
+class LetterBatchCreateBackgroundView(ScopedMixin, View):
     def post(self, request):
         school = get_in_scope_or_404(
             schools_for_user(request.user), uai=request.POST.get("school", "")
@@ -88,7 +89,7 @@ class LetterBatchCreateBackgroundView(StaffMixin, View):
         return redirect("accounts:letter-batch", pk=batch.pk)
 
 
-class LetterBatchDetailView(StaffMixin, TemplateView):
+class LetterBatchDetailView(ScopedMixin, TemplateView):
     template_name = "accounts/letter_batch.html"
 
     def get_context_data(self, **kwargs):
@@ -99,7 +100,7 @@ class LetterBatchDetailView(StaffMixin, TemplateView):
         return super().get_context_data(batch=batch, download_url=link, **kwargs)
 
 
-class LetterBatchStatusView(StaffMixin, View):
+class LetterBatchStatusView(ScopedMixin, View):
     """What the page's script polls: status, progress, and where to go once it is built."""
 
     def get(self, request, pk: int):
@@ -118,7 +119,7 @@ class LetterBatchStatusView(StaffMixin, View):
         return response
 
 
-class LetterBatchRetryView(StaffMixin, View):
+class LetterBatchRetryView(ScopedMixin, View):
     def post(self, request, pk: int):
         batch = _batch_or_404(request.user, pk)
         try:
@@ -128,7 +129,7 @@ class LetterBatchRetryView(StaffMixin, View):
         return redirect("accounts:letter-batch", pk=batch.pk)
 
 
-class LetterBatchDownloadView(StaffMixin, View):
+class LetterBatchDownloadView(ScopedMixin, View):
     """The PDF, for who asked, through a signed link that expires with the file."""
 
     def get(self, request, pk: int, token: str):

@@ -6,8 +6,6 @@ before anything is written.
 """
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,17 +19,9 @@ from entaix.common.exceptions import ApplicationError
 
 from . import selectors, services
 from .forms import ClassLettersForm, LetterBatchForm, SelectionForm
+from .mixins import ScopedMixin
 from .models import LetterBatch
-from .scope import classes_for_user, get_in_scope_or_404, scope_for_user
-
-
-class StaffMixin(LoginRequiredMixin):
-    """A logged-in user with no role in any school gets 403."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and scope_for_user(request.user).is_empty:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+from .scope import classes_for_user, get_in_scope_or_404
 
 
 def _back(request, default: str):
@@ -58,7 +48,7 @@ def _pdf(batch: LetterBatch, pdf: bytes) -> HttpResponse:
     return response
 
 
-class AccountIndexView(StaffMixin, TemplateView):
+class AccountIndexView(ScopedMixin, TemplateView):
     template_name = "accounts/account_index.html"
 
     def get_context_data(self, **kwargs):
@@ -72,7 +62,7 @@ class AccountIndexView(StaffMixin, TemplateView):
         )
 
 
-class ClassAccountsView(StaffMixin, TemplateView):
+class ClassAccountsView(ScopedMixin, TemplateView):
     template_name = "accounts/class_accounts.html"
 
     def get_context_data(self, **kwargs):
@@ -88,7 +78,7 @@ class ClassAccountsView(StaffMixin, TemplateView):
         )
 
 
-class StaffAccountsView(StaffMixin, TemplateView):
+class StaffAccountsView(ScopedMixin, TemplateView):
     template_name = "accounts/staff_accounts.html"
 
     def get_context_data(self, **kwargs):
@@ -103,7 +93,7 @@ class StaffAccountsView(StaffMixin, TemplateView):
         )
 
 
-class AccountResetView(StaffMixin, View):
+class AccountResetView(ScopedMixin, View):
     def post(self, request):
         form = SelectionForm(request.POST)
         if not form.is_valid():
@@ -153,7 +143,7 @@ class AccountResetView(StaffMixin, View):
         return redirect(f"{reverse('accounts:account-reset-done')}?{query}")
 
 
-class AccountResetDoneView(StaffMixin, TemplateView):
+class AccountResetDoneView(ScopedMixin, TemplateView):
     """After a reset: the accounts just reset, and the button that prints their letters."""
 
     template_name = "accounts/reset_done.html"
@@ -165,7 +155,7 @@ class AccountResetDoneView(StaffMixin, TemplateView):
         return super().get_context_data(accounts=accounts, **kwargs)
 
 
-class LetterBatchCreateView(StaffMixin, View):
+class LetterBatchCreateView(ScopedMixin, View):
     """Letters for a selection of accounts (any mix of pupils, guardians, staff)."""
 
     def post(self, request):
@@ -186,7 +176,7 @@ class LetterBatchCreateView(StaffMixin, View):
         return _pdf(batch, pdf)
 
 
-class ClassLettersView(StaffMixin, View):
+class ClassLettersView(ScopedMixin, View):
     """Every letter a class still needs (its guardians with authority, or its pupils): a batch
     built in the background, followed on its page (see `views_batches`)."""
 
@@ -226,7 +216,7 @@ class ClassLettersView(StaffMixin, View):
         return redirect("accounts:letter-batch", pk=batch.pk)
 
 
-class RenewalListView(StaffMixin, TemplateView):
+class RenewalListView(ScopedMixin, TemplateView):
     template_name = "accounts/renewal_list.html"
 
     def get_context_data(self, **kwargs):
@@ -237,7 +227,7 @@ class RenewalListView(StaffMixin, TemplateView):
         )
 
 
-class RenewalPrintView(StaffMixin, View):
+class RenewalPrintView(ScopedMixin, View):
     def post(self, request):
         form = SelectionForm(request.POST)
         if not form.is_valid():

@@ -58,7 +58,7 @@ def main() -> None:
         )  # fmt: skip
         feedgen.generate_complet(year1, options)
         services.import_files(paths=[year1], trigger="command")
-        services.school_open(
+        services.school_open_reconcile(
             uais=list(School.objects.values_list("uai", flat=True)), opened_on=today
         )
         feedgen.generate_next_year(year1, year2, seed=2, date=today)

@@ -85,7 +85,7 @@ def step(name: str, args) -> dict:
             if name == "schools":
                 run = services.import_files(paths=[feed_c], trigger=ImportRun.Trigger.COMMAND)
             elif name == "first":
-                run = services.school_open(
+                run = services.school_open_reconcile(
                     uais=list(School.objects.values_list("uai", flat=True)),
                     opened_on=datetime.date.today(),
                 )

@@ -46,7 +46,7 @@ def demo_city_create(*, seed: int = 1, schools: int = 4, pupils_per_school: int 
         closed = feed.closed_school_uais[0] if feed.closed_school_uais else ""
         opened = [uai for uai in feed.school_uais if uai != closed]
         # Opening imports each school's people from the feed just applied, accounts included.
-        services.school_open(uais=opened, opened_on=yesterday)
+        services.school_open_reconcile(uais=opened, opened_on=yesterday)
     return _demo_logins(closed)
 
 

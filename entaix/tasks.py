@@ -6,6 +6,6 @@ from entaix.probes import worker_heartbeat_record
 
 
 @shared_task(ignore_result=True)
-def worker_heartbeat_task() -> None:
+def worker_heartbeat_record_task() -> None:
     """Proves beat, the broker, a worker and Redis work together; /readyz reads it."""
     worker_heartbeat_record()

@@ -6,12 +6,11 @@ rate limits hold back (activation, forgotten password, data request) fail closed
 keeps working (its per-login lockout lives in the database).
 """
 
-from django.core.cache import cache
 from django.shortcuts import render
 from kombu.exceptions import OperationalError as BrokerError
 
 from entaix.common.cache import CacheUnavailable
-from entaix.common.outage import outage_report, service_up
+from entaix.common.outage import outage_report
 
 RETRY_AFTER_SECONDS = 60
 
@@ -34,11 +33,3 @@ class ServiceUnavailableMiddleware:
         response = render(request, "503.html", {"broker": broker}, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-
-
-def services_down() -> list[str]:
-    """The services that do not answer now, for the city staff's banner."""
-    ping = getattr(cache, "ping", None)
-    if ping is None:
-        return []  # a local-memory cache (the demo): nothing to reach
-    return [] if service_up("redis", ping) else ["redis"]

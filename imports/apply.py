@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Callable, Iterable
+from itertools import batched
 
 from django.db import connection
 
@@ -146,8 +147,8 @@ class Applier:
             model.objects.bulk_update(rows.values(), sorted(fields), batch_size=BATCH)
 
         if leaves:
-            for start in range(0, len(leaves), BATCH):
-                model.objects.filter(join_key__in=leaves[start : start + BATCH]).update(
+            for chunk in batched(leaves, BATCH):
+                model.objects.filter(join_key__in=chunk).update(
                     left_at=self.left_at, last_changed_run=self.run_id
                 )
         if kind in ("pupils", "staff"):

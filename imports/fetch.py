@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from entaix.common.exceptions import ApplicationError
+from imports import locks, tasks
 from imports.aaf import Kind, Mode, feed_file_from_name
 from imports.hooks import import_blocked
-from imports.locks import exclusive
 from imports.models import DeliveryAlert, FetchAttempt, ImportFile, ImportRun
 from imports.sftp import SftpClient, SftpConfig, SftpError
 
@@ -36,7 +36,8 @@ def sftp_config() -> SftpConfig:
     ]
     if missing:
         raise ApplicationError(
-            f"SFTP is not configured: set {', '.join(missing)}.", code="sftp-not-configured"
+            _("SFTP is not configured: set %(names)s.") % {"names": ", ".join(missing)},
+            code="sftp-not-configured",
         )
     return SftpConfig(
         host=settings.SFTP_HOST,
@@ -71,7 +72,7 @@ def aaf_fetch(
             _("The convention with the Académie has ended: nothing is fetched."),
             code="convention-terminated",
         )
-    with exclusive("aaf-fetch", timeout=FETCH_LOCK_SECONDS) as acquired:
+    with locks.exclusive(locks.FETCH, timeout=FETCH_LOCK_SECONDS) as acquired:
         if not acquired:
             raise ApplicationError(_("A fetch is already running."), code="fetch-running")
         attempt = FetchAttempt.objects.create(
@@ -130,8 +131,6 @@ def _download_all(attempt: FetchAttempt, config: SftpConfig, *, dry_run: bool) -
 
 def import_runs_start(*, trigger: str, requested_by_id: int | None = None) -> list[int]:
     """Turn each complete set of waiting files into an import run, queued after commit."""
-    from imports.tasks import import_run_task
-
     waiting = ImportFile.objects.filter(run__isnull=True, purged_at__isnull=True)
     sets: dict[tuple, list[ImportFile]] = defaultdict(list)
     for file in waiting:
@@ -147,7 +146,7 @@ def import_runs_start(*, trigger: str, requested_by_id: int | None = None) -> li
                 feed_date=feed_date, mode=mode,
             )  # fmt: skip
             ImportFile.objects.filter(pk__in=[f.pk for f in files]).update(run=run)
-            transaction.on_commit(lambda run_id=run.pk: import_run_task.delay(run_id))
+            transaction.on_commit(lambda run_id=run.pk: tasks.import_run_execute_task.delay(run_id))
         run_ids.append(run.pk)
     # A run whose worker died (planned, never applied) is queued again: tasks are idempotent.
     # So is one interrupted for a passing reason (the database lost): it resumes by itself.
@@ -160,15 +159,15 @@ def import_runs_start(*, trigger: str, requested_by_id: int | None = None) -> li
         .exclude(trigger=ImportRun.Trigger.RECONCILE)
     )
     for run_id in unfinished.values_list("pk", flat=True):
-        transaction.on_commit(lambda run_id=run_id: import_run_task.delay(run_id))
+        transaction.on_commit(lambda run_id=run_id: tasks.import_run_execute_task.delay(run_id))
     return run_ids
 
 
 def aaf_fetch_queue(*, requested_by_id: int) -> None:
     """The city-staff button: the same fetch and import as the morning one, in the worker."""
-    from imports.tasks import aaf_fetch_task
-
-    transaction.on_commit(lambda: aaf_fetch_task.delay(ImportRun.Trigger.MANUAL, requested_by_id))
+    transaction.on_commit(
+        lambda: tasks.aaf_fetch_task.delay(ImportRun.Trigger.MANUAL, requested_by_id)
+    )
 
 
 def aaf_delivery_check(*, today: datetime.date | None = None) -> DeliveryAlert | None:

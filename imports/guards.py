@@ -4,10 +4,33 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from imports import changeover
 from imports.aaf import Mode
 from imports.plan import Plan
+
+# What each guard's code means, as the import pages and the city dashboard show it.
+HELD_REASONS = {
+    "incomplete-set": gettext_lazy("The Complet set lacks one of the four files."),
+    "not-newer": gettext_lazy("The feed is not newer than the last one applied (a replay?)."),
+    "too-old": gettext_lazy("The feed is older than the allowed number of days."),
+    "future-date": gettext_lazy("The feed is dated after today."),
+    "mass-leave-city": gettext_lazy("Too many of the city's persons would leave."),
+    "mass-leave-school": gettext_lazy("Too many of one school's persons would leave."),
+    "school-emptied": gettext_lazy("A school would lose all its pupils."),
+    "count-drop": gettext_lazy("A kind has far fewer records than in the last Complet."),
+    "dangling-references": gettext_lazy("Too many references point to unknown persons."),
+    "changeover": gettext_lazy(
+        "The first Complet of a new school year (the changeover): pupils move up, CM2 leave, "
+        "new pupils arrive, classes and staff change. Review it school by school below."
+    ),
+}
+
+
+def held_reason_labels(codes: list[str]) -> list[tuple[str, str]]:
+    """(code, sentence) pairs for a run's held reasons; an unknown code reads as itself."""
+    return [(code, HELD_REASONS.get(code, code)) for code in codes]
 
 
 @dataclass(frozen=True)

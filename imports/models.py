@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from entaix.common.models import BaseModel
+from imports.problems import TEXTS
 
 
 class ImportRun(BaseModel):
@@ -127,8 +128,6 @@ class ImportProblem(models.Model):
     @property
     def display_message(self) -> str:
         """The message as shown: the kept sentence of a decided run translated, else as is."""
-        from imports.problems import TEXTS
-
         return gettext(self.message) if self.message in TEXTS else self.message
 
 
@@ -161,15 +160,6 @@ class ImportPlanItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.kind} {self.key}"
-
-
-class ImportLock(models.Model):
-    """A single row locked with SELECT … FOR UPDATE: one plan or apply at a time."""
-
-    name = models.CharField(max_length=20, unique=True)
-
-    def __str__(self) -> str:
-        return self.name
 
 
 # Why a fetch failed, by its error code, in the reader's language (the stored `message` is the

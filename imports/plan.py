@@ -29,6 +29,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext
 
 from entaix.common.db import rows_in
 from imports import stage, state
@@ -104,19 +105,24 @@ def identify(paths: Iterable[Path]) -> list[tuple[Path, FeedFile]]:
     for path in paths:
         feed = feed_file_from_name(path.name)
         if feed is None:
-            raise FileSetError("bad-name", f"{path.name}: not an AAF 1D file name.")
+            raise FileSetError(
+                "bad-name", gettext("%(name)s: not an AAF 1D file name.") % {"name": path.name}
+            )
         found.append((path, feed))
     if not found:
-        raise FileSetError("no-files", "No AAF file to import.")
+        raise FileSetError("no-files", gettext("No AAF file to import."))
     deliveries = {(feed.date, feed.mode) for _, feed in found}
     if len(deliveries) > 1:
         raise FileSetError(
             "mixed-deliveries",
-            "The files belong to several deliveries (dates or Complet/Delta): import each alone.",
+            gettext(
+                "The files belong to several deliveries (dates or Complet/Delta): "
+                "import each alone."
+            ),
         )
     names = Counter(feed.name for _, feed in found)
     if any(n > 1 for n in names.values()):
-        raise FileSetError("duplicate-file", "The same file was given twice.")
+        raise FileSetError("duplicate-file", gettext("The same file was given twice."))
     _check_parts([feed for _, feed in found])
     return sorted(found, key=lambda pf: (_FILE_ORDER.index(pf[1].kind), pf[1].part))
 
@@ -135,8 +141,11 @@ def _check_parts(feeds: list[FeedFile]) -> None:
             )
             raise FileSetError(
                 "missing-part",
-                f"The set is incomplete: {names} is missing (the parts of {kind} must run "
-                f"from _0000 to _{max(parts[kind]):04d} without a gap).",
+                gettext(
+                    "The set is incomplete: %(names)s is missing (the parts of %(kind)s must run "
+                    "from _0000 to _%(last)s without a gap)."
+                )
+                % {"names": names, "kind": kind, "last": f"{max(parts[kind]):04d}"},
             )
 
 

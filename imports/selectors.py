@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import orjson
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from entaix.common.db import IN_CHUNK
 from imports import changeover
@@ -87,8 +87,6 @@ def import_problems(*, run: ImportRun, school_key: str | None = None) -> QuerySe
 
 def import_plan_summary(*, run: ImportRun, school_key: str | None = None) -> list[dict]:
     """What a held run would do, kind by action, for the review screen."""
-    from django.db.models import Count
-
     items = ImportPlanItem.objects.filter(run=run)
     if school_key is not None:
         items = items.filter(school_key=school_key)
@@ -102,6 +100,23 @@ def import_plan_items(*, run: ImportRun, action: str, limit: int = 200) -> list[
 def import_runs_interrupted() -> QuerySet[ImportRun]:
     """Runs that stopped for a passing reason (database lost, abandoned): they can resume."""
     return ImportRun.objects.filter(status=ImportRun.Status.FAILED, retryable=True).order_by("pk")
+
+
+def import_state() -> dict:
+    """The latest import run and the open delivery alerts; two queries."""
+    return {
+        "last_run": ImportRun.objects.order_by("-pk").first(),
+        "alerts": list(DeliveryAlert.objects.filter(resolved_at__isnull=True).order_by("-date")),
+    }
+
+
+def person_feed_history(*, kind: str, join_key: str, limit: int = 50) -> list:
+    """Every applied change the feed made to this person, newest first."""
+    return list(
+        ImportPlanItem.objects.filter(kind=kind, key=join_key, run__status=ImportRun.Status.APPLIED)
+        .select_related("run")
+        .order_by("-run__applied_at", "-seq")[:limit]
+    )
 
 
 # --- the changeover review (imports/changeover.py) -------------------------------------------

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
+from itertools import batched
 from pathlib import Path
 
 import orjson
@@ -23,27 +24,18 @@ from django.utils.translation import gettext as _
 from accounts.services import account_sync
 from entaix.common.db import PAGE, keyset_rows
 from entaix.common.exceptions import ApplicationError
-from imports import selectors, stage
+from imports import locks, selectors, stage, tasks
 from imports.aaf import FeedFileError, Mode, feed_file_from_name
 from imports.apply import Applier
 from imports.diff import item_schools, restrict_to_schools
 from imports.guards import held_reasons
 from imports.hooks import after_apply_run, import_blocked
-from imports.locks import exclusive
-from imports.models import ImportFile, ImportLock, ImportPlanItem, ImportProblem, ImportRun
+from imports.models import ImportFile, ImportPlanItem, ImportProblem, ImportRun
 from imports.plan import FileSetError, Item, Plan, plan_files
 from imports.problems import TEXTS as problem_texts
 from imports.problems import problem_summary
-from schools.models import (
-    Guardian,
-    GuardianLink,
-    Pupil,
-    School,
-    SchoolClass,
-    Staff,
-    StaffAssignment,
-    StaffClass,
-)
+from schools import services as schools_services
+from schools.models import GuardianLink, Pupil, School, StaffAssignment
 
 logger = logging.getLogger(__name__)
 Status = ImportRun.Status
@@ -56,18 +48,9 @@ REFUSED = ("stale-plan", "plan-hash")
 ABANDONED_AFTER = datetime.timedelta(minutes=60)
 
 
-def _lock() -> None:
-    """Serialise plans and applies: one row, locked until the transaction ends."""
-    ImportLock.objects.get_or_create(name="import")
-    ImportLock.objects.select_for_update().get(name="import")
-
-
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def plan_hash(*, run_id: int) -> str:
@@ -95,7 +78,9 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         elif path.is_file():
             result.append(path)
         else:
-            raise ApplicationError(f"{path}: no such file or directory.", code="no-such-path")
+            raise ApplicationError(
+                _("%(path)s: no such file or directory.") % {"path": path}, code="no-such-path"
+            )
     return result
 
 
@@ -205,7 +190,11 @@ def _plan_and_store(
     except FeedFileError as exc:
         return _fail(run, code=exc.code, message=str(exc.message), file=exc.file, line=exc.line)
     except OSError as exc:
-        return _fail(run, code="unreadable", message=f"A file could not be read: {exc.strerror}")
+        return _fail(
+            run,
+            code="unreadable",
+            message=_("A file could not be read: %(reason)s") % {"reason": exc.strerror},
+        )
     parsed = time.monotonic()
 
     reconcile = bool(reconcile_schools)
@@ -214,7 +203,7 @@ def _plan_and_store(
         restrict_to_schools(plan, reconcile_schools)
     reasons = _held_reasons(plan, base=base, reconcile=reconcile, approved=approved_reasons)
     with transaction.atomic():
-        _lock()
+        locks.transaction_lock(locks.WRITE)
         run = ImportRun.objects.get(pk=run_id)
         if run.status != Status.PLANNING:
             return run  # a concurrent delivery of the same task stored the plan first
@@ -255,8 +244,7 @@ def _problem_schools(problems) -> dict[str, str]:
     keys = {p.identifier for p in problems if p.identifier}
     found = item_schools(keys)
     rest = sorted(keys - set(found))
-    for start in range(0, len(rest), 5000):
-        chunk = rest[start : start + 5000]
+    for chunk in batched(rest, 5000):
         for rows in (
             Pupil.objects.filter(join_key__in=chunk).values_list("join_key", "school__join_key"),
             StaffAssignment.objects.filter(staff__join_key__in=chunk).values_list(
@@ -284,18 +272,19 @@ def import_run_apply(*, run_id: int) -> ImportRun:
 
 def _apply(run_id: int) -> ImportRun:
     with transaction.atomic():
-        _lock()
+        locks.transaction_lock(locks.WRITE)
         run = ImportRun.objects.select_for_update().get(pk=run_id)
         if run.status == Status.APPLIED:
             return run  # idempotent: Celery may deliver twice
         if run.status != Status.PLANNED:
             raise ApplicationError(
-                f"Run {run.pk} is {run.status}: only a planned run can be applied.",
+                _("Run %(run)s is %(status)s: only a planned run can be applied.")
+                % {"run": run.pk, "status": run.get_status_display()},
                 code="not-planned",
             )
         if import_blocked():
             raise ApplicationError(
-                "The convention with the Académie has ended: no data may be imported.",
+                _("The convention with the Académie has ended: no data may be imported."),
                 code="convention-terminated",
             )
         last = selectors.import_run_last_applied()
@@ -303,11 +292,14 @@ def _apply(run_id: int) -> ImportRun:
             (last.pk if last else None) != run.base_run_id
         ):
             raise ApplicationError(
-                f"Run {run.pk} was planned before run {last.pk} was applied: import again.",
+                _("Run %(run)s was planned before run %(last)s was applied: import again.")
+                % {"run": run.pk, "last": last.pk},
                 code="stale-plan",
             )
         if plan_hash(run_id=run.pk) != run.plan_hash:
-            raise ApplicationError(f"Run {run.pk}: the stored plan changed.", code="plan-hash")
+            raise ApplicationError(
+                _("Run %(run)s: the stored plan changed.") % {"run": run.pk}, code="plan-hash"
+            )
         started = time.monotonic()
         applier = Applier(run_id=run.pk, now=timezone.now(), left_at=_feed_moment(run.feed_date))
         # One page of one kind at a time: memory stays flat whatever the plan's size.
@@ -349,7 +341,11 @@ def import_run_approve(
     (`split_from` this one), to approve or discard later."""
     run = ImportRun.objects.select_for_update().get(pk=run_id)
     if run.status != Status.HELD:
-        raise ApplicationError(f"Run {run.pk} is {run.status}, not held.", code="not-held")
+        raise ApplicationError(
+            _("Run %(run)s is %(status)s, not held.")
+            % {"run": run.pk, "status": run.get_status_display()},
+            code="not-held",
+        )
     if school_keys is not None:
         _split_held_rest(run, set(school_keys))
     run.status = Status.PLANNED
@@ -441,9 +437,7 @@ def _stored_items(run: ImportRun, *, kind: str) -> Iterable[Item]:
 
 def import_run_queue(*, run_id: int) -> None:
     """Apply in the worker once the current transaction commits (approval from the portal)."""
-    from imports.tasks import import_run_task
-
-    transaction.on_commit(lambda: import_run_task.delay(run_id))
+    transaction.on_commit(lambda: tasks.import_run_execute_task.delay(run_id))
 
 
 def plan_payload_drop(*, run_id: int) -> int:
@@ -482,8 +476,11 @@ def problem_payload_drop(*, run_id: int) -> int:
 def import_run_discard(*, run_id: int, user=None) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
     if run.status not in (Status.HELD, Status.PLANNED):
-        raise ApplicationError(f"Run {run.pk} is {run.status}: it cannot be discarded.",
-                               code="not-discardable")  # fmt: skip
+        raise ApplicationError(
+            _("Run %(run)s is %(status)s: it cannot be discarded.")
+            % {"run": run.pk, "status": run.get_status_display()},
+            code="not-discardable",
+        )
     run.status = Status.DISCARDED
     run.decided_by = user
     run.decided_at = timezone.now()
@@ -524,10 +521,10 @@ def _reopen(run_id: int) -> None:
 
 def _connection_lost(run_id: int, exc: Exception) -> ApplicationError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    message = (
-        f"Run {run_id}: the database connection was lost while applying ({detail}). Nothing was"
-        f" applied; resume it with: manage.py aaf_import --resume {run_id}"
-    )
+    message = _(
+        "Run %(run)s: the database connection was lost while applying (%(detail)s). Nothing was"
+        " applied; resume it with: manage.py aaf_import --resume %(run)s"
+    ) % {"run": run_id, "detail": detail}
     logger.warning("import run %s: database connection lost (%s)", run_id, type(exc).__name__)
     connection.close()  # a broken connection is opened afresh by the next query
     try:
@@ -549,7 +546,8 @@ def import_run_resume(*, run_id: int) -> ImportRun:
     )
     if not resumable:
         raise ApplicationError(
-            f"Run {run.pk} is {run.status}: it cannot be resumed.",
+            _("Run %(run)s is %(status)s: it cannot be resumed.")
+            % {"run": run.pk, "status": run.get_status_display()},
             code="not-resumable",
         )
     return import_run_execute(run_id=run_id)
@@ -561,7 +559,9 @@ def import_run_resume_queue(*, run_id: int, user=None) -> ImportRun:
     run = ImportRun.objects.select_for_update().get(pk=run_id)
     if not (run.status == Status.FAILED and run.retryable):
         raise ApplicationError(
-            f"Run {run.pk} is {run.status}: it cannot be resumed.", code="not-resumable"
+            _("Run %(run)s is %(status)s: it cannot be resumed.")
+            % {"run": run.pk, "status": run.get_status_display()},
+            code="not-resumable",
         )
     logger.info("import run %s resumed by account %s", run.pk, getattr(user, "pk", None))
     import_run_queue(run_id=run.pk)
@@ -581,7 +581,11 @@ def import_run_approve_apply(
         (run.status == Status.PLANNED and run.decided_at)
         or (run.status == Status.FAILED and run.retryable)
     ):
-        raise ApplicationError(f"Run {run.pk} is {run.status}, not held.", code="not-held")
+        raise ApplicationError(
+            _("Run %(run)s is %(status)s, not held.")
+            % {"run": run.pk, "status": run.get_status_display()},
+            code="not-held",
+        )
     return import_run_execute(run_id=run_id)
 
 
@@ -591,15 +595,13 @@ def import_runs_abandoned_check(*, now: datetime.datetime | None = None) -> list
     city's school service once. Returns the ids of the runs marked."""
     now = now or timezone.now()
     limit = now - ABANDONED_AFTER
-    with exclusive("aaf-import", timeout=60) as free:
-        if not free:
-            return []  # an import task is running: its run is not abandoned
+    with (
+        locks.exclusive(locks.IMPORT, timeout=60) as no_task,
+        locks.exclusive(locks.WRITE, timeout=60) as no_write,
+    ):
+        if not (no_task and no_write):
+            return []  # an import task is running, or a command is planning or applying
         with transaction.atomic():
-            lock = ImportLock.objects.filter(name="import")
-            if lock.exists() and not list(
-                lock.select_for_update(skip_locked=True).values_list("pk", flat=True)
-            ):
-                return []  # a command is planning or applying right now
             runs = list(
                 ImportRun.objects.select_for_update()
                 .filter(status__in=[Status.PLANNING, Status.PLANNED, Status.APPLYING])
@@ -607,12 +609,15 @@ def import_runs_abandoned_check(*, now: datetime.datetime | None = None) -> list
                 .order_by("pk")
             )
             for run in runs:
-                state = run.status
-                message = (
-                    f"Run {run.pk} made no progress for more than"
-                    f" {int(ABANDONED_AFTER.total_seconds() // 60)} minutes ({state}): abandoned."
-                    f" Resume it with: manage.py aaf_import --resume {run.pk}"
-                )
+                state = run.get_status_display()
+                message = _(
+                    "Run %(run)s made no progress for more than %(minutes)s minutes (%(status)s):"
+                    " abandoned. Resume it with: manage.py aaf_import --resume %(run)s"
+                ) % {
+                    "run": run.pk,
+                    "minutes": int(ABANDONED_AFTER.total_seconds() // 60),
+                    "status": state,
+                }
                 _fail(run, code="abandoned", message=message, retryable=True)
             if runs:
                 ids = [run.pk for run in runs]
@@ -646,14 +651,12 @@ def import_files(*, paths: Iterable[Path], trigger: str, requested_by=None) -> I
 # --- opening and closing the ENT in a school -------------------------------------------------
 
 
-def school_open(*, uais: Iterable[str], opened_on: datetime.date, user=None) -> ImportRun | None:
-    """Open the ENT; the school's people come from the latest applied Complet, if still on disk."""
-    schools = _schools(uais)
-    with transaction.atomic():
-        for school in schools:
-            school.ent_open = True
-            school.ent_opened_on = school.ent_opened_on or opened_on
-            school.save(update_fields=["ent_open", "ent_opened_on", "updated_at"])
+def school_open_reconcile(
+    *, uais: Iterable[str], opened_on: datetime.date, user=None
+) -> ImportRun | None:
+    """Open the ENT (`schools.services.school_open`), then bring the schools' people from the
+    latest applied Complet, if its files are still on disk, in a reconcile run."""
+    schools = schools_services.school_open(uais=uais, opened_on=opened_on)
     source = selectors.import_run_last_applied(mode=Mode.COMPLET)
     if source is None:
         return None
@@ -674,54 +677,18 @@ def school_open(*, uais: Iterable[str], opened_on: datetime.date, user=None) -> 
 
 
 @transaction.atomic
-def school_close(*, uais: Iterable[str], user=None) -> ImportRun:
-    """Close the ENT: the school's people leave, except their links to other open schools."""
-    _lock()
-    schools = _schools(uais)
-    school_ids = [s.pk for s in schools]
+def school_close_reconcile(*, uais: Iterable[str], user=None) -> ImportRun:
+    """Close the ENT (`schools.services.school_close`: the school's people leave, except their
+    links to other open schools) as an applied reconcile run, under the import lock, and update
+    the accounts that follow."""
+    locks.transaction_lock(locks.WRITE)
     now = timezone.now()
-    School.objects.filter(pk__in=school_ids).update(ent_open=False, ent_opened_on=None)
     run = ImportRun.objects.create(
         status=Status.APPLIED, trigger=ImportRun.Trigger.RECONCILE, requested_by=user,
         applied_at=now, progress=100,
     )  # fmt: skip
-    stamp = {"left_at": now, "last_changed_run": run.pk}
-    present = Q(left_at__isnull=True)
-    pupils = Pupil.objects.filter(present, school_id__in=school_ids)
-    pupil_ids = list(pupils.values_list("pk", flat=True))
-    counts = {"pupils": pupils.update(**stamp)}
-    counts["links"] = GuardianLink.objects.filter(
-        pupil_id__in=pupil_ids, left_at__isnull=True
-    ).update(left_at=now)
-    counts["guardians"] = (
-        Guardian.objects.filter(present)
-        .exclude(pupil_links__left_at__isnull=True, pupil_links__pupil__left_at__isnull=True)
-        .update(**stamp)
-    )
-    # Staff keep their other schools: their rows no longer match the digest of their record.
-    Staff.objects.filter(
-        Q(assignments__school_id__in=school_ids)
-        | Q(class_links__school_class__school_id__in=school_ids)
-    ).update(feed_digest=None)
-    StaffClass.objects.filter(school_class__school_id__in=school_ids).delete()
-    StaffAssignment.objects.filter(school_id__in=school_ids).delete()
-    counts["staff"] = (
-        Staff.objects.filter(present).exclude(assignments__school__ent_open=True).update(**stamp)
-    )
-    counts["classes"] = SchoolClass.objects.filter(
-        school_id__in=school_ids, left_at__isnull=True
-    ).update(left_at=now)
+    counts = schools_services.school_close(uais=uais, left_at=now, run_id=run.pk)
     run.counts = {kind: {"left": n} for kind, n in counts.items()}
     run.account_counts = account_sync(run_id=run.pk)
     run.save(update_fields=["counts", "account_counts"])
-    logger.info("schools %s closed by run %s", school_ids, run.pk)
     return run
-
-
-def _schools(uais: Iterable[str]) -> list[School]:
-    uais = [u.strip().upper() for u in uais]
-    schools = list(School.objects.filter(uai__in=uais))
-    unknown = sorted(set(uais) - {s.uai for s in schools})
-    if unknown:
-        raise ApplicationError(f"Unknown UAI: {', '.join(unknown)}.", code="unknown-uai")
-    return schools

@@ -8,6 +8,7 @@ exactly.
 import hashlib
 import operator
 from collections.abc import Iterable
+from itertools import batched
 
 import orjson
 from django.db import connection, models
@@ -169,8 +170,8 @@ def _school_keys() -> dict[int, str]:
 
 def _memberships(through, owner: str, ids: list[int], school_keys) -> dict[int, list[str]]:
     result: dict[int, list[str]] = {}
-    for start in range(0, len(ids), IN_CHUNK):
-        rows = through.objects.filter(**{f"{owner}__in": ids[start : start + IN_CHUNK]})
+    for chunk in batched(ids, IN_CHUNK):
+        rows = through.objects.filter(**{f"{owner}__in": chunk})
         for owner_id, school_id, kind, code in rows.values_list(
             owner, "school_class__school_id", "school_class__kind", "school_class__code"
         ):
@@ -225,9 +226,9 @@ def _staff(keys: list[str]) -> dict[str, dict]:
     ids = [r["id"] for r in rows]
     classes = _memberships(StaffClass, "staff_id", ids, school_keys)
     assignments: dict[int, list[list]] = {}
-    for start in range(0, len(ids), IN_CHUNK):
+    for chunk in batched(ids, IN_CHUNK):
         for staff_id, school_id, is_director, functions in StaffAssignment.objects.filter(
-            staff_id__in=ids[start : start + IN_CHUNK]
+            staff_id__in=chunk
         ).values_list("staff_id", "school_id", "is_director", "functions"):
             assignments.setdefault(staff_id, []).append(
                 [school_keys[school_id], is_director, functions]
@@ -245,8 +246,8 @@ def _links(keys: list[str]) -> dict[str, dict]:
     wanted = set(keys)
     pupils = sorted({link_ends(key)[0] for key in keys})
     result = {}
-    for start in range(0, len(pupils), IN_CHUNK):
-        rows = GuardianLink.objects.filter(pupil__join_key__in=pupils[start : start + IN_CHUNK])
+    for chunk in batched(pupils, IN_CHUNK):
+        rows = GuardianLink.objects.filter(pupil__join_key__in=chunk)
         for pupil, guardian, relation, legal, financial, contact in rows.values_list(
             "pupil__join_key", "guardian__join_key", *LINK_FIELDS
         ):

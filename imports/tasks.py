@@ -9,8 +9,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from entaix.common.exceptions import ApplicationError
-from imports import fetch, services
-from imports.locks import exclusive
+from imports import fetch, locks, services
 from imports.models import ImportRun
 
 logger = logging.getLogger(__name__)
@@ -48,9 +47,9 @@ def database_back_off(retries: int) -> int:
 
 
 @shared_task(bind=True, max_retries=None, soft_time_limit=30 * 60, time_limit=35 * 60)
-def import_run_task(self, run_id: int):
+def import_run_execute_task(self, run_id: int):
     try:
-        with exclusive("aaf-import", timeout=IMPORT_LOCK_SECONDS) as acquired:
+        with locks.exclusive(locks.IMPORT, timeout=IMPORT_LOCK_SECONDS) as acquired:
             if not acquired:
                 raise self.retry(countdown=60)  # another import is running: queue behind it
             return services.import_run_execute(run_id=run_id).status

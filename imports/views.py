@@ -4,7 +4,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -14,23 +13,8 @@ from accounts.selectors import directed_schools_for_user
 from entaix.common.csv_export import csv_writer
 from entaix.common.exceptions import ApplicationError
 from imports import fetch, selectors, services
+from imports.guards import held_reason_labels
 from imports.models import FetchAttempt, ImportRun
-
-HELD_REASONS = {
-    "incomplete-set": gettext_lazy("The Complet set lacks one of the four files."),
-    "not-newer": gettext_lazy("The feed is not newer than the last one applied (a replay?)."),
-    "too-old": gettext_lazy("The feed is older than the allowed number of days."),
-    "future-date": gettext_lazy("The feed is dated after today."),
-    "mass-leave-city": gettext_lazy("Too many of the city's persons would leave."),
-    "mass-leave-school": gettext_lazy("Too many of one school's persons would leave."),
-    "school-emptied": gettext_lazy("A school would lose all its pupils."),
-    "count-drop": gettext_lazy("A kind has far fewer records than in the last Complet."),
-    "dangling-references": gettext_lazy("Too many references point to unknown persons."),
-    "changeover": gettext_lazy(
-        "The first Complet of a new school year (the changeover): pupils move up, CM2 leave, "
-        "new pupils arrive, classes and staff change. Review it school by school below."
-    ),
-}
 
 
 class ImportRunListView(CityStaffRequiredMixin, ListView):
@@ -60,7 +44,7 @@ class ImportRunDetailView(CityStaffRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         run = self.object
-        context["reasons"] = [(code, HELD_REASONS.get(code, code)) for code in run.held_reasons]
+        context["reasons"] = held_reason_labels(run.held_reasons)
         context["summary"] = selectors.import_plan_summary(run=run)
         context["leaving"] = selectors.import_plan_items(run=run, action="leave")
         context["problems"] = selectors.import_problems(run=run)[:200]

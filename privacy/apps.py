@@ -7,6 +7,8 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Data protection")
 
     def ready(self) -> None:
+        # Here rather than at the top: Django reads apps.py before any model is loaded, and these
+        # modules import models (the documented place, not a way round a cycle).
         from accounts.context_processors import nav_extension_register
         from imports.hooks import after_apply_register, import_blocker_register
 

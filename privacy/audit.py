@@ -9,6 +9,8 @@ export link nonces are excluded.
 from auditlog.registry import auditlog
 from auditlog.signals import post_log
 
+from privacy.inventory import INVENTORY, Source, personal_models
+
 # Models the inventory marks personal but that are not registered, and why.
 NOT_REGISTERED = {
     # Written by the import only, in bulk (no signal); the ImportRun is their audit.
@@ -46,8 +48,6 @@ REDACTED = "[redacted]"
 def _redacted_fields(label: str) -> set[str]:
     """Personal fields whose values come from the feed or the person: the audit entry says
     that they changed, never what they held (only the latest values are kept, annex 1)."""
-    from privacy.inventory import INVENTORY, Source
-
     return {
         name
         for name, classified in INVENTORY.get(label, {}).items()
@@ -80,8 +80,6 @@ def audit_values_redact(sender, *, log_entry=None, changes=None, **kwargs) -> No
 
 def audit_register() -> None:
     """Register the personal-data models not registered yet (idempotent)."""
-    from privacy.inventory import personal_models
-
     for model in personal_models():
         label = model._meta.label_lower
         if label in NOT_REGISTERED or auditlog.contains(model):

@@ -13,6 +13,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from privacy.selectors.export import export_token
+
 from .models import AccessExport, DataRequest, RectificationTask
 
 logger = logging.getLogger(__name__)
@@ -72,8 +74,6 @@ def data_request_extension_notify(*, request_id: int) -> bool:
 
 
 def access_export_link_send(*, export_id: int) -> bool:
-    from privacy.services.export import export_token
-
     export = AccessExport.objects.select_related("request").filter(pk=export_id).first()
     if export is None or not export.is_live:
         return False

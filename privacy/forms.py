@@ -1,10 +1,12 @@
 """Forms of the data-protection pages: the public request form and the DPO's actions."""
 
+from auditlog.models import LogEntry
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import Event
 from accounts.models import User
 from schools.models import School
 
@@ -308,10 +310,6 @@ class AuditSearchForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from auditlog.models import LogEntry
-
-        from accounts.audit import Event
-
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [
             ("", _("any")),

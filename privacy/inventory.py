@@ -298,6 +298,8 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         # Set by an upheld opposition or erasure (privacy) or by hand; lifted by the DPO.
         "locked_at": _p(Source.STAFF, Rule.ACCOUNT),
         "lock_reason": _p(Source.STAFF, Rule.ACCOUNT),
+        # The pseudonymous identifier given to the ENT's services (OIDC `sub`, SCIM `id`).
+        "public_id": _ACCOUNT_SYS,
         "groups": _n(Source.STAFF),
         "user_permissions": _n(Source.STAFF),
     },
@@ -573,7 +575,6 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "data": _TRACE,  # the feed's values: names, addresses, phones…
         "digest": _TRACE,  # a hash of those values
     },
-    "imports.importlock": {"id": TECH, "name": TECH},
     "imports.fetchattempt": {
         **TIMESTAMPS,
         **dict.fromkeys(

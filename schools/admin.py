@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from entaix.common.exceptions import ApplicationError
+from imports.services import school_close_reconcile, school_open_reconcile
 
 from . import models
 
@@ -48,10 +49,8 @@ class SchoolAdmin(FeedOwnedAdmin):
 
     @admin.action(description=_("Open the ENT in the selected schools (today)"))
     def open_ent(self, request, queryset):
-        from imports.services import school_open
-
         try:
-            school_open(
+            school_open_reconcile(
                 uais=list(queryset.values_list("uai", flat=True)),
                 opened_on=timezone.localdate(),
                 user=request.user,
@@ -61,9 +60,7 @@ class SchoolAdmin(FeedOwnedAdmin):
 
     @admin.action(description=_("Close the ENT in the selected schools (their people leave)"))
     def close_ent(self, request, queryset):
-        from imports.services import school_close
-
-        school_close(uais=list(queryset.values_list("uai", flat=True)), user=request.user)
+        school_close_reconcile(uais=list(queryset.values_list("uai", flat=True)), user=request.user)
 
 
 @admin.register(models.SchoolClass)

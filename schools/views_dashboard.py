@@ -6,9 +6,12 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from accounts import dashboard
 from accounts.mixins import CityStaffRequiredMixin
+from imports.guards import held_reason_labels
+from imports.selectors import import_state
 
-from . import charts, dashboard
+from . import charts
 
 # Rows of the per-school table and bars of its chart on one page: at académie scale (400
 # schools) the whole table made a 309 KB page nobody reads at once. The totals count them all.
@@ -32,7 +35,7 @@ class DashboardView(CityStaffRequiredMixin, TemplateView):
             pending_removal=figures.pending_removal,
             city_only_credentials=figures.city_only_credentials,
             computed_at=figures.computed_at,
-            **dashboard.import_state(),
+            **import_state(),
         )
         context["held_reasons"] = self._held_reasons(context["last_run"])
         try:  # the rows are a list already read: paging them costs no query
@@ -58,9 +61,7 @@ class DashboardView(CityStaffRequiredMixin, TemplateView):
         if run is None or not run.held_reasons:
             return []
         # The import pages' wording, so a reason reads the same on both pages.
-        from imports.views import HELD_REASONS
-
-        return [(code, HELD_REASONS.get(code, code)) for code in run.held_reasons]
+        return held_reason_labels(run.held_reasons)
 
     def _trend(self, weeks) -> dict:
         trend = [

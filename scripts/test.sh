@@ -55,4 +55,7 @@ fi
 .venv/bin/hadolint Dockerfile
 .venv/bin/python manage.py compilemessages --ignore=.venv -v 0
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
+# The layering (pyproject.toml, [tool.importlinter]): apps import downward only, deferred
+# imports included, and no app imports another's views.
+.venv/bin/lint-imports --no-logo
 exec .venv/bin/pytest "$@"

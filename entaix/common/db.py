@@ -3,6 +3,7 @@ bulk_create and bulk_update spend their time building SQL in Python."""
 
 import json
 from collections.abc import Iterable, Sequence
+from itertools import batched
 
 from django.db import connection, models
 
@@ -26,8 +27,7 @@ def bulk_set(model: type[models.Model], field: str, pairs: Iterable[tuple[int, o
     pk_type = model._meta.pk.rel_db_type(connection)
     value_type = model._meta.get_field(field).db_type(connection)
     with connection.cursor() as cursor:
-        for start in range(0, len(pairs), BATCH * 4):
-            chunk = pairs[start : start + BATCH * 4]
+        for chunk in batched(pairs, BATCH * 4):
             # Identifiers and types come from the model's metadata; the values are two array
             # parameters (one parameter per value made the driver's query parsing the cost).
             cursor.execute(
@@ -144,7 +144,6 @@ def rows_in(sql: str, keys: Sequence, params: Sequence = ()) -> Iterable[tuple]:
     """Rows of `sql` for many keys, IN_CHUNK keys a query: `sql` holds `{keys}` where the IN
     list goes (`… WHERE key IN ({keys})`), after `params`. Works on every backend."""
     with connection.cursor() as cursor:
-        for start in range(0, len(keys), IN_CHUNK):
-            chunk = list(keys[start : start + IN_CHUNK])
+        for chunk in batched(keys, IN_CHUNK):
             cursor.execute(sql.format(keys=", ".join(["%s"] * len(chunk))), [*params, *chunk])
             yield from cursor.fetchall()

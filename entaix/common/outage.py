@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from django.core.cache import cache
+
 logger = logging.getLogger("entaix.outage")
 
 LOG_EVERY_SECONDS = 60.0
@@ -68,3 +70,11 @@ def forget() -> None:
     with _lock:
         _logged_at.clear()
         _probed.clear()
+
+
+def services_down() -> list[str]:
+    """The services that do not answer now, for the city staff's banner."""
+    ping = getattr(cache, "ping", None)
+    if ping is None:
+        return []  # a local-memory cache (the demo): nothing to reach
+    return [] if service_up("redis", ping) else ["redis"]

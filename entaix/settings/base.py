@@ -314,7 +314,7 @@ LETTER_BATCH_KEEP_HOURS = integer("LETTER_BATCH_KEEP_HOURS", 24)
 CELERY_BEAT_SCHEDULE = {
     # Every minute a worker records a heartbeat in Redis: /readyz and the metrics read its age.
     "worker-heartbeat": {
-        "task": "entaix.tasks.worker_heartbeat_task",
+        "task": "entaix.tasks.worker_heartbeat_record_task",
         "schedule": 60.0,
     },
     # The Académie's files are there early: fetch each morning; the task retries itself every

@@ -338,10 +338,11 @@ def test_database_restarted_during_an_apply_then_resumed(city):
     assert "Traceback" not in err
     [line] = [line for line in err.splitlines() if line.startswith("CommandError")]
     assert line.startswith(
-        f"CommandError: Run {run_id}: the database connection was lost while applying ("
+        f"CommandError: Import n° {run_id} : la connexion à la base de données a été perdue "
+        "pendant l'application ("
     )
     assert line.endswith(
-        f"Nothing was applied; resume it with: manage.py aaf_import --resume {run_id}"
+        f"Rien n'a été appliqué ; reprenez-le avec : manage.py aaf_import --resume {run_id}"
     )
     assert city.counts() == before
     # Marked failed-retryable when the database answered again in time, else still planned:

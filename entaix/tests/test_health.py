@@ -186,10 +186,10 @@ def test_alert_rules_watch_the_metrics_the_app_exports():
 
 
 def test_beat_runs_the_worker_heartbeat_every_minute(settings, ready):
-    from entaix.tasks import worker_heartbeat_task
+    from entaix.tasks import worker_heartbeat_record_task
 
     entry = settings.CELERY_BEAT_SCHEDULE["worker-heartbeat"]
-    assert entry == {"task": "entaix.tasks.worker_heartbeat_task", "schedule": 60.0}
+    assert entry == {"task": "entaix.tasks.worker_heartbeat_record_task", "schedule": 60.0}
     assert health.worker_heartbeat_at() is None
-    worker_heartbeat_task.apply()
+    worker_heartbeat_record_task.apply()
     assert health.worker_heartbeat_at() is not None

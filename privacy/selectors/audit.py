@@ -15,7 +15,7 @@ from privacy.models import (
     PersonKind,
 )
 from privacy.persons import PERSON_MODELS
-from schools.models import GuardianLink, PupilClass, StaffAssignment
+from schools.models import GuardianLink, PupilClass, StaffAssignment, StaffClass
 
 
 def targets_q(targets: list[tuple[type, list[int]]]) -> Q:
@@ -59,8 +59,6 @@ def person_audit_targets(*, kind: str, person) -> list[tuple[type, list[int]]]:
     elif kind == PersonKind.GUARDIAN:
         targets.append((GuardianLink, list(person.pupil_links.values_list("pk", flat=True))))
     else:
-        from schools.models import StaffClass
-
         targets += [
             (StaffAssignment, list(person.assignments.values_list("pk", flat=True))),
             (

@@ -18,16 +18,20 @@ from collections.abc import Callable, Iterable
 
 from auditlog.models import LogEntry
 from django.apps import apps
+from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.db.models.fields.files import FieldFile
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import Event
 from accounts.models import ActivationCode, RenewalRequest, User
 from entaix.common.exceptions import ApplicationError
+from imports.models import ImportPlanItem, ImportProblem, ImportRun
 from privacy import inventory, selectors
 from privacy.inventory import INVENTORY, Rule, Source, retention_text
 from privacy.models import (
@@ -39,9 +43,17 @@ from privacy.models import (
     PersonKind,
     RectificationTask,
 )
-from schools.models import GuardianLink, PupilClass, StaffAssignment, StaffClass
+from schools.models import GuardianLink, PupilClass, School, StaffAssignment, StaffClass
 
 logger = logging.getLogger(__name__)
+
+SALT = "entaix.gdpr.export"
+
+
+def export_token(export: AccessExport) -> str:
+    """The signed token of an export's download link (checked by
+    `services.export.access_export_from_token`)."""
+    return signing.dumps({"e": export.pk, "n": export.token_nonce}, salt=SALT)
 
 
 FORMAT = "entaix-access-export/1"
@@ -348,9 +360,6 @@ def _account(account: User | None) -> dict | None:
 
 
 def _feed_history(kind: str, join_key: str, school_names: dict[str, str]) -> list[dict]:
-    # The import's trail, read lazily: `imports` depends on `accounts`, not the reverse.
-    from imports.models import ImportPlanItem, ImportRun
-
     items = (
         ImportPlanItem.objects.filter(kind=kind, key=join_key, run__status=ImportRun.Status.APPLIED)
         .select_related("run")
@@ -516,10 +525,6 @@ def _guardian_finders(guardian, *, children_ids: set[int]) -> dict[str, Callable
     """For each personal table the export covers (privacy/inventory.py), its rows about the
     guardian. Links to children outside the request are given without the child (an id)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from imports.models import ImportPlanItem, ImportProblem
 
     account = guardian.account
     account_id = guardian.account_id
@@ -623,7 +628,6 @@ def access_document(*, request: DataRequest) -> dict:
     requester = next((s for s in subjects if s.role == DataRequestSubject.Role.REQUESTER), None)
     if requester is None or requester.person is None:
         raise ApplicationError(_("Confirm who the requester is first."), code="unmatched")
-    from schools.models import School
 
     school_names = dict(School.objects.values_list("join_key", "name"))
     children = [s.pupil for s in subjects if s.role == DataRequestSubject.Role.CHILD and s.pupil]

@@ -9,6 +9,7 @@ from accounts.models import User
 from privacy.models import (
     AccessExport,
     DataRequest,
+    DataRequestNote,
     DataRequestSubject,
     RectificationTask,
 )
@@ -63,8 +64,6 @@ def data_request_subjects(*, request: DataRequest) -> list[DataRequestSubject]:
 
 def data_request_history(*, request: DataRequest) -> list[LogEntry]:
     """Every audit entry about the request and its notes, subjects, exports, rectifications."""
-    from privacy.models import DataRequestNote
-
     targets = [
         (DataRequest, [request.pk]),
         (DataRequestNote, list(request.notes.values_list("pk", flat=True))),

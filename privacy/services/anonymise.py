@@ -18,7 +18,8 @@ import datetime
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from itertools import batched
 from pathlib import Path
 
 from auditlog.context import disable_auditlog
@@ -31,6 +32,7 @@ from django.utils import timezone
 
 from accounts.audit import Event, audit_objects
 from accounts.models import ActivationCode, RenewalRequest, User
+from imports.models import ImportFile, ImportPlanItem, ImportProblem, ImportRun
 from privacy.models import (
     AccessExport,
     DataRequest,
@@ -58,11 +60,6 @@ CHUNK = 500
 Targets = list[tuple[type, Sequence[int]]]
 
 
-def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _add(counts: Counter, deleted: dict[str, int]) -> None:
     for label, number in deleted.items():
         if number:
@@ -77,7 +74,7 @@ def log_entries_scrub(*, targets: Targets) -> int:
             continue
         content_type = ContentType.objects.get_for_model(model)
         label = "account" if model is User else model._meta.model_name
-        for chunk in _chunks(list(ids)):
+        for chunk in batched(ids, CHUNK):
             scrubbed += LogEntry.objects.filter(
                 content_type=content_type, object_id__in=chunk
             ).update(
@@ -95,7 +92,7 @@ def actor_traces_scrub(*, account_ids: Sequence[int]) -> int:
         LogEntry.objects.filter(actor_id__in=chunk).update(
             actor_email=None, remote_addr=None, remote_port=None
         )
-        for chunk in _chunks(list(account_ids))
+        for chunk in batched(account_ids, CHUNK)
     )
 
 
@@ -105,7 +102,7 @@ def admin_log_delete(*, targets: Targets) -> int:
     deleted = 0
     for model, ids in targets:
         content_type = ContentType.objects.get_for_model(model)
-        for chunk in _chunks([str(i) for i in ids]):
+        for chunk in batched([str(i) for i in ids], CHUNK):
             deleted += AdminLogEntry.objects.filter(
                 content_type=content_type, object_id__in=chunk
             ).delete()[0]
@@ -117,7 +114,7 @@ def login_records_delete(*, logins: Sequence[str]) -> int:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     deleted = 0
-    for chunk in _chunks([login.lower() for login in logins]):
+    for chunk in batched([login.lower() for login in logins], CHUNK):
         for model in (AccessAttempt, AccessFailureLog, AccessLog):
             deleted += (
                 model.objects.annotate(typed=Lower("username")).filter(typed__in=chunk).delete()[0]
@@ -128,15 +125,10 @@ def login_records_delete(*, logins: Sequence[str]) -> int:
 def import_traces_delete(
     *, pupil_keys: Sequence[str], guardian_keys: Sequence[str], staff_keys: Sequence[str]
 ) -> tuple[int, int]:
-    """Plan items and problems about these join keys: (plan items, problems) deleted.
-
-    Read lazily: `imports` depends on `accounts`, never the reverse at import time.
-    """
-    from imports.models import ImportPlanItem, ImportProblem
-
+    """Plan items and problems about these join keys: (plan items, problems) deleted."""
     items = problems = 0
     for kind, keys in (("pupils", pupil_keys), ("guardians", guardian_keys), ("staff", staff_keys)):
-        for chunk in _chunks(list(keys)):
+        for chunk in batched(keys, CHUNK):
             condition = Q(kind=kind, key__in=chunk)
             if kind == "pupils":
                 for key in chunk:
@@ -215,11 +207,11 @@ def persons_erase(
         counts["imports.importplanitem"] += items
         counts["imports.importproblem"] += problems
         for model, ids in ((Pupil, pupil_ids), (Guardian, guardian_ids), (Staff, staff_ids)):
-            for chunk in _chunks(ids):
+            for chunk in batched(ids, CHUNK):
                 if model is Guardian:
                     _add(counts, GuardianLink.objects.filter(guardian_id__in=chunk).delete()[1])
                 _add(counts, model.objects.filter(pk__in=chunk).delete()[1])
-        for chunk in _chunks(account_ids):
+        for chunk in batched(account_ids, CHUNK):
             _add(counts, User.objects.filter(pk__in=chunk).delete()[1])
     return +counts
 
@@ -234,8 +226,6 @@ def raw_files_unlink(
     """Delete the raw feed files (of runs done with, fed on or before `up_to`), where they lie:
     in AAF_INBOX_DIR (fetched) or elsewhere (`aaf_import PATH`). A file that cannot be deleted
     is not marked purged: its id is returned in `failed`."""
-    from imports.models import ImportFile
-
     files = raw_files_pending(up_to=up_to, finished_runs_only=finished_runs_only)
     now = timezone.now()
     result = {"deleted": 0, "outside_inbox": 0, "failed": []}
@@ -255,8 +245,6 @@ def raw_files_unlink(
 
 
 def raw_files_pending(*, up_to: datetime.date | None = None, finished_runs_only: bool = True):
-    from imports.models import ImportFile, ImportRun
-
     files = ImportFile.objects.filter(purged_at__isnull=True)
     if up_to is not None:
         files = files.filter(feed_date__lte=up_to)

@@ -18,15 +18,9 @@ from accounts.audit import Event, audit_objects
 from entaix.common.exceptions import ApplicationError
 from privacy import selectors, tasks
 from privacy.models import AccessExport, DataRequest, DataRequestSubject
-from privacy.selectors.export import access_archive, access_document
+from privacy.selectors.export import SALT, access_archive, access_document, export_token
 
 logger = logging.getLogger(__name__)
-
-SALT = "entaix.gdpr.export"
-
-
-def export_token(export: AccessExport) -> str:
-    return signing.dumps({"e": export.pk, "n": export.token_nonce}, salt=SALT)
 
 
 def _check_subjects(request: DataRequest) -> None:

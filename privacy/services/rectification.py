@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import Event, audit_objects
+from accounts.services import account_email_set
 from entaix.common.exceptions import ApplicationError
 from privacy import selectors, tasks
 from privacy.inventory import INVENTORY, Source
@@ -100,7 +101,6 @@ def rectification_create(
     if field == ACCOUNT_EMAIL:
         if not person.account_id:
             raise ApplicationError(_("This person has no ENT account."), code="no-account")
-        from accounts.services import account_email_set
 
         account_email_set(account=person.account, email=value)
         task.direct = True

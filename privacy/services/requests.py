@@ -9,6 +9,7 @@ from collections import defaultdict
 from functools import partial
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ from accounts.audit import Event, audit_objects
 from accounts.models import User
 from accounts.services import account_lock, account_unlock
 from entaix.common.exceptions import ApplicationError
-from privacy import selectors, tasks
+from privacy import emails, selectors, tasks
 from privacy.models import (
     DataRequest,
     DataRequestNote,
@@ -340,10 +341,6 @@ def _closed_request_minimise(request: DataRequest) -> None:
 def data_requests_remind(*, today: datetime.date | None = None) -> int:
     """E-mail each assignee (or the DPO address for unassigned requests) the references of the
     open requests overdue or due soon; at most once a day per request. Returns e-mails sent."""
-    from django.conf import settings
-
-    from privacy import emails
-
     today = today or timezone.localdate()
     due = [r for r in selectors.data_requests_due(today=today) if r.last_reminded_on != today]
     by_address: dict[str, list[DataRequest]] = defaultdict(list)

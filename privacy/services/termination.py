@@ -9,6 +9,7 @@ from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import F, Q, TextField, Value
 from django.db.models.functions import Concat
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import Event, audit_objects
 from accounts.models import User
 from entaix.common.exceptions import ApplicationError
+from imports.models import ImportFile, ImportPlanItem, ImportProblem
 from privacy.models import (
     DataRequest,
     LegalHold,
@@ -83,8 +85,6 @@ def _termination_scope() -> dict:
 
 def termination_preview() -> Termination:
     """What `convention_terminate` would destroy; writes nothing."""
-    from imports.models import ImportFile, ImportPlanItem, ImportProblem
-
     scope = _termination_scope()
     references = list(
         DataRequest.objects.filter(status__in=DataRequest.OPEN)
@@ -134,10 +134,6 @@ def convention_terminate(
     Kept: persons under a legal hold (counted on the certificate), city staff accounts, and
     rows without personal data (import runs' counts, purge runs, the register's references).
     """
-    from django.contrib.sessions.models import Session
-
-    from imports.models import ImportPlanItem, ImportProblem
-
     preview = termination_preview()
     if preview.open_references and not with_open_requests:
         # Their answers would lose the data they are about: a human decides, explicitly.

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from accounts.audit import Event, audit_objects
 from entaix.common.exceptions import ApplicationError
 from privacy import forms, selectors, services
 from privacy.models import AccessExport, DataRequest
@@ -243,7 +244,6 @@ class AttachmentView(DpoRequiredMixin, View):
         item = _request_or_404(pk)
         if not item.attachment:
             raise Http404
-        from accounts.audit import Event, audit_objects
 
         audit_objects(
             event=Event.ATTACHMENT_DOWNLOADED, model=DataRequest, ids=[item.pk], actor=request.user

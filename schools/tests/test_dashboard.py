@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import dashboard
 from accounts.models import User
 from imports.models import DeliveryAlert, ImportRun
-from schools import charts, dashboard
+from schools import charts
 from schools.tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from entaix.common.exceptions import ApplicationError
 from imports import selectors, services
+from imports.aaf import FeedFileError
 from imports.models import ImportRun
 from imports.plan import FileSetError
 
@@ -108,8 +109,6 @@ class Command(BaseCommand):
         self._print(payload, as_json=as_json, failure=run.failure)
 
     def _dry_run(self, paths, *, as_json: bool) -> None:
-        from imports.aaf import FeedFileError
-
         try:
             plan = services.import_preview(paths=services.expand_paths(paths))
         except (FileSetError, FeedFileError) as exc:

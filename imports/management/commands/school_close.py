@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from entaix.common.exceptions import ApplicationError
-from imports.services import school_close
+from imports.services import school_close_reconcile
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, uais, **options):
         try:
-            run = school_close(uais=uais)
+            run = school_close_reconcile(uais=uais)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         left = {kind: c["left"] for kind, c in run.counts.items()}

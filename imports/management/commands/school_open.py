@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from entaix.common.exceptions import ApplicationError
-from imports.services import school_open
+from imports.services import school_open_reconcile
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, uais, date, **options):
         try:
-            run = school_open(uais=uais, opened_on=date or timezone.localdate())
+            run = school_open_reconcile(uais=uais, opened_on=date or timezone.localdate())
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"Opened: {', '.join(uais)}")

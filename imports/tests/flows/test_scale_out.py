@@ -27,7 +27,7 @@ from devtools import feedgen
 from entaix.celery import app as celery_app
 from imports import services
 from imports.models import ImportRun
-from imports.tasks import import_run_task
+from imports.tasks import import_run_execute_task
 from schools.models import GuardianLink, Pupil, School
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -92,9 +92,9 @@ def test_two_workers_on_one_queue_apply_an_import_once(tmp_path):
     try:
         assert wait_for(lambda: all(" ready." in log.read_text() for log in logs))
         for _ in range(2):
-            import_run_task.apply_async([run.pk], queue=queue)
+            import_run_execute_task.apply_async([run.pk], queue=queue)
         assert wait_for(lambda: ImportRun.objects.get(pk=run.pk).status == "applied", 180)
-        received = re.compile(r"Task imports\.tasks\.import_run_task\[[^\]]+\] received")
+        received = re.compile(r"Task imports\.tasks\.import_run_execute_task\[[^\]]+\] received")
         # Each worker took one of the two messages (prefetch 1, acks late).
         assert wait_for(lambda: all(received.search(log.read_text()) for log in logs), 60)
     finally:
@@ -114,4 +114,4 @@ def test_two_workers_on_one_queue_apply_an_import_once(tmp_path):
     user_type = ContentType.objects.get_for_model(User)
     assert LogEntry.objects.filter(content_type=user_type).count() == accounts
     outcomes = "\n".join(log.read_text() for log in logs)
-    assert len(re.findall(r"import_run_task\[[^\]]+\] succeeded", outcomes)) >= 1
+    assert len(re.findall(r"import_run_execute_task\[[^\]]+\] succeeded", outcomes)) >= 1

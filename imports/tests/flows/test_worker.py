@@ -17,7 +17,7 @@ from devtools import feedgen
 from entaix.celery import app as celery_app
 from imports import services
 from imports.models import ImportRun
-from imports.tasks import aaf_fetch_task, import_run_task
+from imports.tasks import aaf_fetch_task, import_run_execute_task
 from imports.tests.flows.test_fetch import deliver
 from schools.models import Guardian, GuardianLink, Pupil, School, Staff
 from schools.tests.factories import SchoolFactory
@@ -139,7 +139,7 @@ def test_worker_killed_during_apply_leaves_nothing_half_done_and_the_next_run_co
     services.import_run_approve(run_id=run.pk)
     worker = start_worker(queue, sftp_server, tmp_path / "inbox")
     try:
-        import_run_task.apply_async([run.pk], queue=queue)
+        import_run_execute_task.apply_async([run.pk], queue=queue)
         # Wait until the apply transaction is under way in the worker, then kill it.
         assert wait_for(applying, 60)
         worker.kill()
@@ -153,7 +153,7 @@ def test_worker_killed_during_apply_leaves_nothing_half_done_and_the_next_run_co
 
     worker = start_worker(queue, sftp_server, tmp_path / "inbox")
     try:
-        import_run_task.apply_async(
+        import_run_execute_task.apply_async(
             [run.pk], queue=queue
         )  # what the next fetch or the redelivery does
         assert wait_for(lambda: ImportRun.objects.get(pk=run.pk).status == "applied", 120)

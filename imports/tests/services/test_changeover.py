@@ -203,7 +203,7 @@ def city(tmp_path, settings):
     )
     open_uais = set(feed.school_uais) - set(feed.closed_school_uais)
     assert len(open_uais) == 3
-    services.school_open(uais=sorted(open_uais), opened_on=TODAY)
+    services.school_open_reconcile(uais=sorted(open_uais), opened_on=TODAY)
     for uai in sorted(open_uais):
         for profile in ("guardian", "pupil", "staff"):
             account_services.letter_batch_print(

@@ -29,7 +29,7 @@ def test_ldap_alias_set_imports_every_person_with_names_and_schools_with_contact
     run = services.import_files(paths=[tmp_path / "c"], trigger=ImportRun.Trigger.COMMAND)
     assert run.status == Status.APPLIED
     assert list(run.problems.values_list("code", flat=True)) == []
-    opened = services.school_open(uais=feed.school_uais, opened_on=timezone.localdate())
+    opened = services.school_open_reconcile(uais=feed.school_uais, opened_on=timezone.localdate())
     assert opened.status == Status.APPLIED
     assert opened.problems.count() == 0
     assert Pupil.objects.count() == feed.counts["pupils"]
@@ -61,8 +61,8 @@ def test_a_generated_set_with_a_missing_part_is_refused(tmp_path):
     assert run.status == Status.FAILED
     assert list(run.problems.values_list("code", "message")) == [
         ("missing-part",
-         f"The set is incomplete: ENT1D_Complet_{stamp}_Eleve_0001.xml is missing (the parts of "
-         "Eleve must run from _0000 to _0002 without a gap).")
+         f"Le lot est incomplet : il manque ENT1D_Complet_{stamp}_Eleve_0001.xml (les parties de "
+         "Eleve doivent aller de _0000 à _0002 sans trou).")
     ]  # fmt: skip
     assert School.objects.count() == 0
 

@@ -32,7 +32,7 @@ def imported(tmp_path):
     """The Complet fixture imported two days ago, both schools opened."""
     run = run_import(copy_set("complet_20260901", tmp_path / "complet", days_ago=2))
     assert run.status == Status.APPLIED
-    services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    services.school_open_reconcile(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
     return run
 
 
@@ -270,7 +270,7 @@ def test_delta_for_an_unknown_person_changes_nothing(imported, tmp_path):
 
 
 def test_closing_a_school_makes_its_people_leave_and_reopening_brings_them_back(imported):
-    run = services.school_close(uais=["0135678B"])
+    run = services.school_close_reconcile(uais=["0135678B"])
     assert {k: c["left"] for k, c in run.counts.items()} == {
         "pupils": 2,
         "links": 3,
@@ -284,7 +284,7 @@ def test_closing_a_school_makes_its_people_leave_and_reopening_brings_them_back(
         "4003",
     }
     assert Pupil.objects.count() == 5
-    reopened = services.school_open(uais=["0135678B"], opened_on=timezone.localdate())
+    reopened = services.school_open_reconcile(uais=["0135678B"], opened_on=timezone.localdate())
     assert reopened.status == Status.APPLIED
     assert reopened.counts["pupils"]["returned"] == 2
     assert Pupil.objects.filter(left_at__isnull=True).count() == 5
@@ -353,7 +353,7 @@ def test_generated_feed_imports_exactly_what_the_generator_wrote(tmp_path):
         tmp_path / "gen", feedgen.GenOptions(schools=3, pupils_per_school=40, seed=5, date=date)
     )
     run_import(tmp_path / "gen")
-    services.school_open(uais=feed.school_uais, opened_on=date)
+    services.school_open_reconcile(uais=feed.school_uais, opened_on=date)
     assert Pupil.objects.filter(left_at__isnull=True).count() == feed.counts["pupils"]
     assert Guardian.objects.filter(left_at__isnull=True).count() == feed.counts["guardians"]
     assert Staff.objects.filter(left_at__isnull=True).count() == feed.counts["staff"]
@@ -366,7 +366,7 @@ def test_generated_feed_imports_exactly_what_the_generator_wrote(tmp_path):
 
 def test_person_in_an_open_and_a_closed_school_keeps_only_the_open_link(imported, tmp_path):
     folder = _teach_in_both_schools(copy_set("complet_20260901", tmp_path / "c", days_ago=1))
-    services.school_close(uais=["0135678B"])
+    services.school_close_reconcile(uais=["0135678B"])
     run_import(folder)
     assert list(
         Staff.objects.get(join_key="2001").assignments.values_list("school__uai", flat=True)
@@ -390,11 +390,11 @@ def test_closing_one_of_two_schools_then_reopening_it_restores_the_assignment(tm
         return sorted(helene.assignments.values_list("school__uai", flat=True))
 
     run_import(_teach_in_both_schools(copy_set("complet_20260901", tmp_path / "a", days_ago=3)))
-    services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    services.school_open_reconcile(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
     assert schools() == ["0131234A", "0135678B"]
-    services.school_close(uais=["0135678B"])
+    services.school_close_reconcile(uais=["0135678B"])
     assert schools() == ["0131234A"]
-    services.school_open(uais=["0135678B"], opened_on=timezone.localdate())
+    services.school_open_reconcile(uais=["0135678B"], opened_on=timezone.localdate())
     # Opening adds and brings back people; a present person's record waits for the next feed,
     # which sees that her row no longer matches what the feed says of her.
     run = run_import(

@@ -73,7 +73,7 @@ def test_a_delta_planned_with_a_helper_process_is_the_same_plan(tmp_path, settin
         trigger=ImportRun.Trigger.COMMAND,
     )
     assert run.status == ImportRun.Status.APPLIED
-    services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    services.school_open_reconcile(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
     # The delta modifies a guardian and (added here) a staff member: the helper hands their
     # records back, to be merged with their rows in this process.
     folder = copy_set("delta_20260902", tmp_path / "d", days_ago=1)
@@ -99,7 +99,7 @@ def test_a_file_fault_found_by_the_helper_fails_the_run_and_changes_nothing(tmp_
         paths=[copy_set("complet_20260901", tmp_path / "c", days_ago=2)],
         trigger=ImportRun.Trigger.COMMAND,
     )
-    services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    services.school_open_reconcile(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
     folder = copy_set("complet_20260901", tmp_path / "bad", days_ago=1)
     target = next(folder.glob("*_PersRelEleve_*"))
     shutil.copy(FIXTURES / "bad" / "truncated.xml", target)

@@ -45,7 +45,7 @@ def s1_open(tmp_path):
     """The small city's Complet of two days ago, applied; only school S1 opened."""
     run = run_import(city_complet(tmp_path / "complet", day(-2)))
     assert run.status == Status.APPLIED
-    services.school_open(uais=["0130001A"], opened_on=day(0))
+    services.school_open_reconcile(uais=["0130001A"], opened_on=day(0))
     assert sorted(Pupil.objects.values_list("join_key", flat=True)) == ["P1", "P2"]
     return run
 
@@ -122,8 +122,8 @@ def test_a_missing_part_fails_the_set(s1_open, tmp_path):
     assert run.status == Status.FAILED
     assert list(run.problems.values_list("level", "code", "message")) == [
         ("error", "missing-part",
-         f"The set is incomplete: {name} is missing (the parts of Eleve must run from _0000 "
-         "to _0001 without a gap).")
+         f"Le lot est incomplet : il manque {name} (les parties de Eleve doivent aller de _0000 "
+         "à _0001 sans trou).")
     ]  # fmt: skip
     assert run.plan_items.count() == 0
     assert ImportRun.objects.count() == runs + 1
@@ -206,7 +206,7 @@ def test_opening_a_school_after_an_approved_incomplete_complet_is_not_held_again
     assert (run.status, run.held_reasons) == (Status.HELD, ["incomplete-set"])
     services.import_run_approve(run_id=run.pk)
     assert services.import_run_apply(run_id=run.pk).status == Status.APPLIED
-    opened = services.school_open(uais=["0130001A"], opened_on=day(0))
+    opened = services.school_open_reconcile(uais=["0130001A"], opened_on=day(0))
     assert (opened.status, opened.held_reasons) == (Status.APPLIED, [])
     assert sorted(Pupil.objects.values_list("join_key", flat=True)) == ["P1", "P2"]
 
@@ -216,7 +216,7 @@ def test_an_unapproved_reason_still_holds_a_school_opening(tmp_path, settings):
     run = run_import(city_complet(tmp_path / "c", day(-1)))
     assert run.status == Status.APPLIED
     assert run.decided_at is None
-    opened = services.school_open(uais=["0130001A"], opened_on=day(0))
+    opened = services.school_open_reconcile(uais=["0130001A"], opened_on=day(0))
     assert (opened.status, opened.held_reasons) == (Status.APPLIED, [])
 
 

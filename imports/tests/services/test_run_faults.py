@@ -4,18 +4,19 @@ finishes are marked abandoned by a periodic check and the city is told."""
 
 import datetime
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from imports import services
+from imports import locks, services
 from imports.apply import Applier
 from imports.models import ImportProblem, ImportRun
-from imports.tasks import import_run_task
+from imports.tasks import import_run_execute_task
 from imports.tests.feeds import copy_set, snapshot
 from schools.models import Pupil
 
@@ -62,7 +63,7 @@ def imported(tmp_path, settings):
         paths=[copy_set("complet_20260901", tmp_path / "complet", days_ago=2)], trigger=COMMAND
     )
     assert run.status == Status.APPLIED
-    services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    services.school_open_reconcile(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
     held = services.import_files(
         paths=[copy_set("header_only_20260903", tmp_path / "h", days_ago=0)], trigger=COMMAND
     )
@@ -72,8 +73,9 @@ def imported(tmp_path, settings):
 
 def lost_message(run_id: int) -> tuple[str, str]:
     return (
-        f"Run {run_id}: the database connection was lost while applying (",
-        f"). Nothing was applied; resume it with: manage.py aaf_import --resume {run_id}",
+        f"Import n° {run_id} : la connexion à la base de données a été perdue pendant "
+        "l'application (",
+        f"). Rien n'a été appliqué ; reprenez-le avec : manage.py aaf_import --resume {run_id}",
     )
 
 
@@ -145,7 +147,8 @@ def test_resume_refuses_a_stale_plan_and_applies_nothing(
     with pytest.raises(CommandError) as exc:
         call_command("aaf_import", "--resume", str(imported.pk))
     assert str(exc.value) == (
-        f"Run {imported.pk} was planned before run {other.pk} was applied: import again."
+        f"L'import n° {imported.pk} a été planifié avant l'application de l'import "
+        f"n° {other.pk} : importez à nouveau."
     )
     assert snapshot() == before
     run = ImportRun.objects.get(pk=imported.pk)
@@ -157,8 +160,14 @@ def test_resume_refuses_a_stale_plan_and_applies_nothing(
 def test_resume_refuses_a_held_or_discarded_run(imported):
     with pytest.raises(CommandError) as exc:
         call_command("aaf_import", "--resume", str(imported.pk))
-    assert str(exc.value) == f"Run {imported.pk} is held: it cannot be resumed."
+    assert str(exc.value) == (
+        f"L'import n° {imported.pk} est en attente de validation : il ne peut pas être repris."
+    )
     assert ImportRun.objects.get(pk=imported.pk).status == Status.HELD
+    # The same refusal for a reader of English (the messages are translated, French first).
+    with translation.override("en"), pytest.raises(CommandError) as exc:
+        call_command("aaf_import", "--resume", str(imported.pk))
+    assert str(exc.value) == f"Run {imported.pk} is held for review: it cannot be resumed."
 
 
 @session_killed
@@ -166,7 +175,7 @@ def test_task_retries_with_back_off_and_applies(imported, connection_lost_in_app
     services.import_run_approve(run_id=imported.pk)
     before = snapshot()
     # Eager mode runs the retry at once (in a worker it waits for the back-off).
-    result = import_run_task.apply(args=[imported.pk], throw=False)
+    result = import_run_execute_task.apply(args=[imported.pk], throw=False)
     assert result.get() == Status.APPLIED
     assert connection_lost_in_apply == [0]
     run = ImportRun.objects.get(pk=imported.pk)
@@ -200,8 +209,8 @@ def test_abandoned_runs_are_marked_and_the_city_is_told(
     run = ImportRun.objects.get(pk=imported.pk)
     assert (run.status, run.retryable) == (Status.FAILED, True)
     assert run.failure == (
-        f"Run {run.pk} made no progress for more than 60 minutes (planned): abandoned. "
-        f"Resume it with: manage.py aaf_import --resume {run.pk}"
+        f"L'import n° {run.pk} n'a pas avancé depuis plus de 60 minutes (planifié) : abandonné. "
+        f"Reprenez-le avec : manage.py aaf_import --resume {run.pk}"
     )
     assert ImportRun.objects.get(pk=recent.pk).status == Status.PLANNING
     assert ImportRun.objects.get(pk=held.pk).status == Status.HELD
@@ -216,6 +225,28 @@ def test_abandoned_runs_are_marked_and_the_city_is_told(
     # And it resumes.
     call_command("aaf_import", "--resume", str(run.pk))
     assert ImportRun.objects.get(pk=run.pk).status == Status.APPLIED
+
+
+@pytest.mark.django_db(transaction=True)  # committed: the import's lock is freed at its commit
+def test_abandoned_check_waits_while_a_plan_or_apply_holds_the_write_lock(imported):
+    """A command planning or applying holds locks.WRITE until its transaction ends (another
+    database session here): its run is not abandoned, and nothing is marked."""
+    services.import_run_approve(run_id=imported.pk)
+    ImportRun.objects.filter(pk=imported.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    params = connection.get_connection_params()
+    other = psycopg.connect(
+        **{k: params[k] for k in ("dbname", "user", "host", "port") if params.get(k)},
+        autocommit=True,
+    )
+    other.execute("SELECT pg_advisory_lock(%s)", [locks.lock_id(locks.WRITE)])
+    try:
+        assert services.import_runs_abandoned_check() == []
+        assert ImportRun.objects.get(pk=imported.pk).status == Status.PLANNED
+    finally:
+        other.close()
+    assert services.import_runs_abandoned_check() == [imported.pk]
 
 
 def test_abandoned_check_is_in_the_beat_schedule():

@@ -18,7 +18,7 @@ def feed(tmp_path):
         paths=[copy_set("complet_20260901", tmp_path / "c", days_ago=2)],
         trigger=ImportRun.Trigger.COMMAND,
     )
-    services.school_open(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
+    services.school_open_reconcile(uais=["0131234A", "0135678B"], opened_on=timezone.localdate())
     held = services.import_files(
         paths=[copy_set("header_only_20260903", tmp_path / "h", days_ago=1)],
         trigger=ImportRun.Trigger.COMMAND,
@@ -170,7 +170,7 @@ def test_resume_refuses_a_run_failed_for_good_and_changes_nothing(
         response = client.post(reverse("imports:run-resume", args=[run.pk]), follow=True)
     assert callbacks == []
     assert [str(m) for m in response.context["messages"]] == [
-        f"Run {run.pk} is failed: it cannot be resumed."
+        f"L'import n° {run.pk} est en échec : il ne peut pas être repris."
     ]
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.FAILED
     assert snapshot() == before

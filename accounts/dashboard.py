@@ -310,14 +310,3 @@ def dashboard_figures(*, user) -> DashboardFigures:
     if cacheable:
         cache.set(CACHE_KEY, figures, timeout)
     return figures
-
-
-def import_state() -> dict:
-    """The latest import run and the open delivery alerts; two queries."""
-    # Imported here: `imports` depends on `schools`, and this read is the only way back.
-    from imports.models import DeliveryAlert, ImportRun
-
-    return {
-        "last_run": ImportRun.objects.order_by("-pk").first(),
-        "alerts": list(DeliveryAlert.objects.filter(resolved_at__isnull=True).order_by("-date")),
-    }

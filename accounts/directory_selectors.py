@@ -1,9 +1,14 @@
-"""Reads of the school directory, always through the user's scope."""
+"""Reads of the school directory as a user may see it: every one goes through the user's scope
+(`accounts.scope`), which is why they live in accounts, above the directory (`schools`)."""
 
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet
 
+from accounts import scope
+from accounts.models import User
 from accounts.scope import classes_for_user, pupils_for_user, schools_for_user, scope_for_user
-from schools.models import School, SchoolClass
+from schools.models import GuardianLink, School, SchoolClass
 
 
 def school_list_for_user(*, user) -> QuerySet[School]:
@@ -42,8 +47,6 @@ PERSON_KINDS = {"eleve": "pupils", "responsable": "guardians", "personnel": "sta
 
 def person_for_user(*, user, kind: str, pk: int):
     """One pupil, guardian or staff member in the user's scope (404 otherwise)."""
-    from accounts import scope
-
     querysets = {
         "pupils": scope.pupils_for_user(user).select_related("school", "account"),
         "guardians": scope.guardians_for_user(user).select_related("account"),
@@ -53,8 +56,6 @@ def person_for_user(*, user, kind: str, pk: int):
 
 
 def pupil_links(*, pupil) -> QuerySet:
-    from schools.models import GuardianLink
-
     return (
         GuardianLink.objects.filter(pupil=pupil)
         .select_related("guardian", "guardian__account")
@@ -64,9 +65,6 @@ def pupil_links(*, pupil) -> QuerySet:
 
 def guardian_links_in_scope(*, user, guardian) -> QuerySet:
     """A guardian's children — only those the user may see (third parties stay hidden)."""
-    from accounts.scope import pupils_for_user
-    from schools.models import GuardianLink
-
     return (
         GuardianLink.objects.filter(guardian=guardian, pupil__in=pupils_for_user(user))
         .select_related("pupil", "pupil__school")
@@ -89,24 +87,10 @@ def staff_classes_in_scope(*, user, staff) -> QuerySet:
     )
 
 
-def person_feed_history(*, kind: str, join_key: str, limit: int = 50) -> list:
-    """Every applied change the feed made to this person, newest first."""
-    from imports.models import ImportPlanItem, ImportRun
-
-    return list(
-        ImportPlanItem.objects.filter(kind=kind, key=join_key, run__status=ImportRun.Status.APPLIED)
-        .select_related("run")
-        .order_by("-run__applied_at", "-seq")[:limit]
-    )
-
-
 def account_events(*, account, limit: int = 50) -> list:
     """Audit events about this account (letters printed, resets, activation…), newest first."""
     if account is None:
         return []
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
     return list(
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(type(account)), object_id=account.pk
@@ -120,9 +104,6 @@ def person_search(*, user, query: str, limit: int = 30) -> dict:
     """Pupils, guardians and staff in scope whose first name, last name or login starts with
     each word of the query ("lea mar" finds Léa Martin). Prefix matching keeps the search fast
     on an académie-size directory; logins are matched through their own index."""
-    from accounts import scope
-    from accounts.models import User
-
     words = [w for w in query.split() if len(w) >= 2][:4]
     if not words:
         return {"pupils": [], "guardians": [], "staff": []}

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('imports', '0005_import_run_retryable'),
+        ('imports', '0006_delete_importlock_advisory_lock_instead'),
     ]
 
     operations = [
