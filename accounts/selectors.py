@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts import codes
@@ -62,6 +62,42 @@ def accounts_for_user(*, user: User) -> QuerySet[User]:
     if scope.is_city or Role.DIRECTOR in scope.roles:
         condition |= Q(staff__in=staff_for_user(user).filter(left_at__isnull=True))
     return User.objects.filter(condition, is_active=True).exclude(pk=user.pk)
+
+
+def class_letters_to_print(*, user: User, classes) -> dict[int, tuple[int, int]]:
+    """{class id: (families' letters, pupils' letters)} still to print for these classes: active
+    accounts never activated whose code was never printed (or has expired), among those the
+    user may obtain credentials for. After the changeover: the new classes' arrivals. Two
+    queries, whatever the number of classes."""
+    now = timezone.now()
+    printable = (
+        credential_accounts_for_user(user)
+        .filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(activation_code__printed_at__isnull=False, activation_code__expires_at__gt=now)
+    )
+    counts: dict[int, list[int]] = {}
+    for class_id, n in (
+        _authority_links()
+        .filter(
+            pupil__class_links__school_class__in=classes,
+            guardian__left_at__isnull=True,
+            guardian__account__in=printable,
+        )
+        .values_list("pupil__class_links__school_class_id")
+        .annotate(n=Count("guardian_id", distinct=True))
+        .order_by()
+    ):
+        counts.setdefault(class_id, [0, 0])[0] = n
+    for class_id, n in (
+        PupilClass.objects.filter(
+            school_class__in=classes, pupil__left_at__isnull=True, pupil__account__in=printable
+        )
+        .values_list("school_class_id")
+        .annotate(n=Count("pupil_id", distinct=True))
+        .order_by()
+    ):
+        counts.setdefault(class_id, [0, 0])[1] = n
+    return {class_id: (families, pupils) for class_id, (families, pupils) in counts.items()}
 
 
 def class_pupils_for_user(*, user: User, school_class: SchoolClass) -> list[Pupil]:

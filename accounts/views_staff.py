@@ -54,8 +54,10 @@ class AccountIndexView(ScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        classes = list(directory_selectors.open_classes_for_user(user=user))
+        to_print = selectors.class_letters_to_print(user=user, classes=classes)
         return super().get_context_data(
-            classes=directory_selectors.open_classes_for_user(user=user),
+            classes=[(c, *to_print.get(c.pk, (0, 0))) for c in classes],
             schools=directory_selectors.directed_schools_for_user(user=user),
             **kwargs,
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext_lazy
 
+from imports import changeover
 from imports.aaf import Mode
 from imports.plan import Plan
 from schools.kinds import PersonKind
@@ -21,6 +22,10 @@ HELD_REASONS = {
     "school-emptied": gettext_lazy("A school would lose all its pupils."),
     "count-drop": gettext_lazy("A kind has far fewer records than in the last Complet."),
     "dangling-references": gettext_lazy("Too many references point to unknown persons."),
+    "changeover": gettext_lazy(
+        "The first Complet of a new school year (the changeover): pupils move up, CM2 leave, "
+        "new pupils arrive, classes and staff change. Review it school by school below."
+    ),
 }
 
 
@@ -55,8 +60,11 @@ def held_reasons(
     first_import: bool,
     reconcile: bool = False,
     limits: GuardSettings | None = None,
+    last_complet_date: datetime.date | None = None,
 ) -> list[str]:
-    """Codes of the guards this plan trips, in a stable order."""
+    """Codes of the guards this plan trips, in a stable order. A changeover Complet (the
+    year's first, or one reshaping the classes: imports/changeover.py) is held for
+    `changeover` instead of the leave guards."""
     limits = limits or GuardSettings.from_settings()
     reasons = []
     if plan.mode == Mode.COMPLET and plan.missing_kinds:
@@ -70,6 +78,11 @@ def held_reasons(
         reasons.append("not-newer")
     if (today - plan.feed_date).days > limits.max_age_days:
         reasons.append("too-old")
+    if plan.mode == Mode.COMPLET and (
+        changeover.by_date(plan.feed_date, last_complet_date)
+        or changeover.by_classes(plan.counts, plan.active_before)
+    ):
+        reasons.append(changeover.REASON)
     persons_before = sum(plan.active_before.get(k, 0) for k in PersonKind)
     persons_leaving = sum(plan.counts.get(k, {}).get("left", 0) for k in PersonKind)
     if persons_before and persons_leaving / persons_before > limits.max_leave_ratio:
@@ -79,6 +92,8 @@ def held_reasons(
         if active and leaving / active > limits.max_leave_ratio:
             reasons.append("mass-leave-school")
             break
+    if changeover.REASON in reasons:
+        reasons = [reason for reason in reasons if reason not in changeover.LEAVE_REASONS]
     for school, pupils in plan.pupils_by_school.items():
         if pupils and plan.pupils_leaving_by_school.get(school, 0) >= pupils:
             reasons.append("school-emptied")

@@ -37,6 +37,12 @@ class ImportRun(BaseModel):
     base_run = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A changeover approved for some schools only: the held rest of the plan, as a run of its
+    # own, points to the run that applied the chosen schools.
+    split_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="remainders",
+        verbose_name=_("held part of"),
+    )  # fmt: skip
     plan_hash = models.CharField(_("plan hash"), max_length=64, blank=True)
     held_reasons = models.JSONField(_("held reasons"), default=list, blank=True)
     counts = models.JSONField(_("counts"), default=dict, blank=True)

@@ -16,7 +16,7 @@ import orjson
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import TextField
+from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from imports.plan import FileSetError, Item, Plan, plan_files
 from imports.problems import TEXTS as problem_texts
 from imports.problems import problem_summary
 from schools import services as schools_services
+from schools.kinds import RecordKind
 from schools.models import GuardianLink, Pupil, School, StaffAssignment
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ def _held_reasons(
         today=timezone.localdate(),
         last_applied_date=base.feed_date if base else None,
         last_record_counts=selectors.import_run_last_record_counts(),
+        last_complet_date=selectors.import_run_last_complet_date(),
         first_import=first_import,
         reconcile=reconcile,
     )
@@ -331,7 +333,12 @@ def _feed_moment(feed_date: datetime.date | None) -> datetime.datetime | None:
 
 
 @transaction.atomic
-def import_run_approve(*, run_id: int, actor: User | None = None) -> ImportRun:
+def import_run_approve(
+    *, run_id: int, actor: User | None = None, school_keys: Iterable[str] | None = None
+) -> ImportRun:
+    """Approve a held run. With `school_keys` (a changeover reviewed school by school), only
+    those schools' part of the plan is approved; the rest stays held as a new run
+    (`split_from` this one), to approve or discard later."""
     run = ImportRun.objects.select_for_update().get(pk=run_id)
     if run.status != Status.HELD:
         raise ApplicationError(
@@ -339,12 +346,84 @@ def import_run_approve(*, run_id: int, actor: User | None = None) -> ImportRun:
             % {"run": run.pk, "status": run.get_status_display()},
             code="not-held",
         )
+    if school_keys is not None:
+        _split_held_rest(run, set(school_keys))
     run.status = Status.PLANNED
     run.decided_by = actor
     run.decided_at = timezone.now()
-    run.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    run.save()
     transaction.on_commit(lambda: logger.info("import run %s approved", run.pk))
     return run
+
+
+def _split_held_rest(run: ImportRun, chosen: set[str]) -> ImportRun | None:
+    """Move the plan items of the schools not chosen to a new held run. The schools' own
+    records go with the approved part; so do the new classes and guardians its items need
+    (a pupil's new class, a link's new guardian), wherever they are counted."""
+    if not chosen:
+        raise ApplicationError(_("Choose at least one school to approve."), code="no-school")
+    items = ImportPlanItem.objects.filter(run=run)
+    kept = items.filter(Q(kind=RecordKind.SCHOOL) | Q(school_key__in=chosen))
+    needed: set[tuple[str, str]] = set()
+    for kind, key, data in kept.filter(
+        kind__in=(RecordKind.PUPIL, RecordKind.STAFF, RecordKind.LINK),
+        action__in=("create", "update", "return"),
+    ).values_list("kind", "key", "data"):
+        if kind == RecordKind.LINK:
+            needed.add((RecordKind.GUARDIAN.value, key.split("|", 1)[1]))
+        else:
+            needed.update(
+                (RecordKind.CLASS.value, class_key) for class_key in (data or {}).get("classes", ())
+            )
+    rest = items.exclude(Q(kind=RecordKind.SCHOOL) | Q(school_key__in=chosen))
+    # Creates and returns the approved part needs, found among the rest (a few rows at most).
+    also = [
+        pk
+        for pk, kind, key in rest.filter(
+            kind__in=(RecordKind.GUARDIAN, RecordKind.CLASS), action__in=("create", "return")
+        ).values_list("pk", "kind", "key")
+        if (kind, key) in needed
+    ]
+    rest = rest.exclude(pk__in=also)
+    if not rest.exists():
+        return None  # every school of the plan was chosen
+    remainder = ImportRun.objects.create(
+        status=Status.HELD, trigger=run.trigger, requested_by=run.requested_by,
+        feed_date=run.feed_date, mode=run.mode, base_run=run, split_from=run,
+        held_reasons=run.held_reasons, record_counts=run.record_counts, progress=50,
+    )  # fmt: skip
+    ImportFile.objects.bulk_create(
+        ImportFile(run=remainder, fetch_id=f.fetch_id, name=f.name, kind=f.kind, mode=f.mode,
+                   feed_date=f.feed_date, part=f.part, size=f.size, sha256=f.sha256,
+                   path=f.path, fetched_at=f.fetched_at, purged_at=f.purged_at)
+        for f in run.files.all()
+    )  # fmt: skip
+    rest.update(run=remainder)
+    for part in (run, remainder):
+        part.counts = _item_counts(part, unchanged=run.counts if part is run else None)
+        part.school_counts = {
+            key: counts
+            for key, counts in run.school_counts.items()
+            if (key in chosen) == (part is run)
+        }
+        part.plan_hash = plan_hash(run_id=part.pk)
+    remainder.save()
+    logger.info("import run %s split: the rest is held as run %s", run.pk, remainder.pk)
+    return remainder
+
+
+def _item_counts(run: ImportRun, *, unchanged: dict | None) -> dict:
+    """Counts per kind and action of a run's stored items (`unchanged` kept from the plan)."""
+    names = {"create": "created", "update": "updated", "leave": "left", "return": "returned"}
+    zero = dict.fromkeys((*names.values(), "unchanged"), 0)
+    counts = {
+        kind: {**zero, "unchanged": kind_counts.get("unchanged", 0)}
+        for kind, kind_counts in (unchanged or {}).items()
+    }
+    rows = ImportPlanItem.objects.filter(run=run).values_list("kind", "action")
+    for kind, action, n in rows.annotate(n=Count("id")).order_by():
+        counts.setdefault(kind, dict(zero))[names[action]] = n
+    return counts
 
 
 def _stored_items(run: ImportRun, *, kind: str) -> Iterable[Item]:
@@ -492,12 +571,15 @@ def import_run_resume_queue(*, run_id: int, actor: User | None = None) -> Import
     return run
 
 
-def import_run_approve_apply(*, run_id: int, actor: User | None = None) -> ImportRun:
-    """`aaf_import --approve`: approve a held run and apply it; a run already approved but not
-    applied (or interrupted since) is resumed instead of refused."""
+def import_run_approve_apply(
+    *, run_id: int, actor: User | None = None, school_keys: Iterable[str] | None = None
+) -> ImportRun:
+    """`aaf_import --approve [--school UAI…]`: approve a held run (or some schools of a
+    changeover) and apply it; a run already approved but not applied (or interrupted since) is
+    resumed instead of refused."""
     run = ImportRun.objects.get(pk=run_id)
     if run.status == Status.HELD:
-        import_run_approve(run_id=run_id, actor=actor)
+        import_run_approve(run_id=run_id, actor=actor, school_keys=school_keys)
     elif not (
         (run.status == Status.PLANNED and run.decided_at)
         or (run.status == Status.FAILED and run.retryable)

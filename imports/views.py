@@ -49,19 +49,44 @@ class ImportRunDetailView(CityStaffRequiredMixin, DetailView):
         context["leaving"] = selectors.import_plan_items(run=run, action="leave")
         context["problems"] = selectors.import_problems(run=run)[:200]
         context["files"] = run.files.order_by("kind", "part")
+        if run.status == ImportRun.Status.HELD and "changeover" in run.held_reasons:
+            context["changeover"] = selectors.changeover_review_cached(run=run)
+        context["split_from"] = run.split_from
+        context["remainder"] = selectors.import_run_held_remainder(run=run)
         return context
 
 
 class ImportRunApproveView(CityStaffRequiredMixin, View):
+    """Approve a held run: all of it, or (a changeover) the schools ticked on its review."""
+
     def post(self, request, pk: int):
+        school_keys = None
+        if request.POST.get("scope") == "schools":
+            run = get_object_or_404(ImportRun, pk=pk)
+            school_keys = selectors.changeover_school_keys(
+                run=run, uais=request.POST.getlist("schools")
+            )
         try:
-            run = services.import_run_approve(run_id=pk, actor=request.user)
+            run = services.import_run_approve(
+                run_id=pk, actor=request.user, school_keys=school_keys
+            )
             services.import_run_queue(run_id=run.pk)
         except ApplicationError as exc:
             messages.error(request, exc.message)
-        else:
+            return redirect("imports:run-detail", pk=pk)
+        remainder = selectors.import_run_held_remainder(run=run)
+        if remainder is None:
             messages.success(request, _("Run approved: it is being applied."))
-        return redirect("imports:run-detail", pk=pk)
+            return redirect("imports:run-detail", pk=pk)
+        messages.success(
+            request,
+            _(
+                "The chosen schools are approved: their part is being applied. The other "
+                "schools stay held, as run #%(run)s."
+            )
+            % {"run": remainder.pk},
+        )
+        return redirect("imports:run-detail", pk=remainder.pk)
 
 
 class ImportRunResumeView(CityStaffRequiredMixin, View):

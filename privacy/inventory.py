@@ -534,6 +534,7 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
                 "feed_date",
                 "mode",
                 "base_run",
+                "split_from",
                 "plan_hash",
                 "held_reasons",
                 "counts",

@@ -10,11 +10,18 @@ recipe of that set (options plus the steps applied since), which is replayed to 
 world before the new changes are drawn. The sidecar stays a few hundred bytes at any size.
 
 Modules: ``names`` (reference data), ``world`` (options, records, shared draws), ``people`` and
-``build`` (the Complet world), ``changes`` (a Delta's step), ``writer`` (XML), ``sets`` (the API
+``build`` (the Complet world), ``changes`` (a Delta's step), ``nextyear`` (the September
+changeover's step), ``writer`` (XML), ``sets`` (the API
 below and the sidecar). From the command line: ``manage.py aaf_generate`` (dev and test settings).
 """
 
-from .sets import drop_part, generate_complet, generate_delta, generate_next_complet
+from .sets import (
+    drop_part,
+    generate_complet,
+    generate_delta,
+    generate_next_complet,
+    generate_next_year,
+)
 from .world import GenOptions
 from .writer import GeneratedFeed
 
@@ -25,4 +32,5 @@ __all__ = [
     "generate_complet",
     "generate_delta",
     "generate_next_complet",
+    "generate_next_year",
 ]

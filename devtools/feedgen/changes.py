@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 
 from .names import SURNAMES
+from .nextyear import next_year
 from .people import STRUCTURE_WEIGHTS, STRUCTURES, family, new_pupil, new_staff
 from .world import LEVEL_RANK, Class, Place, School, World, aix_home, mail_address
 
@@ -16,6 +17,8 @@ class Step:
     change_rate: float
     date: str  # ISO date of the set the step produced
     complet: bool = False
+    # The September changeover (nextyear.py) instead of a day's changes.
+    next_year: bool = False
 
 
 @dataclass
@@ -57,8 +60,11 @@ def _children_index(world: World) -> dict[str, list[str]]:
 
 
 def apply_step(world: World, step: Step) -> Changes:
-    rng = random.Random(step.seed)  # noqa: S311 - test data, not secrets
     changes = Changes()
+    if step.next_year:
+        next_year(world, step.seed)  # written as a Complet only: no Delta's changes to list
+        return changes
+    rng = random.Random(step.seed)  # noqa: S311 - test data, not secrets
     persons = len(world.pupils) + len(world.guardians) + len(world.staff)
     # An operation touches 1.5 records on average (families arrive together, households move
     # together): draw operations so that about ``change_rate`` of the persons get a record.

@@ -118,3 +118,27 @@ def generate_next_complet(
                       aliases=options.ldap_aliases)  # fmt: skip
     _save_state(out_dir, options, steps, "Complet")
     return feed
+
+
+def generate_next_year(
+    previous_dir: Path,
+    out_dir: Path,
+    *,
+    seed: int,
+    date: datetime.date,
+    max_records_per_file: int | None = None,
+) -> GeneratedFeed:
+    """Write the next school year's Complet after the set in ``previous_dir``: promotions, CM2
+    leavers, new CP and PS, renamed classes and one split, a teacher moving school
+    (nextyear.py). A later Delta or Complet follows it like any other set."""
+    options, steps = _load_state(previous_dir)
+    world = build_world(options)
+    for step in steps:
+        apply_step(world, step)
+    step = Step(seed=seed, change_rate=0, date=date.isoformat(), complet=True, next_year=True)
+    apply_step(world, step)
+    max_records = max_records_per_file or options.max_records_per_file
+    feed = write_set(world, out_dir, date=date, max_records=max_records, changes=None,
+                     aliases=options.ldap_aliases)  # fmt: skip
+    _save_state(out_dir, options, [*steps, step], "Complet")
+    return feed

@@ -263,6 +263,11 @@ IMPORT_MAX_LEAVE_RATIO = env.float("IMPORT_MAX_LEAVE_RATIO", default=0.10)
 IMPORT_MAX_AGE_DAYS = integer("IMPORT_MAX_AGE_DAYS", 7)
 IMPORT_MAX_COUNT_DROP = env.float("IMPORT_MAX_COUNT_DROP", default=0.20)
 IMPORT_MAX_DANGLING_RATIO = env.float("IMPORT_MAX_DANGLING_RATIO", default=0.01)
+# The September changeover (imports/changeover.py): the first Complet on or after this day (MM-DD;
+# empty: no date rule), or a Complet changing more than this share of the classes (0: no class
+# rule), is held for a changeover review instead of tripping the leave guards.
+SCHOOL_YEAR_CHANGEOVER = env.str("SCHOOL_YEAR_CHANGEOVER", default="08-20")
+IMPORT_CHANGEOVER_CLASS_RATIO = env.float("IMPORT_CHANGEOVER_CLASS_RATIO", default=0.5)
 # Feeds at least this large (bytes) have their guardian and staff files read by a second
 # process while this one reads the pupils (PostgreSQL only); 0 always, -1 never.
 IMPORT_PARALLEL_MIN_BYTES = integer("IMPORT_PARALLEL_MIN_BYTES", 20 * 2**20)

@@ -49,3 +49,7 @@ WHITENOISE_AUTOREFRESH = True
 MFA_REQUIRED = False
 # OpenID Connect clients of the tests listen on loopback, in plain HTTP.
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"]}  # noqa: F405
+# The changeover rules are off unless a test turns them on: a suite run in late August would
+# otherwise see its fixtures' second Complet as the year's changeover.
+SCHOOL_YEAR_CHANGEOVER = env.str("SCHOOL_YEAR_CHANGEOVER", default="")
+IMPORT_CHANGEOVER_CLASS_RATIO = env.float("IMPORT_CHANGEOVER_CLASS_RATIO", default=0)

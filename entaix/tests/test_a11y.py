@@ -343,3 +343,30 @@ def test_it_admin_connects_a_service_by_keyboard_on_a_phone(live_server, browser
     page.set_viewport_size(DESKTOP)
     assert axe_violations(page) == []
     context.close()
+
+
+def test_keyboard_only_changeover_review_at_phone_width(live_server, browser, world):
+    """The changeover review (issue 21): figures readable at 375 px, each school's box ticked
+    and unticked with Space, the approval sent with Enter."""
+    from imports.models import ImportRun
+
+    context = login_context(browser, live_server, world["users"]["city"])
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    run_id = world["own"]["run"]
+    page.goto(f"{live_server.url}/imports/{run_id}/")
+    assert page.get_by_role("heading", name="Rentrée scolaire : école par école").count() == 1
+    assert page_width(page) <= PHONE["width"]
+    assert axe_violations(page) == []
+    box = 'input[name="schools"]'
+    tab_to(page, box)
+    page.keyboard.press("Space")
+    assert page.locator(box).first.is_checked() is False
+    page.keyboard.press("Space")
+    assert page.locator(box).first.is_checked() is True
+    tab_to(page, 'button[value="schools"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{live_server.url}/imports/{run_id}/"
+    assert ImportRun.objects.get(pk=run_id).decided_by == world["users"]["city"]
+    context.close()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import LetterBatch, User
 from entaix.tests import factories
 from imports.city.services import city_person_import_check
-from imports.models import CityPersonImport, FetchAttempt, ImportRun
+from imports.models import CityPersonImport, FetchAttempt, ImportPlanItem, ImportRun
 from imports.tests.feeds import snapshot
 from oidc.models import Client
 from privacy.models import DataRequest
@@ -29,7 +29,9 @@ def world(two_schools, city_user):
     guardian = a["pupils"][0].guardians.get()
     guardian.account = factories.UserFactory(kind=User.Kind.GUARDIAN, login="parent.a")
     guardian.save()
-    run = ImportRun.objects.create(status="held", trigger="command", held_reasons=["too-old"])
+    # A changeover held for review (issue 21): its page shows every part of the review.
+    run = ImportRun.objects.create(status="held", trigger="command", held_reasons=["changeover"])
+    _changeover_plan(run, a, b)
     data_request = DataRequest.objects.create(  # a data request (issue 7)
         reference="RGPD-2026-URLS01", kind="access", requester_name="X", relation="parent",
         requester_email="x@example.fr", due_on="2026-12-31",
@@ -102,6 +104,37 @@ def world(two_schools, city_user):
         **scim,
     }
     return {"users": users, "own": own, "other": other}
+
+
+def _changeover_plan(run, a, b) -> None:
+    """School A's pupils move up (class 0 split in two new classes), one leaves, one arrives;
+    class 1 is renamed; B's second teacher moves to A."""
+    key_a = a["school"].join_key
+    old = a["classes"][0]
+    old.name = "CP A"
+    old.save(update_fields=["name"])
+    for pupil in a["pupils"]:
+        pupil.level = "CP"
+        pupil.save(update_fields=["level"])
+    halves = [f"{key_a}|class|NEW{n}" for n in (1, 2)]
+    items = [
+        ("class", "create", halves[0], key_a, {"name": "CE1 A", "kind": "class"}),
+        ("class", "create", halves[1], key_a, {"name": "CE1 B", "kind": "class"}),
+        ("class", "update", f"{key_a}|class|{a['classes'][1].code}", key_a, {"name": "CE1 C"}),
+        ("pupil", "update", a["pupils"][0].join_key, key_a,
+         {"level": "CE1", "classes": [halves[0]]}),
+        ("pupil", "update", a["pupils"][1].join_key, key_a,
+         {"level": "CE1", "classes": [halves[1]]}),
+        ("pupil", "leave", a["pupils"][2].join_key, key_a, {}),
+        ("pupil", "create", "NEW-PUPIL", key_a, {"level": "CP", "school": key_a}),
+        ("staff", "update", b["teachers"][1].join_key, key_a,
+         {"assignments": [[key_a, False, []]]}),
+    ]  # fmt: skip
+    ImportPlanItem.objects.bulk_create(
+        ImportPlanItem(run=run, seq=seq, kind=kind, action=action, key=key, school_key=school,
+                       data=data)
+        for seq, (kind, action, key, school, data) in enumerate(items)
+    )  # fmt: skip
 
 
 def expect(anon, guardian, teacher, director, city, dpo=None, it=None):

@@ -73,6 +73,13 @@ class Command(BaseCommand):
             help="With --delta-from: write the next full set (Complet) instead of a Delta.",
         )
         parser.add_argument(
+            "--next-year",
+            action="store_true",
+            help="With --delta-from: write the next school year's Complet (the September "
+            "changeover: promotions, CM2 leavers, new CP and PS, renamed and split classes, a "
+            "teacher moving school).",
+        )
+        parser.add_argument(
             "--ldap-aliases",
             action="store_true",
             help="Write the older shape: sn, givenName, personalTitle, street, postalCode, l, …",
@@ -83,10 +90,17 @@ class Command(BaseCommand):
             help="Delete one written part (e.g. Eleve_0000): a set with a missing part.",
         )
 
-    def handle(self, *args, out, delta_from, change_rate, complet, drop_part, **options):
+    def handle(self, *args, out, delta_from, change_rate, complet, next_year, drop_part, **options):
         started = time.perf_counter()
+        if next_year and not delta_from:
+            raise CommandError("--next-year needs --delta-from DIR (the year before).")
         try:
-            if delta_from:
+            if next_year:
+                feed = feedgen.generate_next_year(
+                    delta_from, out, seed=options["seed"], date=options["date"],
+                    max_records_per_file=options["max_records_per_file"],
+                )  # fmt: skip
+            elif delta_from:
                 generate = feedgen.generate_next_complet if complet else feedgen.generate_delta
                 feed = generate(
                     delta_from, out, change_rate=change_rate, seed=options["seed"],

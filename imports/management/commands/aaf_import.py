@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from entaix.common.exceptions import ApplicationError
-from imports import services
+from imports import selectors, services
 from imports.aaf import FeedFileError
 from imports.models import ImportRun
 from imports.plan import FileSetError
@@ -35,21 +35,32 @@ class Command(BaseCommand):
             help="Apply a held run (or one approved but interrupted before its end).",
         )  # fmt: skip
         parser.add_argument(
+            "--school", action="append", default=[], metavar="UAI",
+            help="With --approve, a changeover: approve only this school's part (repeat for "
+            "several); the other schools stay held as a new run.",
+        )  # fmt: skip
+        parser.add_argument(
             "--resume", type=int, metavar="RUN_ID",
             help="Go on with a run interrupted or abandoned (no new approval needed).",
         )  # fmt: skip
         parser.add_argument("--discard", type=int, metavar="RUN_ID", help="Discard a held run.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
-    def handle(self, *args, paths, dry_run, approve, resume, discard, json: bool, **options):
+    def handle(
+        self, *args, paths, dry_run, approve, school, resume, discard, json: bool, **options
+    ):
         chosen = sum(bool(x) for x in (paths, approve, resume, discard))
         if chosen != 1:
             raise CommandError(
                 "Give PATH…, --approve RUN_ID, --resume RUN_ID or --discard RUN_ID (one of them)."
             )
+        if school and not approve:
+            raise CommandError("--school goes with --approve RUN_ID.")
         try:
             if approve:
-                run = services.import_run_approve_apply(run_id=approve)
+                run = services.import_run_approve_apply(
+                    run_id=approve, school_keys=self._school_keys(approve, school)
+                )
             elif resume:
                 run = services.import_run_resume(run_id=resume)
             elif discard:
@@ -71,6 +82,17 @@ class Command(BaseCommand):
                 returncode=EXIT_HELD,
             )
 
+    @staticmethod
+    def _school_keys(run_id: int, uais: list[str]) -> list[str] | None:
+        if not uais:
+            return None
+        uais = sorted({uai.strip().upper() for uai in uais})
+        keys = selectors.changeover_school_keys(run=ImportRun.objects.get(pk=run_id), uais=uais)
+        if len(keys) != len(uais):
+            raise CommandError(f"Run {run_id} changes nothing in some of these schools: "
+                               f"{', '.join(uais)}.")  # fmt: skip
+        return keys
+
     def _report(self, run: ImportRun, *, as_json: bool) -> None:
         payload = {
             "run": run.pk,
@@ -81,6 +103,9 @@ class Command(BaseCommand):
             "counts": {kind.value: run.counts.get(kind, _zero()) for kind in RecordKind},
             "skipped_closed_school": dict(run.skipped_counts),
         }
+        remainder = selectors.import_run_held_remainder(run=run)
+        if remainder is not None:
+            payload["held_rest"] = remainder.pk  # the schools not approved, still held
         self._print(payload, as_json=as_json, failure=run.failure)
 
     def _dry_run(self, paths, *, as_json: bool) -> None:
@@ -113,6 +138,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  failure: {failure}")
         if payload["held_reasons"]:
             self.stdout.write(f"  held: {', '.join(payload['held_reasons'])}")
+        if payload.get("held_rest"):
+            self.stdout.write(f"  the other schools stay held as run {payload['held_rest']}")
         self.stdout.write(f"  errors: {payload['errors']}  warnings: {payload['warnings']}")
         for kind, counts in payload["counts"].items():
             figures = "  ".join(f"{name} {value}" for name, value in counts.items())
