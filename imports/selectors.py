@@ -3,6 +3,7 @@
 import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import cast
 
 import orjson
 from django.core.cache import cache
@@ -184,7 +185,8 @@ def changeover_review_cached(*, run: ImportRun) -> list[SchoolChangeover]:
     every pupil's plan item: seconds; the page is opened again and again while deciding). A
     plan split by an approval gets a new hash, hence new figures."""
     key = f"changeover-review:{run.pk}:{run.plan_hash}"
-    return cache.get_or_set(key, lambda: changeover_review(run=run), REVIEW_CACHE_SECONDS)
+    review = cache.get_or_set(key, lambda: changeover_review(run=run), REVIEW_CACHE_SECONDS)
+    return cast("list[SchoolChangeover]", review)
 
 
 def changeover_review(*, run: ImportRun) -> list[SchoolChangeover]:
@@ -214,19 +216,19 @@ def changeover_review(*, run: ImportRun) -> list[SchoolChangeover]:
     memberships = PupilClass.objects.filter(
         school_class__kind=SchoolClass.Kind.CLASS, school_class__left_at__isnull=True
     ).order_by("pupil__join_key", "school_class__code")
-    for pupil, school, code in _chunked(
+    for pupil, school_key, code in _chunked(
         memberships.values_list("pupil__join_key", "school_class__school__join_key",
                                 "school_class__code"),
         pupil_keys, field="pupil__join_key",
     ):  # fmt: skip
-        homes.setdefault(pupil, f"{school}|class|{code}")
+        homes.setdefault(pupil, f"{school_key}|class|{code}")
     staff_schools: dict[str, set[str]] = {}
-    for staff, school in _chunked(
+    for staff, school_key in _chunked(
         StaffAssignment.objects.values_list("staff__join_key", "school__join_key"),
         staff_keys,
         field="staff__join_key",
     ):
-        staff_schools.setdefault(staff, set()).add(school)
+        staff_schools.setdefault(staff, set()).add(school_key)
     class_names = {
         f"{school}|{kind}|{code}": name
         for school, kind, code, name in SchoolClass.objects.filter(

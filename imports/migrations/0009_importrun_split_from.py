@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('imports', '0006_delete_importlock_advisory_lock_instead'),
+        ('imports', '0008_city_person_import'),
     ]
 
     operations = [
