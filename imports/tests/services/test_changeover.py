@@ -280,7 +280,7 @@ def test_after_approval_leavers_are_deactivated_and_arrivals_have_letters_to_pri
     for uai in sorted(city["open"]):
         school = School.objects.get(uai=uai)
         selection = letter_batch_selection(
-            printer=city_user, school=school, profile=LetterBatch.Profile.PUPIL,
+            user=city_user, school=school, profile=LetterBatch.Profile.PUPIL,
             batch_filter=LetterBatch.Filter.NOT_PRINTED,
         )  # fmt: skip
         logins = sorted(entry.login for group in selection.groups for entry in group.entries)
