@@ -107,25 +107,26 @@ def is_dpo(user: User | AnonymousUser) -> bool:
     return Role.DPO in scope_for_user(user).roles
 
 
-def may_manage_city_staff(user: User | AnonymousUser) -> bool:
-    """Who invites, lists and deactivates the city's own staff: the school service and the IT
-    administrators (and a Django superuser, the very first administrator)."""
+def has_city_role(user: User | AnonymousUser, *roles: str) -> bool:
+    """An active city-staff account with one of these city roles, or a Django superuser (the
+    very first administrator). The one check behind every "who may manage…" question."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    managers = (user.CityRole.SCHOOL_SERVICE, user.CityRole.IT_ADMIN)
-    return user.kind == user.Kind.CITY and user.city_role in managers
+    return user.kind == User.Kind.CITY and user.city_role in roles
+
+
+def may_manage_city_staff(user: User | AnonymousUser) -> bool:
+    """Who invites, lists and deactivates the city's own staff: the school service and the IT
+    administrators."""
+    return has_city_role(user, User.CityRole.SCHOOL_SERVICE, User.CityRole.IT_ADMIN)
 
 
 def may_manage_city_people(user: User | AnonymousUser) -> bool:
     """Who enters the people outside the feed (ATSEM, after-school staff…), one by one or by
-    CSV: the school service (and a Django superuser). Not the DPO nor the IT administrators."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return user.kind == user.Kind.CITY and user.city_role == user.CityRole.SCHOOL_SERVICE
+    CSV: the school service. Not the DPO nor the IT administrators."""
+    return has_city_role(user, User.CityRole.SCHOOL_SERVICE)
 
 
 def forget_scope(user: User | AnonymousUser) -> None:

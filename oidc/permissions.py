@@ -3,11 +3,8 @@ superuser (the very first administrator). The school service and the DPO do not:
 receives personal data, registering one is an IT decision recorded in the audit trail."""
 
 from accounts.models import User
+from accounts.scope import has_city_role
 
 
 def may_manage_clients(user) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return user.kind == User.Kind.CITY and user.city_role == User.CityRole.IT_ADMIN
+    return has_city_role(user, User.CityRole.IT_ADMIN)

@@ -1,11 +1,8 @@
 """Who registers SCIM clients: the city's IT administrators (and a Django superuser)."""
 
 from accounts.models import User
+from accounts.scope import has_city_role
 
 
 def may_manage_scim_clients(user) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return user.kind == User.Kind.CITY and user.city_role == User.CityRole.IT_ADMIN
+    return has_city_role(user, User.CityRole.IT_ADMIN)
