@@ -34,7 +34,7 @@ import pytest
 from imports.tests.feeds import copy_set
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CITY_LOGIN, CITY_PASSWORD = "agent.matrice", "Matrice-Pannes-Aix-2026"
 PASSWORD = "Tulipe-Rouge-Sextius-42"
 DIRECTORY = ("schools_school", "schools_schoolclass", "schools_pupil", "schools_guardian",
