@@ -114,6 +114,25 @@ class KeyWords(KeyMatches):
         return sql, (*key_params, self.query)
 
 
+class PkAmong(Func):
+    """True where the primary key is one of ``ids``: one array parameter on PostgreSQL (``pk IN
+    (%s, %s…)`` with 2,000 placeholders cost psycopg 30 ms of CPU to parse), IN elsewhere."""
+
+    output_field = BooleanField()
+
+    def __init__(self, ids: list[int]):
+        self.ids = list(ids)
+        super().__init__(F("pk"))
+
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra):
+        pk_sql, pk_params = compiler.compile(self.source_expressions[0])
+        return f"{pk_sql} IN ({', '.join(['%s'] * len(self.ids))})", (*pk_params, *self.ids)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        pk_sql, pk_params = compiler.compile(self.source_expressions[0])
+        return f"{pk_sql} = ANY(%s)", (*pk_params, self.ids)
+
+
 def persons_matching(
     queryset: QuerySet, *, names: list[str], logins: list[str], indexed: bool = False
 ) -> QuerySet:
