@@ -131,18 +131,12 @@ class Person(FeedOwned):
         abstract = True
         ordering = ["last_name", "first_name"]
         indexes = [
-            # The search (accounts.directory_selectors.person_search) reads no table row
-            # through these on PostgreSQL: the walk in name order when many match ("ma"), the
-            # key carried along; the sort of a few hundred matches by id, the names carried.
+            # The search's walk in name order when many match ("ma"): the key carried along
+            # (PostgreSQL), the walk reads no table row (schools/search.py).
             models.Index(
                 fields=["last_name", "first_name", "id"],
                 include=["search_key"],
                 name="%(app_label)s_%(class)s_by_name",
-            ),
-            models.Index(
-                fields=["id"],
-                include=["last_name", "first_name"],
-                name="%(app_label)s_%(class)s_id_names",
             ),
         ]
 

@@ -1,8 +1,7 @@
 """Person search at académie scale (schools/search.py): a GIN index on the words of each person
-table's search key, ``to_tsvector('simple', search_key)``, in place of 0005's trigram index; a btree
-in name order carrying the key, for the walk in name order when many persons match; a btree on
-the id carrying the names, for the sort of a few hundred matches.
-The GIN indexes are PostgreSQL's; SQLite (the demo) gets the btrees only."""
+table's search key, ``to_tsvector('simple', search_key)``, in place of 0005's trigram index; and a
+btree in name order carrying the key, for the walk in name order when many persons match.
+The GIN indexes are PostgreSQL's; SQLite (the demo) gets the name-order indexes only."""
 
 from django.db import migrations, models
 
@@ -45,14 +44,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
-            model_name="guardian",
-            index=models.Index(
-                fields=["id"],
-                include=("last_name", "first_name"),
-                name="schools_guardian_id_names",
-            ),
-        ),
-        migrations.AddIndex(
             model_name="pupil",
             index=models.Index(
                 fields=["last_name", "first_name", "id"],
@@ -61,27 +52,11 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
-            model_name="pupil",
-            index=models.Index(
-                fields=["id"],
-                include=("last_name", "first_name"),
-                name="schools_pupil_id_names",
-            ),
-        ),
-        migrations.AddIndex(
             model_name="staff",
             index=models.Index(
                 fields=["last_name", "first_name", "id"],
                 include=("search_key",),
                 name="schools_staff_by_name",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="staff",
-            index=models.Index(
-                fields=["id"],
-                include=("last_name", "first_name"),
-                name="schools_staff_id_names",
             ),
         ),
     ]
