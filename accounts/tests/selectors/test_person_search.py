@@ -101,6 +101,16 @@ def test_the_first_of_many_in_name_order(directory, way, viewer):
     assert names(found) == ["Malo Abadie", "Marc Abadie", "Maud Abadie", "Léa MARTIN"]
 
 
+def test_the_few_are_sorted_up_to_the_threshold_and_no_further(directory):
+    pupils = factories.models.Pupil.objects.all()
+    found = search.persons_matching(pupils, names=["lea"], logins=[], indexed=True)  # 4 match
+    ids = search.first_of_few(found, limit=2, at_most=4)
+    assert [str(pupils.get(pk=pk)) for pk in ids] == ["Lea Dupont", "Léa MARTIN"]
+    assert search.first_of_few(found, limit=2, at_most=3) is None  # too many: walk instead
+    nobody = search.persons_matching(pupils, names=["zz"], logins=[], indexed=True)
+    assert search.first_of_few(nobody, limit=2, at_most=3) == []
+
+
 def test_city_staff_search_reads_only_what_the_page_shows(directory, django_assert_num_queries):
     factories.PupilFactory(
         school=directory["school_a"], first_name="Léo", last_name="Abadie",
