@@ -3,12 +3,17 @@ per scope, refresh, userinfo, revocation, and each refusal the spec asks for."""
 
 import base64
 import json
+import threading
+import time
 
 import pytest
+from django.db import connection
+from django.test import Client
 from jwcrypto import jwk, jwt
-from oauth2_provider.models import AccessToken, Grant, RefreshToken
+from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from accounts.services import account_lock, account_sync
+from oidc import services
 from oidc.models import SignIn
 from schools.models import GuardianLink
 
@@ -217,6 +222,72 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(
     assert renewed.json()["refresh_token"] != tokens["refresh_token"]
     replay = refresh(client, oidc_client, tokens["refresh_token"])
     assert (replay.status_code, replay.json()["error"]) == (400, "invalid_grant")
+
+
+def test_a_failing_code_exchange_leaves_nothing_behind(client, world, oidc_keys, make_client,
+                                                        monkeypatch):  # fmt: skip
+    """The token endpoint writes in one transaction: the ID token, the tokens, the sign-in and
+    the grant's deletion all happen, or none does."""
+    oidc_client = make_client()
+    client.force_login(world.guardian)
+    code, verifier = get_code(client, oidc_client)
+
+    def broken(**kwargs):
+        raise RuntimeError("the sign-in record cannot be written")
+
+    monkeypatch.setattr(services, "sign_in_record", broken)
+    with pytest.raises(RuntimeError):
+        exchange(client, oidc_client, code, verifier)
+    assert IDToken.objects.count() == 0
+    assert AccessToken.objects.count() == 0
+    assert RefreshToken.objects.count() == 0
+    assert SignIn.objects.count() == 0
+    assert Grant.objects.filter(code=code).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_exchanged_twice_at_once_gives_tokens_once(world, oidc_keys, make_client,
+                                                          monkeypatch):  # fmt: skip
+    """Two exchanges of the same code at the same moment (a replayed code): the second waits
+    for the first (the grant is locked), then finds the code spent. One set of tokens only."""
+    oidc_client = make_client()
+    browser = Client()
+    browser.force_login(world.guardian)
+    code, verifier = get_code(browser, oidc_client)
+    first_is_writing = threading.Event()
+    record = services.sign_in_record
+
+    def slow_record(**kwargs):
+        sign_in = record(**kwargs)
+        first_is_writing.set()
+        time.sleep(1)  # the first exchange holds its tokens, not yet committed
+        return sign_in
+
+    monkeypatch.setattr(services, "sign_in_record", slow_record)
+    answers = {}
+
+    def exchange_as(name):
+        try:
+            answers[name] = exchange(Client(), oidc_client, code, verifier)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=exchange_as, args=("first",))
+    first.start()
+    assert first_is_writing.wait(20)
+    second = threading.Thread(target=exchange_as, args=("second",))
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert answers["first"].status_code == 200
+    assert (answers["second"].status_code, answers["second"].json()["error"]) == (
+        400, "invalid_grant",
+    )  # fmt: skip
+    assert AccessToken.objects.count() == 1
+    assert RefreshToken.objects.count() == 1
+    assert IDToken.objects.count() == 1
+    assert SignIn.objects.count() == 1
+    assert Grant.objects.count() == 0
 
 
 def test_untrusted_client_asks_consent_in_french(client, world, oidc_keys, make_client):
