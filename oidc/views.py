@@ -2,6 +2,7 @@
 endpoints with entaix's templates and account rule."""
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -11,6 +12,7 @@ from django.views import View
 from oauth2_provider import views as dot
 from oauth2_provider.exceptions import OAuthToolkitError
 
+from accounts.mfa import has_second_factor
 from accounts.mixins import CityStaffRequiredMixin
 from oidc import selectors, services
 from oidc.forms import ClientForm, model_errors_to_form
@@ -92,10 +94,19 @@ class ClientSecretRenewView(ClientManagerMixin, View):
 
 class AuthorizationView(dot.AuthorizationView):
     """The authorization endpoint. Not signed in: the portal's login page (its lockout, rate
-    limits and second factor), then back here. A signed-in account that may not sign in to a
+    limits and second factor), then back here; signed in without having proved the second
+    factor the account has: signed out, then the same. A signed-in account that may not sign in to a
     service (city staff, a locked account) sends the service `access_denied`."""
 
     template_name = "oidc/authorize.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        # A session that never proved the account's second factor (signed in before it was
+        # turned on) is signed out here: the login page then asks for the code.
+        user = request.user
+        if user.is_authenticated and not user.is_verified() and has_second_factor(user):
+            logout(request)
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
         if not selectors.account_may_sign_in(request.user):

@@ -135,3 +135,28 @@ def test_the_per_address_limit_holds_on_the_way_to_a_service(client, world, oidc
     assert "Trop de demandes depuis votre connexion" in limited.content.decode()
     assert "_auth_user_id" not in client.session
     assert Grant.objects.count() == 0
+
+
+def test_a_session_that_did_not_prove_the_second_factor_gives_no_code(
+    client, world, oidc_keys, make_client
+):
+    """Signed in by password before the second factor was turned on (another browser, say):
+    that session never proved it. On the way to a service it is signed out and sent to the
+    login page, which asks for the code; the service gets nothing meanwhile."""
+    account = world.teacher.account
+    account.set_password(PASSWORD)
+    account.save()
+    oidc_client = make_client()
+    login_url, next_url, _verifier = start_at_the_service(client, oidc_client)
+    assert post_login(client, login_url, next_url, account.login).status_code == 302
+    device = account_services.mfa_enrol_start(account=account)
+    account_services.mfa_enrol_confirm(account=account, device_id=device.pk,
+                                       token=totp_code(device))  # fmt: skip
+    response = client.get(next_url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/comptes/login/?next=/oidc/authorize/")
+    assert "_auth_user_id" not in client.session
+    assert Grant.objects.count() == 0
+    refused = post_login(client, login_url, next_url, account.login)
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in client.session
