@@ -16,6 +16,8 @@ from schools.models import (
 )
 
 PERSON_KINDS = (User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF)
+# Claims are built at every code exchange, refresh and userinfo call: only the columns they use.
+_CLASS_COLUMNS = ("school_class__code", "school_class__name", "school_class__kind")
 
 
 def account_may_sign_in(account) -> bool:
@@ -46,6 +48,7 @@ def pupil_for_account(*, account: User) -> Pupil | None:
                 "class_links",
                 queryset=PupilClass.objects.filter(school_class__left_at__isnull=True)
                 .select_related("school_class")
+                .only("pupil", "school_class", *_CLASS_COLUMNS)
                 .order_by("school_class__kind", "school_class__name"),
                 to_attr="present_classes",
             )
@@ -57,18 +60,24 @@ def pupil_for_account(*, account: User) -> Pupil | None:
 def guardian_children_links(*, account: User) -> tuple[Guardian | None, list[GuardianLink]]:
     """The account's guardian and their present links with parental authority to present pupils
     of open schools, each with the child's account, school and present classes. Two queries
-    (the links with their guardian, the classes); the guardian alone when there is no link."""
+    (the links with their guardian, the classes); the guardian alone when there is no link.
+    Only the columns the claims use are read."""
     links = list(
         GuardianLink.objects.filter(
             guardian__account=account, guardian__left_at__isnull=True, left_at__isnull=True,
             legal__gt=0, pupil__left_at__isnull=True, **_open("pupil__"),
         )
         .select_related("guardian", "pupil__school", "pupil__account")
+        .only(
+            "guardian__join_key", "pupil__school__uai", "pupil__school__name",
+            "pupil__account__public_id", "pupil__account__is_active",
+        )
         .prefetch_related(
             Prefetch(
                 "pupil__class_links",
                 queryset=PupilClass.objects.filter(school_class__left_at__isnull=True)
                 .select_related("school_class")
+                .only("pupil", "school_class", *_CLASS_COLUMNS)
                 .order_by("school_class__kind", "school_class__name"),
                 to_attr="present_classes",
             )
