@@ -389,6 +389,27 @@ def test_a_locked_account_cannot_exchange_a_code_it_got_before(
     assert SignIn.objects.count() == 0
 
 
+@pytest.mark.parametrize("how", ["opposition upheld", "purged"])
+def test_an_opposed_or_purged_account_loses_its_tokens(client, world, oidc_keys, make_client, how):
+    oidc_client = make_client()
+    tokens = signed_in_tokens(client, world, oidc_client)
+    account_id = world.guardian.pk
+    if how == "purged":
+        # What the retention purge does (privacy/services/anonymise.py): the person, then the
+        # account.
+        GuardianLink.objects.filter(guardian=world.mother).delete()
+        world.mother.delete()
+        type(world.guardian).objects.filter(pk=account_id).delete()
+    else:
+        account_lock(account_ids=[account_id], actor=world.city, reason="opposition")
+    assert AccessToken.objects.filter(user_id=account_id).count() == 0
+    assert RefreshToken.objects.filter(user_id=account_id, revoked__isnull=True).count() == 0
+    assert userinfo(client, tokens["access_token"]).status_code == 401
+    response = refresh(client, oidc_client, tokens["refresh_token"])
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+    assert AccessToken.objects.count() == 0
+
+
 def test_city_staff_get_access_denied(client, world, oidc_keys, make_client):
     oidc_client = make_client()
     client.force_login(world.city)
