@@ -450,3 +450,53 @@ def test_anonymous_authorize_goes_to_the_portal_login_and_back(
     assert unquote(login["Location"]).startswith("/oidc/authorize/?")
     back = client.get(unquote(login["Location"]))
     assert back["Location"].startswith(REDIRECT + "?code=")
+
+
+def test_claims_leave_out_closed_schools_inactive_children_and_ended_classes(
+    world, oidc_keys, make_client
+):
+    """Straight from oidc/claims.py: what each selector leaves out, for each profile."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from entaix.tests import factories
+    from oidc.claims import claims_for
+    from schools.models import StaffAssignment, StaffClass
+
+    oidc_client = make_client(allowed_scopes="openid profile ent aaf", aaf_convention=True)
+    scopes = ["openid", "profile", "ent", "aaf"]
+    User.objects.filter(pk=world.tom.account_id).update(is_active=False)
+    world.ce1.left_at = timezone.now()
+    world.ce1.save()
+    guardian = claims_for(account=world.guardian, scopes=scopes, client=oidc_client)
+    assert (guardian["ent_schools"], guardian["ent_children"], guardian["aaf_join_key"]) == (
+        [{"uai": "0130001A", "name": "École Sextius"}],
+        [{"sub": str(world.lea.account.public_id), "uai": "0130001A", "classes": []}],
+        "RESP-AISSATOU",
+    )  # fmt: skip
+    # The teacher (so marked by the feed) also teaches in the closed school; CE1 A has ended.
+    world.teacher.is_teacher = True
+    world.teacher.save()
+    puyricard = factories.SchoolClassFactory(school=world.closed, name="CP", code="CP")
+    StaffAssignment.objects.create(staff=world.teacher, school=world.closed)
+    StaffClass.objects.create(staff=world.teacher, school_class=puyricard)
+    teacher = claims_for(account=world.teacher.account, scopes=scopes, client=oidc_client)
+    assert {k: teacher[k] for k in ("ent_profile", "ent_schools", "ent_classes")} == {
+        "ent_profile": "teacher",
+        "ent_schools": [{"uai": "0130001A", "name": "École Sextius", "director": False,
+                         "functions": []}],
+        "ent_classes": [],
+    }  # fmt: skip
+    assert teacher["aaf_join_key"] == "PERS-ENS"
+    # Left with no assignment in an open school: no school, but the same person and join key.
+    StaffAssignment.objects.filter(staff=world.teacher, school=world.school).delete()
+    alone = claims_for(account=world.teacher.account, scopes=scopes, client=oidc_client)
+    assert (alone["ent_schools"], alone["ent_classes"], alone["aaf_join_key"]) == (
+        [], [], "PERS-ENS"
+    )  # fmt: skip
+    # A guardian with no child left in an open school keeps their join key.
+    GuardianLink.objects.filter(guardian=world.mother).update(legal=0)
+    orphan = claims_for(account=world.guardian, scopes=scopes, client=oidc_client)
+    assert (orphan["ent_schools"], orphan["ent_children"], orphan["aaf_join_key"]) == (
+        [], [], "RESP-AISSATOU"
+    )  # fmt: skip
