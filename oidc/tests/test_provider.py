@@ -222,6 +222,11 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(
     assert renewed.json()["refresh_token"] != tokens["refresh_token"]
     replay = refresh(client, oidc_client, tokens["refresh_token"])
     assert (replay.status_code, replay.json()["error"]) == (400, "invalid_grant")
+    # The replay revoked the whole family (reuse protection), the refusal notwithstanding: the
+    # token endpoint's transaction commits what a refused request wrote.
+    stolen = refresh(client, oidc_client, renewed.json()["refresh_token"])
+    assert (stolen.status_code, stolen.json()["error"]) == (400, "invalid_grant")
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 0
 
 
 def test_a_failing_code_exchange_leaves_nothing_behind(client, world, oidc_keys, make_client,
