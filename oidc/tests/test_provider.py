@@ -203,6 +203,9 @@ def test_aaf_scope_only_for_the_client_under_the_convention(client, world, oidc_
         "sub": str(world.guardian.public_id),
         "aaf_join_key": "RESP-AISSATOU",
     }
+    # The flag withdrawn, tokens issued before no longer carry the join key.
+    type(ent).objects.filter(pk=ent.pk).update(aaf_convention=False)
+    assert userinfo(client, tokens["access_token"]).json() == {"sub": str(world.guardian.public_id)}
     other = make_client(name="Médiathèque")
     _, challenge = pkce_pair()
     response = client.get("/oidc/authorize/", authorize_params(other, scope="openid aaf",
