@@ -97,17 +97,18 @@ class EntaixValidator(OAuth2Validator):
     def save_bearer_token(self, token, request, *args, **kwargs):
         # Already inside the token request's transaction (TokenView): no savepoint of its own;
         # an error rolls the whole request back.
-        AccessToken = get_access_token_model()
-        with transaction.atomic(using=router.db_for_write(AccessToken), savepoint=False):
+        using = router.db_for_write(get_access_token_model())
+        with transaction.atomic(using=using, savepoint=False):
             return self._save_bearer_token(token, request, *args, **kwargs)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         # The toolkit's, except that the ID token is the one finalize_id_token saved on this
         # request, rather than read back from its serialised form (a signature check and two
         # queries).
-        id_token = getattr(request, "id_token", None) if token.get("id_token") else None
-        if id_token is not None and not isinstance(id_token, get_id_token_model()):
+        issued = getattr(request, "id_token", None)
+        if token.get("id_token") and not isinstance(issued, get_id_token_model()):
             return super()._create_access_token(expires, request, token, source_refresh_token)
+        id_token = issued if token.get("id_token") else None
         access_token = get_access_token_model()(
             user=request.user,
             scope=token["scope"],

@@ -95,8 +95,8 @@ class ClientSecretRenewView(ClientManagerMixin, View):
 class AuthorizationView(dot.AuthorizationView):
     """The authorization endpoint. Not signed in: the portal's login page (its lockout, rate
     limits and second factor), then back here; signed in without having proved the second
-    factor the account has: signed out, then the same. A signed-in account that may not sign in to a
-    service (city staff, a locked account) sends the service `access_denied`."""
+    factor the account has: signed out, then the same. A signed-in account that may not sign
+    in to a service (city staff, a locked account) sends the service `access_denied`."""
 
     template_name = "oidc/authorize.html"
 

@@ -136,6 +136,9 @@ def test_code_flow_gives_exactly_the_claims_of_the_scopes(client, world, oidc_ke
     assert {k: claims[k] for k in expected} == expected
     # Userinfo: exactly the scopes' claims, nothing else (no login, no AAF key, no Inès).
     assert userinfo(client, tokens["access_token"]).json() == expected
+    # The access token is tied to the ID token issued with it (its jti).
+    access = AccessToken.objects.select_related("id_token").get()
+    assert str(access.id_token.jti) == claims["jti"]
     sign_in = SignIn.objects.get()
     assert (sign_in.account_id, sign_in.client_id, sign_in.scopes) == (
         world.guardian.pk,
@@ -223,6 +226,9 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(
     renewed = refresh(client, oidc_client, tokens["refresh_token"])
     assert renewed.status_code == 200
     assert renewed.json()["refresh_token"] != tokens["refresh_token"]
+    renewed_claims = json.loads(jwt.JWT(jwt=renewed.json()["id_token"]).token.objects["payload"])
+    access = AccessToken.objects.select_related("id_token").get()
+    assert str(access.id_token.jti) == renewed_claims["jti"]
     replay = refresh(client, oidc_client, tokens["refresh_token"])
     assert (replay.status_code, replay.json()["error"]) == (400, "invalid_grant")
     # The replay revoked the whole family (reuse protection), the refusal notwithstanding: the
