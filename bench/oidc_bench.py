@@ -22,10 +22,10 @@ no portal session cookie.
 
 Printed: min/p50/p95/max in milliseconds of each call over HTTP (the minimum: a call that met
 an idle machine), and the CPU time the gunicorn workers spent per call (user + system, from
-/proc through psutil). Then the same three calls in-process (Django's test client), with the queries each makes and the CPU time of this process
-(`time.thread_time`: the Python side's work, not counting waits for a busy machine's CPU or for
-PostgreSQL), so that a loaded shared machine can be told apart from a slow endpoint. The target
-is p95 ≤ 50 ms; nothing is asserted.
+/proc through psutil). Then the same three calls in-process (Django's test client), with the
+queries each makes and the CPU time of this process (`time.thread_time`: the Python side's
+work, not counting waits for a busy machine's CPU or for PostgreSQL), so that a loaded shared
+machine can be told apart from a slow endpoint. The target is p95 ≤ 50 ms; nothing is asserted.
 """
 
 import argparse
