@@ -25,6 +25,7 @@ from .records import (
     Op,
     Problem,
     Record,
+    build,
     feed_file_from_name,
 )
 from .stream import ROOT, FeedStream
@@ -104,8 +105,7 @@ class FeedReader:
         # (code, attribute) -> [records, first line] of the warnings said once with a count.
         self.notices: dict[tuple[str, str], list[int]] = {}
         self._table = _TABLES[kind]
-        self._ignored = IGNORED[kind]
-        self._classes_2d = CLASSES_2D.get(kind)
+        self._layouts: dict[tuple[str | None, ...], _Layout] = {}
         self._record_class = RECORD_CLASS[kind]
         self._all_fields = frozenset(DATA_FIELDS[kind])
 
@@ -247,7 +247,12 @@ class FeedReader:
             )
             return None
 
-        sources, join, unknown, has_2d = self._collect(bodies, op, identifier)
+        collected = None
+        if len(bodies) == 1 and op is not Op.DELETE:
+            collected = self._collect_layout(bodies[0], op is Op.MODIFY)
+        if collected is None:
+            collected = self._collect(bodies, op, identifier)
+        fields, rows, elements, join, unknown, has_2d = collected
         key = identifier or join
         if not key:
             self._problem(ERROR, "missing-key", line, None, "record has no identifier/id")
@@ -270,7 +275,8 @@ class FeedReader:
         for name, child in unknown:
             _count_unknown(state, name, child.sourceline)
 
-        values, present = self._convert(sources, key, state)
+        values = self._convert(fields, rows, elements, key, state)
+        present = self._all_fields if op is Op.ADD else frozenset(values)
         if self.kind is not Kind.SCHOOL and op is not Op.DELETE:
             missing = [
                 name
@@ -290,25 +296,46 @@ class FeedReader:
             if not state.classes_2d[0]:
                 state.classes_2d[1] = line
             state.classes_2d[0] += 1
-        if op is Op.ADD:
-            return self._record_class(op=op, key=key, line=line, present=self._all_fields, **values)
-        return self._record_class(op=op, key=key, line=line, present=frozenset(present), **values)
+        values["op"], values["key"], values["line"], values["present"] = op, key, line, present
+        return build(self._record_class, values)
 
-    def _collect(
-        self, bodies: list[etree._Element], op: Op, identifier: str
-    ) -> tuple[dict[tuple[str, str], list], str, list[tuple[str, Any]], bool]:
-        """Raw values per (field, converter), the join attribute, the unknown names and whether
-        the record carries 2D class values. A source is [attribute, values, element, entry]."""
+    def _collect_layout(self, body: etree._Element, modify: bool) -> _Collected | None:
+        """The usual record: one body whose attribute names (in order) form a layout already
+        compiled for this file (see ``_Layout``). None when the generic ``_collect`` must read
+        it: an irregular body, a layout with aliases or repeated names, an operation."""
+        regular = _regular(body, _CHILD_TAG[Op.MODIFY if modify else Op.ADD])
+        if regular is None:
+            return None
+        elements, names, rows = regular
+        layout = self._layouts.get(names)
+        if layout is None:
+            if len(self._layouts) >= _MAX_LAYOUTS:
+                return None
+            layout = self._layouts[names] = _Layout.compile(names, self._table)
+        if not layout.plain:
+            return None
+        if modify:
+            for element in elements:
+                if element.get("operation", "replace") != "replace":
+                    return None
+        join = conv.first(rows[layout.join]) if layout.join >= 0 else ""
+        has_2d = layout.classes_2d >= 0 and any(rows[layout.classes_2d])
+        unknown = [(name, elements[slot]) for slot, name in layout.unknown]
+        return layout.fields, rows, elements, join, unknown, has_2d
+
+    def _collect(self, bodies: list[etree._Element], op: Op, identifier: str) -> _Collected:
+        """Any record: the fields to convert [(slot, attribute, entry)], the values and the
+        element of each slot, the join attribute, the unknown names and whether the record
+        carries 2D class values."""
         sources: dict[tuple[str, str], list] = {}
         unknown: list[tuple[str, Any]] = []
         join = ""
         has_2d = False
         if op is Op.DELETE:
-            return sources, join, unknown, has_2d
+            return [], [], [], join, unknown, has_2d
         table = self._table
         child_tag = _CHILD_TAG[op]
         modify = op is Op.MODIFY
-        join_name = JOIN_ATTRIBUTE[self.kind]
         for body in bodies:
             for child in body.iterchildren(child_tag):
                 name = child.get("name") or ""
@@ -328,16 +355,17 @@ class FeedReader:
                             "'replace'; skipped",
                         )
                         continue
-                values = [(v.text or "").strip() for v in child if v.tag == "value"]
+                values = _values(child)
                 if entry is None:
-                    if name == join_name:
-                        join = join or conv.first(values)
-                    elif name == self._classes_2d:
-                        has_2d = has_2d or any(values)
-                    elif name not in self._ignored:
-                        unknown.append((name, child))
+                    unknown.append((name, child))
                     continue
                 target = entry[0]
+                if target is None:  # not a field: the join attribute, 2D classes, ignored
+                    if entry[2] == _JOIN:
+                        join = join or conv.first(values)
+                    elif entry[2] == _2D:
+                        has_2d = has_2d or any(values)
+                    continue
                 known = sources.get(target)
                 # First non-empty wins, except that an official attribute beats an LDAP alias.
                 if (
@@ -346,54 +374,65 @@ class FeedReader:
                     or (known[3][1] and not entry[1] and any(values))
                 ):
                     sources[target] = [name, values, child, entry]
-        return sources, join, unknown, has_2d
+        fields = []
+        rows = []
+        elements = []
+        for slot, (name, values, child, entry) in enumerate(sources.values()):
+            fields.append((slot, name, entry))
+            rows.append(values)
+            elements.append(child)
+        return fields, rows, elements, join, unknown, has_2d
 
     def _convert(
-        self, sources: dict[tuple[str, str], list], key: str, state: _FileState
-    ) -> tuple[dict[str, Any], set[str]]:
+        self,
+        fields: list[tuple],
+        rows: list[list[str]],
+        elements: list[etree._Element],
+        key: str,
+        state: _FileState,
+    ) -> dict[str, Any]:
+        """The field values; a field is present in the record when it is in the result (a
+        value dropped with a warning leaves its field out)."""
         values: dict[str, Any] = {}
-        present: set[str] = set()
-        links = False
-        for source in sources.values():
-            raw = source[1]
-            (name, _converter), _alias, mode, function = source[3]
-            if mode == _SIMPLE:
+        links: dict[str, tuple[int, str]] = {}
+        for slot, attribute, entry in fields:
+            raw = rows[slot]
+            name, mode, function = entry[4], entry[2], entry[3]
+            if mode == _TEXT:
+                values[name] = raw[0] if len(raw) == 1 else conv.first(raw)
+            elif mode == _SIMPLE:
                 values[name] = function(raw)
             elif mode == _DISPLAY:
                 for value in raw:
                     if "$" in value:
-                        entry = state.dollar.setdefault(source[0], [0, source[2].sourceline or 0])
-                        entry[0] += 1
+                        line = elements[slot].sourceline or 0
+                        notice = state.dollar.setdefault(attribute, [0, line])
+                        notice[0] += 1
                         break
                 values[name] = function(raw)
             elif mode == _CHECKED:
                 try:
                     values[name] = function(raw)
                 except conv.BadValue as bad:
-                    self._warner(source, key)(bad.code, bad.message)
-                    continue
+                    self._warner(attribute, elements[slot], key)(bad.code, bad.message)
             elif mode == _WARNS:
-                values[name] = function(raw, self._warner(source, key))
+                values[name] = function(raw, self._warner(attribute, elements[slot], key))
             else:
-                links = True
-                continue
-            present.add(name)
+                links[entry[0][1]] = (slot, attribute)
         if links:
-            authority = sources.get(("guardian_links", "authority"))
-            relations = sources.get(("guardian_links", "relations"))
-            source = relations or authority
-            assert source is not None
+            authority = links.get("authority")
+            relations = links.get("relations")
+            slot, attribute = relations or authority  # type: ignore[misc]
             values["guardian_links"] = conv.guardian_links(
-                authority[1] if authority else None,
-                relations[1] if relations else None,
-                self._warner(source, key),
+                rows[authority[0]] if authority else None,
+                rows[relations[0]] if relations else None,
+                self._warner(attribute, elements[slot], key),
             )
-            present.add("guardian_links")
-        return values, present
+        return values
 
-    def _warner(self, source: list, key: str) -> conv.Warn:
+    def _warner(self, attribute: str, element: etree._Element, key: str) -> conv.Warn:
         def warn(code: str, message: str) -> None:
-            attribute, line = source[0], source[2].sourceline
+            line = element.sourceline
             self._problem(WARNING, code, line, key, f"{attribute}: {message}")
 
         return warn
@@ -402,10 +441,11 @@ class FeedReader:
 _BODY_TAG = {Op.ADD: "attributes", Op.MODIFY: "modifications", Op.DELETE: ""}
 _CHILD_TAG = {Op.ADD: "attr", Op.MODIFY: "modification", Op.DELETE: ""}
 # How a converter is called: plain, display text ("$" counted), may raise BadValue, warns,
-# or one of the two sources of a pupil's guardian links.
-_SIMPLE, _DISPLAY, _CHECKED, _WARNS, _LINKS = range(5)
+# or one of the two sources of a pupil's guardian links. Not a field: the join attribute, the
+# 2D class attribute (counted), a known attribute entrax ignores.
+_TEXT, _SIMPLE, _DISPLAY, _CHECKED, _WARNS, _LINKS, _JOIN, _2D, _IGNORED = range(9)
 _MODES: dict[str, tuple[int, Callable[..., Any] | None]] = {
-    "text": (_SIMPLE, conv.first),
+    "text": (_TEXT, conv.first),
     "lines": (_SIMPLE, conv.lines),
     "list": (_SIMPLE, conv.distinct),
     "words": (_DISPLAY, conv.first_words),
@@ -420,14 +460,71 @@ _MODES: dict[str, tuple[int, Callable[..., Any] | None]] = {
 
 
 def _compile(kind: Kind) -> dict[str, tuple]:
-    """attribute -> (target (field, converter), is an alias, mode, function), once per kind."""
-    return {
-        name: (target, name in ALIASES, *_MODES[target[1]])
-        for name, target in MAPPING[kind].items()
-    }
+    """attribute -> (target (field, converter), is an alias, mode, function, field), once per
+    kind; target None for the attributes that fill no field (a field's attribute wins)."""
+    table: dict[str, tuple] = dict.fromkeys(IGNORED[kind], (None, False, _IGNORED, None, None))
+    if kind in CLASSES_2D:
+        table[CLASSES_2D[kind]] = (None, False, _2D, None, None)
+    table[JOIN_ATTRIBUTE[kind]] = (None, False, _JOIN, None, None)
+    for name, target in MAPPING[kind].items():
+        table[name] = (target, name in ALIASES, *_MODES[target[1]], target[0])
+    return table
 
 
 _TABLES = {kind: _compile(kind) for kind in Kind}
+_MAX_LAYOUTS = 64
+_Collected = tuple[
+    list[tuple[int, str, tuple]], list[list[str]], list[Any], str, list[tuple[str, Any]], bool
+]
+
+
+class _Layout:
+    """What a body's attribute names, in order, mean for a kind: compiled once per file and
+    layout (a file writes every record of a kind with the same attributes), then applied to
+    each record without looking a name up again. ``plain`` is False when the generic reading
+    is needed: a name repeated, two attributes for one field (aliases: which one wins depends
+    on the values), several join or 2D class attributes."""
+
+    __slots__ = ("classes_2d", "fields", "join", "plain", "unknown")
+
+    def __init__(self) -> None:
+        self.fields: list[tuple[int, str, tuple]] = []  # (slot, attribute, entry)
+        self.unknown: list[tuple[int, str]] = []  # (slot, name)
+        self.join = -1
+        self.classes_2d = -1
+        self.plain = True
+
+    @classmethod
+    def compile(cls, names: tuple[str | None, ...], table: dict[str, tuple]) -> _Layout:
+        layout = cls()
+        targets: set[Any] = set()
+        for slot, given in enumerate(names):
+            name = given or ""
+            entry = table.get(name)
+            if entry is None:
+                name = name.strip()
+                entry = table.get(name)
+            if entry is None:
+                layout.unknown.append((slot, name))
+                continue
+            target, mode = entry[0], entry[2]
+            if target is None:
+                if mode == _JOIN:
+                    target = "join"
+                elif mode == _2D:
+                    target = "2d"
+                else:
+                    continue
+            if target in targets:
+                layout.plain = False
+            targets.add(target)
+            if target == "join":
+                layout.join = slot
+            elif target == "2d":
+                layout.classes_2d = slot
+            else:
+                layout.fields.append((slot, name, entry))
+        return layout
 
 
 NOTICE_CODES = frozenset({"dollar-separated-value", "classes-2d"})
@@ -456,7 +553,7 @@ def _zero_counts() -> dict[str, int]:
 
 
 def _values(attr: etree._Element) -> list[str]:
-    return [(child.text or "").strip() for child in attr if child.tag == "value"]
+    return [(child.text or "").strip() for child in attr.iterchildren("value")]
 
 
 def _count_unknown(state: _FileState, name: str, line: int | None) -> None:
@@ -465,6 +562,34 @@ def _count_unknown(state: _FileState, name: str, line: int | None) -> None:
         name = ""
     entry = state.unknown.setdefault(name, [0, line or 0])
     entry[0] += 1
+
+
+def _regular(
+    body: etree._Element, child_tag: str
+) -> tuple[list[etree._Element], tuple[str | None, ...], list[list[str]]] | None:
+    """The ``child_tag`` children of ``body``, their names and their stripped ``value`` texts
+    in one C-level walk over the values (as the raw scan does), each grouped under its parent.
+    None unless that grouping is exactly the body's ``child_tag`` children, every one with
+    values of its own (no attribute without values, no stray or nested value, no other
+    element): ``_collect`` reads such a body child by child."""
+    elements: list[etree._Element] = []
+    rows: list[list[str]] = []
+    last = None
+    values: list[str] = []
+    for value in body.iter("value"):
+        parent = value.getparent()
+        text = value.text
+        text = text.strip() if text else ""
+        if parent is last:
+            values.append(text)
+        else:
+            last = parent
+            values = [text]
+            elements.append(parent)
+            rows.append(values)
+    if elements != list(body.iterchildren(child_tag)):
+        return None
+    return elements, tuple([element.get("name") for element in elements]), rows
 
 
 def _release(element: etree._Element) -> None:
