@@ -6,6 +6,8 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import attrgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from .records import (
 from .stream import ROOT, FeedStream
 
 _OPS = {"addRequest": Op.ADD, "modifyRequest": Op.MODIFY, "deleteRequest": Op.DELETE}
+_COUNTED = {op: op.value for op in Op}
 _CATEGORY_ATTRIBUTES = ("categoriePersonne", "categorieStructure")
 _ENCODING_CODES = frozenset(
     {
@@ -105,7 +108,12 @@ class FeedReader:
         # (code, attribute) -> [records, first line] of the warnings said once with a count.
         self.notices: dict[tuple[str, str], list[int]] = {}
         self._table = _TABLES[kind]
+        self._category = kind.value
+        self._name_fields = _NAME_FIELDS.get(kind, ())
         self._layouts: dict[tuple[str | None, ...], _Layout] = {}
+        # What a converter says, kept until the attribute and line are added to it.
+        self._said: list[tuple[str, str]] = []
+        self._say: conv.Warn = lambda code, message: self._said.append((code, message))
         self._record_class = RECORD_CLASS[kind]
         self._all_fields = frozenset(DATA_FIELDS[kind])
 
@@ -146,7 +154,7 @@ class FeedReader:
                     if record is None:
                         self.counts["dropped"] += 1
                     else:
-                        self.counts[record.op.value] += 1
+                        self.counts[_COUNTED[record.op]] += 1
                         yield record
             except etree.XMLSyntaxError as error:
                 raise self._syntax_error(error) from None
@@ -224,18 +232,17 @@ class FeedReader:
                 bodies.append(child)
             elif tag == "identifier":
                 if identifier is None:
-                    for sub in child:
-                        if sub.tag == "id":
-                            identifier = (sub.text or "").strip()
-                            break
+                    for sub in child.iterchildren("id"):
+                        identifier = (sub.text or "").strip()
+                        break
             elif tag == "operationalAttributes" and category is None:
-                for attr in child:
-                    if attr.tag == "attr" and attr.get("name") in _CATEGORY_ATTRIBUTES:
+                for attr in child.iterchildren("attr"):
+                    if attr.get("name") in _CATEGORY_ATTRIBUTES:
                         category = conv.first(_values(attr))
                         break
         identifier = identifier or ""
         line = stream.record_line(element.sourceline)
-        if category != self.kind.value:
+        if category != self._category:
             state.wrong_category += 1
             shown = "none" if category is None else repr(category[:40])
             self._problem(
@@ -277,10 +284,10 @@ class FeedReader:
 
         values = self._convert(fields, rows, elements, key, state)
         present = self._all_fields if op is Op.ADD else frozenset(values)
-        if self.kind is not Kind.SCHOOL and op is not Op.DELETE:
+        if self._name_fields and op is not Op.DELETE:
             missing = [
                 name
-                for name in _NAME_FIELDS[self.kind]
+                for name in self._name_fields
                 if (op is Op.ADD or name in present) and not values.get(name)
             ]
             if missing:
@@ -392,31 +399,52 @@ class FeedReader:
         state: _FileState,
     ) -> dict[str, Any]:
         """The field values; a field is present in the record when it is in the result (a
-        value dropped with a warning leaves its field out)."""
+        value dropped with a warning leaves its field out). An attribute with one value (most
+        of them) is converted inline; the converters' functions do the general case."""
         values: dict[str, Any] = {}
         links: dict[str, tuple[int, str]] = {}
         for slot, attribute, entry in fields:
             raw = rows[slot]
             name, mode, function = entry[4], entry[2], entry[3]
-            if mode == _TEXT:
-                values[name] = raw[0] if len(raw) == 1 else conv.first(raw)
-            elif mode == _SIMPLE:
+            if len(raw) == 1:
+                value = raw[0]
+                if mode <= _LINES:  # text, lines
+                    values[name] = value
+                    continue
+                if mode == _DISPLAY:
+                    if "$" in value:
+                        self._dollar(state, attribute, elements[slot])
+                        value = conv.words(value)
+                    values[name] = value
+                    continue
+                if mode == _LIST:
+                    values[name] = (value,) if value else ()
+                    continue
+                if mode == _BOOL:
+                    flag = _BOOLEANS.get(value.lower(), _BAD)
+                    if flag is not _BAD:
+                        values[name] = flag
+                        continue
+            if mode <= _LIST:
                 values[name] = function(raw)
             elif mode == _DISPLAY:
                 for value in raw:
                     if "$" in value:
-                        line = elements[slot].sourceline or 0
-                        notice = state.dollar.setdefault(attribute, [0, line])
-                        notice[0] += 1
+                        self._dollar(state, attribute, elements[slot])
                         break
                 values[name] = function(raw)
-            elif mode == _CHECKED:
+            elif mode in (_DATE, _BOOL):
                 try:
                     values[name] = function(raw)
                 except conv.BadValue as bad:
                     self._warner(attribute, elements[slot], key)(bad.code, bad.message)
             elif mode == _WARNS:
-                values[name] = function(raw, self._warner(attribute, elements[slot], key))
+                said = self._said
+                values[name] = function(raw, self._say)
+                if said:
+                    for code, message in said:
+                        self._warner(attribute, elements[slot], key)(code, message)
+                    said.clear()
             else:
                 links[entry[0][1]] = (slot, attribute)
         if links:
@@ -430,6 +458,11 @@ class FeedReader:
             )
         return values
 
+    @staticmethod
+    def _dollar(state: _FileState, attribute: str, element: etree._Element) -> None:
+        notice = state.dollar.setdefault(attribute, [0, element.sourceline or 0])
+        notice[0] += 1
+
     def _warner(self, attribute: str, element: etree._Element, key: str) -> conv.Warn:
         def warn(code: str, message: str) -> None:
             line = element.sourceline
@@ -440,18 +473,27 @@ class FeedReader:
 
 _BODY_TAG = {Op.ADD: "attributes", Op.MODIFY: "modifications", Op.DELETE: ""}
 _CHILD_TAG = {Op.ADD: "attr", Op.MODIFY: "modification", Op.DELETE: ""}
-# How a converter is called: plain, display text ("$" counted), may raise BadValue, warns,
-# or one of the two sources of a pupil's guardian links. Not a field: the join attribute, the
-# 2D class attribute (counted), a known attribute entrax ignores.
-_TEXT, _SIMPLE, _DISPLAY, _CHECKED, _WARNS, _LINKS, _JOIN, _2D, _IGNORED = range(9)
+_BAD = object()
+# parse_bool's answers, for the values it accepts (lowercased).
+_BOOLEANS: dict[str, bool | None] = {
+    "": None,
+    **dict.fromkeys(conv.TRUE, True),
+    **dict.fromkeys(conv.FALSE, False),
+}
+# Birth dates repeat (a cohort is born in one year): each is parsed once.
+_date = lru_cache(maxsize=4096)(conv.parse_date)
+# How a converter is called: plain (text, lines, list), display text ("$" counted), may raise
+# BadValue (date, bool), warns, or one of the two sources of a pupil's guardian links. Not a
+# field: the join attribute, the 2D class attribute (counted), a known attribute not kept.
+_TEXT, _LINES, _LIST, _DISPLAY, _DATE, _BOOL, _WARNS, _LINKS, _JOIN, _2D, _IGNORED = range(11)
 _MODES: dict[str, tuple[int, Callable[..., Any] | None]] = {
     "text": (_TEXT, conv.first),
-    "lines": (_SIMPLE, conv.lines),
-    "list": (_SIMPLE, conv.distinct),
+    "lines": (_LINES, conv.lines),
+    "list": (_LIST, conv.distinct),
     "words": (_DISPLAY, conv.first_words),
     "address": (_DISPLAY, conv.address),
-    "date": (_CHECKED, lambda values: conv.parse_date(conv.first(values))),
-    "bool": (_CHECKED, lambda values: conv.parse_bool(conv.first(values))),
+    "date": (_DATE, lambda values: _date(conv.first(values))),
+    "bool": (_BOOL, lambda values: conv.parse_bool(conv.first(values))),
     "classes": (_WARNS, conv.class_refs),
     "functions": (_WARNS, conv.staff_functions),
     "authority": (_LINKS, None),
@@ -564,32 +606,40 @@ def _count_unknown(state: _FileState, name: str, line: int | None) -> None:
     entry[0] += 1
 
 
+_GETPARENT = etree._Element.getparent
+_TEXT_OF = attrgetter("text")
+_NAME_OF = methodcaller("get", "name")
+
+
 def _regular(
     body: etree._Element, child_tag: str
 ) -> tuple[list[etree._Element], tuple[str | None, ...], list[list[str]]] | None:
-    """The ``child_tag`` children of ``body``, their names and their stripped ``value`` texts
-    in one C-level walk over the values (as the raw scan does), each grouped under its parent.
-    None unless that grouping is exactly the body's ``child_tag`` children, every one with
-    values of its own (no attribute without values, no stray or nested value, no other
-    element): ``_collect`` reads such a body child by child."""
-    elements: list[etree._Element] = []
-    rows: list[list[str]] = []
-    last = None
-    values: list[str] = []
-    for value in body.iter("value"):
-        parent = value.getparent()
-        text = value.text
-        text = text.strip() if text else ""
-        if parent is last:
-            values.append(text)
-        else:
-            last = parent
-            values = [text]
-            elements.append(parent)
-            rows.append(values)
+    """The ``child_tag`` children of ``body``, their names and their stripped ``value`` texts,
+    read by one C-level walk over the values (as the raw scan does) with each value's parent,
+    text and each child's name taken by ``map`` (no Python frame per value). None unless the
+    values' parents are exactly the body's ``child_tag`` children (every child has values of
+    its own, no stray or nested value, no other element): ``_collect`` reads such a body child
+    by child. Values of one child are contiguous in document order, so comparing the distinct
+    parents, in order, with the children is enough."""
+    values = list(body.iter("value"))
+    parents = list(map(_GETPARENT, values))
+    elements = list(dict.fromkeys(parents))
     if elements != list(body.iterchildren(child_tag)):
         return None
-    return elements, tuple([element.get("name") for element in elements]), rows
+    texts = [text.strip() if text else "" for text in map(_TEXT_OF, values)]
+    rows: list[list[str]]
+    if len(parents) == len(elements):
+        rows = [[text] for text in texts]
+    else:
+        rows = []
+        last = None
+        for parent, text in zip(parents, texts, strict=True):
+            if parent is last:
+                rows[-1].append(text)
+            else:
+                rows.append([text])
+                last = parent
+    return elements, tuple(map(_NAME_OF, elements)), rows
 
 
 def _release(element: etree._Element) -> None:

@@ -25,8 +25,8 @@ class BadValue(Exception):
 
 
 _DATE_RE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
-_TRUE = frozenset({"o", "oui", "true", "1"})
-_FALSE = frozenset({"n", "non", "false", "0"})
+TRUE = frozenset({"o", "oui", "true", "1"})
+FALSE = frozenset({"n", "non", "false", "0"})
 
 # Relation codes of ENTElevePersRelEleve (part 2). Old set 1..7; national (ONDE/SIECLE) set
 # 10 mother, 20 father, 30-39 family, 41 educator, 42 foster carer, 50 tutor, 51 child-welfare
@@ -114,9 +114,9 @@ def parse_bool(value: str) -> bool | None:
     lowered = value.lower()
     if not lowered:
         return None
-    if lowered in _TRUE:
+    if lowered in TRUE:
         return True
-    if lowered in _FALSE:
+    if lowered in FALSE:
         return False
     raise BadValue("bad-boolean", "value is not one of O/N, oui/non, true/false, 1/0")
 
@@ -172,9 +172,9 @@ def staff_functions(values: Sequence[str], warn: Warn) -> tuple[StaffFunction, .
 
 def _flag(value: str) -> bool:
     lowered = value.lower()
-    if lowered in _TRUE:
+    if lowered in TRUE:
         return True
-    if lowered in _FALSE or not lowered:
+    if lowered in FALSE or not lowered:
         return False
     raise BadValue("bad-boolean", "")
 
