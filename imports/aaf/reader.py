@@ -111,6 +111,7 @@ class FeedReader:
         self._category = kind.value
         self._name_fields = _NAME_FIELDS.get(kind, ())
         self._layouts: dict[tuple[str | None, ...], _Layout] = {}
+        self._last: tuple[tuple[Any, ...], _Layout] = ((object(),), _Layout())
         # What a converter says, kept until the attribute and line are added to it.
         self._said: list[tuple[str, str]] = []
         self._say: conv.Warn = lambda code, message: self._said.append((code, message))
@@ -314,11 +315,17 @@ class FeedReader:
         if regular is None:
             return None
         elements, names, rows = regular
-        layout = self._layouts.get(names)
-        if layout is None:
-            if len(self._layouts) >= _MAX_LAYOUTS:
-                return None
-            layout = self._layouts[names] = _Layout.compile(names, self._table)
+        # Records follow each other with one layout: comparing the names with the last ones
+        # is cheaper than hashing them (new strings each time).
+        if names == self._last[0]:
+            layout = self._last[1]
+        else:
+            layout = self._layouts.get(names)
+            if layout is None:
+                if len(self._layouts) >= _MAX_LAYOUTS:
+                    return None
+                layout = self._layouts[names] = _Layout.compile(names, self._table)
+            self._last = (names, layout)
         if not layout.plain:
             return None
         if modify:

@@ -248,9 +248,9 @@ def build[T](cls: type[T], values: dict[str, Any]) -> T:
             if f.default is not MISSING
         }
     instance = object.__new__(cls)
-    state = instance.__dict__
-    state.update(defaults)
+    state = defaults.copy()  # a copy of a dict with the same keys: one block copy
     state.update(values)
+    object.__setattr__(instance, "__dict__", state)
     return instance
 
 

@@ -254,3 +254,25 @@ def test_build_is_the_constructor(cls: type, values: dict[str, Any]) -> None:
         built.key = "other"  # type: ignore[misc]
     first = next(iter(vars(made)))
     assert replace(built, **{first: vars(made)[first]}) == made
+
+
+def test_an_empty_body_and_layouts_that_follow_each_other(tmp_path: Path) -> None:
+    path = tmp_path / "ENT1D_Complet_20260901_Eleve_0000.xml"
+    names = _attr("ENTPersonNom", "NOM") + _attr("ENTPersonPrenom", "Léa")
+    path.write_text(
+        HEADER
+        + _pupil("1", "")  # no attribute at all: the names are missing
+        + _pupil("2", names)
+        + _pupil("3", names + _attr("ENTEleveNiveau", "CP"))
+        + _pupil("4", names)
+        + "</ficAlimMENESR>\n",
+        encoding="utf-8",
+    )
+    reader = FeedReader(path)
+    records = list(reader)
+    assert [(r.key, r.last_name, r.level) for r in records] == [
+        ("2", "NOM", ""),
+        ("3", "NOM", "CP"),
+        ("4", "NOM", ""),
+    ]
+    assert [(p.code, p.identifier) for p in reader.problems] == [("missing-name", "1")]
