@@ -317,6 +317,7 @@ class FeedReader:
         elements, names, rows = regular
         # Records follow each other with one layout: comparing the names with the last ones
         # is cheaper than hashing them (new strings each time).
+        layout: _Layout | None
         if names == self._last[0]:
             layout = self._last[1]
         else:
@@ -338,7 +339,7 @@ class FeedReader:
         return layout.fields, rows, elements, join, unknown, has_2d
 
     def _collect(self, bodies: list[etree._Element], op: Op, identifier: str) -> _Collected:
-        """Any record: the fields to convert [(slot, attribute, entry)], the values and the
+        """Any record: the fields to convert (``_Field``), the values and the
         element of each slot, the join attribute, the unknown names and whether the record
         carries 2D class values."""
         sources: dict[tuple[str, str], list] = {}
@@ -392,14 +393,14 @@ class FeedReader:
         rows = []
         elements = []
         for slot, (name, values, child, entry) in enumerate(sources.values()):
-            fields.append((slot, name, entry))
+            fields.append((slot, name, entry[4], entry[2], entry[3], entry[0][1]))
             rows.append(values)
             elements.append(child)
         return fields, rows, elements, join, unknown, has_2d
 
     def _convert(
         self,
-        fields: list[tuple],
+        fields: list[_Field],
         rows: list[list[str]],
         elements: list[etree._Element],
         key: str,
@@ -410,9 +411,8 @@ class FeedReader:
         of them) is converted inline; the converters' functions do the general case."""
         values: dict[str, Any] = {}
         links: dict[str, tuple[int, str]] = {}
-        for slot, attribute, entry in fields:
+        for slot, attribute, name, mode, function, converter in fields:
             raw = rows[slot]
-            name, mode, function = entry[4], entry[2], entry[3]
             if len(raw) == 1:
                 value = raw[0]
                 if mode <= _LINES:  # text, lines
@@ -453,7 +453,7 @@ class FeedReader:
                         self._warner(attribute, elements[slot], key)(code, message)
                     said.clear()
             else:
-                links[entry[0][1]] = (slot, attribute)
+                links[converter] = (slot, attribute)
         if links:
             authority = links.get("authority")
             relations = links.get("relations")
@@ -522,9 +522,9 @@ def _compile(kind: Kind) -> dict[str, tuple]:
 
 _TABLES = {kind: _compile(kind) for kind in Kind}
 _MAX_LAYOUTS = 64
-_Collected = tuple[
-    list[tuple[int, str, tuple]], list[list[str]], list[Any], str, list[tuple[str, Any]], bool
-]
+# A field to convert: (slot, attribute, field, mode, function, converter name).
+_Field = tuple[int, str, str, int, Any, str]
+_Collected = tuple[list[_Field], list[list[str]], list[Any], str, list[tuple[str, Any]], bool]
 
 
 class _Layout:
@@ -537,7 +537,7 @@ class _Layout:
     __slots__ = ("classes_2d", "fields", "join", "plain", "unknown")
 
     def __init__(self) -> None:
-        self.fields: list[tuple[int, str, tuple]] = []  # (slot, attribute, entry)
+        self.fields: list[_Field] = []
         self.unknown: list[tuple[int, str]] = []  # (slot, name)
         self.join = -1
         self.classes_2d = -1
@@ -572,7 +572,7 @@ class _Layout:
             elif target == "2d":
                 layout.classes_2d = slot
             else:
-                layout.fields.append((slot, name, entry))
+                layout.fields.append((slot, name, entry[4], entry[2], entry[3], entry[0][1]))
         return layout
 
 
@@ -633,19 +633,21 @@ def _regular(
     elements = list(dict.fromkeys(parents))
     if elements != list(body.iterchildren(child_tag)):
         return None
+    if len(parents) == len(elements):  # one value each
+        return (
+            elements,
+            tuple(map(_NAME_OF, elements)),
+            [[text.strip()] if text else [""] for text in map(_TEXT_OF, values)],
+        )
     texts = [text.strip() if text else "" for text in map(_TEXT_OF, values)]
-    rows: list[list[str]]
-    if len(parents) == len(elements):
-        rows = [[text] for text in texts]
-    else:
-        rows = []
-        last = None
-        for parent, text in zip(parents, texts, strict=True):
-            if parent is last:
-                rows[-1].append(text)
-            else:
-                rows.append([text])
-                last = parent
+    rows: list[list[str]] = []
+    last = None
+    for parent, text in zip(parents, texts, strict=True):
+        if parent is last:
+            rows[-1].append(text)
+        else:
+            rows.append([text])
+            last = parent
     return elements, tuple(map(_NAME_OF, elements)), rows
 
 
