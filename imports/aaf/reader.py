@@ -130,42 +130,45 @@ class FeedReader:
     # -- file level ----------------------------------------------------------------------
 
     def _records(self) -> Iterator[Record]:
-        state = _FileState()
-        with self.path.open("rb") as raw:
-            stream = FeedStream(raw, self.file)
-            events = etree.iterparse(
-                stream,
-                events=("end",),
-                tag=tuple(_OPS),
-                resolve_entities=False,
-                no_network=True,
-                load_dtd=False,
-                huge_tree=False,
-                dtd_validation=False,
-                remove_comments=True,
-                remove_pis=True,
-                collect_ids=False,
-            )
-            try:
-                for _event, element in events:
-                    try:
-                        record = self._record(element, state, stream)
-                    finally:
-                        _release(element)
-                    if record is None:
-                        self.counts["dropped"] += 1
-                    else:
-                        self.counts[_COUNTED[record.op]] += 1
-                        yield record
-            except etree.XMLSyntaxError as error:
-                raise self._syntax_error(error) from None
-        if state.requests and state.wrong_category == state.requests:
-            raise FeedFileError(
-                file=self.file,
-                code="wrong-kind",
-                message=f"none of the {state.requests} records has category {self.kind.value}",
-            )
-        self._end_problems(stream, state)
+        try:
+            state = _FileState()
+            with self.path.open("rb") as raw:
+                stream = FeedStream(raw, self.file)
+                events = etree.iterparse(
+                    stream,
+                    events=("end",),
+                    tag=tuple(_OPS),
+                    resolve_entities=False,
+                    no_network=True,
+                    load_dtd=False,
+                    huge_tree=False,
+                    dtd_validation=False,
+                    remove_comments=True,
+                    remove_pis=True,
+                    collect_ids=False,
+                )
+                try:
+                    for _event, element in events:
+                        try:
+                            record = self._record(element, state, stream)
+                        finally:
+                            _release(element)
+                        if record is None:
+                            self.counts["dropped"] += 1
+                        else:
+                            self.counts[_COUNTED[record.op]] += 1
+                            yield record
+                except etree.XMLSyntaxError as error:
+                    raise self._syntax_error(error) from None
+            if state.requests and state.wrong_category == state.requests:
+                raise FeedFileError(
+                    file=self.file,
+                    code="wrong-kind",
+                    message=f"none of the {state.requests} records has category {self.kind.value}",
+                )
+            self._end_problems(stream, state)
+        finally:
+            _forget()
 
     def _syntax_error(self, error: etree.XMLSyntaxError) -> FeedFileError:
         message = _POSITION_RE.sub("", str(error.msg or "syntax error"))[:200]
@@ -595,6 +598,13 @@ def notice_problems(
             )
         problems.append(Problem(WARNING, code, file, line or None, None, message))
     return problems
+
+
+def _forget() -> None:
+    """Empty the converters' caches once a file is read: values of the feed (birth dates, guardian
+    keys) stay in the process no longer than the reading."""
+    _date.cache_clear()
+    conv.forget()
 
 
 def _zero_counts() -> dict[str, int]:

@@ -203,6 +203,12 @@ def _link(value: str) -> tuple[GuardianLink | None, int, str]:
     return link, len(parts), unknown[0] if unknown else ""
 
 
+def forget() -> None:
+    """Empty the caches of class and guardian link values (see ``reader._forget``)."""
+    _class_ref.cache_clear()
+    _link.cache_clear()
+
+
 def guardian_links(
     authority: Sequence[str] | None, relations: Sequence[str] | None, warn: Warn
 ) -> tuple[GuardianLink, ...]:

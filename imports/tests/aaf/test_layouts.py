@@ -276,3 +276,24 @@ def test_an_empty_body_and_layouts_that_follow_each_other(tmp_path: Path) -> Non
         ("4", "NOM", ""),
     ]
     assert [(p.code, p.identifier) for p in reader.problems] == [("missing-name", "1")]
+
+
+def test_converter_caches_are_emptied_once_a_file_is_read(tmp_path: Path) -> None:
+    from imports.aaf import values
+
+    path = tmp_path / "ENT1D_Complet_20260901_Eleve_0000.xml"
+    body = (
+        _NAMES
+        + _attr("ENTPersonDateNaissance", "02/03/2019")
+        + _attr("ENTPersonClasses", "S1$x$y$CL1$CP A")
+        + _attr("ENTElevePersRelEleve", "9$10$1$1$1")
+    )
+    path.write_text(
+        HEADER + _pupil("1", body) + _pupil("2", body) + "</ficAlimMENESR>\n", encoding="utf-8"
+    )
+    records = iter(FeedReader(path))
+    first = next(records)
+    caches = (reader_module._date, values._class_ref, values._link)
+    assert [cache.cache_info().currsize for cache in caches] == [1, 1, 1]
+    assert [first.key, *(record.key for record in records)] == ["1", "2"]
+    assert [cache.cache_info().currsize for cache in caches] == [0, 0, 0]
