@@ -88,6 +88,10 @@ def user_resource(row: dict, *, groups: list[GroupRef], base_url: str) -> User:
     if user_type == "staff" and row["teacher"]:
         user_type = "teacher"
     meta = _meta("User", f"{base_url}/Users/{public_id}", row["date_joined"], row["modified"])
+    if row["removed"]:
+        # A deleted account the client received: its id only (also as the required userName:
+        # the login went with the rest of the person's data).
+        return User(id=public_id, user_name=public_id, active=False, meta=meta)
     active = bool(row["is_active"] and row["in_scope"])
     if not active:
         return User(id=public_id, user_name=row["login"], user_type=user_type, active=False,

@@ -10,19 +10,31 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, Trim
 
 from accounts.directory import FEED_KINDS, membership_querysets, memberships
 from accounts.models import User
 from schools.models import GuardianLink, Pupil, School, SchoolClass, StaffAssignment
 
 from .groups import GroupRef, class_group_id, school_group_id
-from .models import ScimClient, ScimDelivery, ScimGroupState
+from .models import ScimClient, ScimDelivery, ScimGroupState, ScimRemoval
 
+# What a listing reads of each account (or removal, `scim_removals_for_client`), in this order.
+# `key` orders them (the account's id) and `removed` tells a removal.
 USER_FIELDS = (
-    "pk", "public_id", "login", "first_name", "last_name", "kind", "is_active", "email",
-    "email_confirmed_at", "date_joined", "modified", "teacher", "in_scope",
+    "key", "public_id", "login", "first_name", "last_name", "kind", "is_active", "email",
+    "email_confirmed_at", "date_joined", "modified", "teacher", "in_scope", "removed",
 )  # fmt: skip
 
 
@@ -64,19 +76,85 @@ def _in_scope(school_ids: Sequence[int]) -> Q:
 
 
 def scim_users_for_client(client: ScimClient, *, school_ids: Sequence[int]) -> QuerySet:
-    """Every account the client may read, as `USER_FIELDS` values, in a stable order (pk)."""
+    """Every account the client may read, annotated with `USER_FIELDS`, in a stable order."""
     in_scope = _in_scope(school_ids)
     delivered = Exists(ScimDelivery.objects.filter(client=client, account_id=OuterRef("pk")))
     return (
         User.objects.filter(kind__in=FEED_KINDS)
         .filter(in_scope | Q(delivered))
         .annotate(
+            key=F("pk"),
             in_scope=in_scope,
             modified=Coalesce("directory_modified_at", "date_joined"),
             teacher=Coalesce(F("staff__is_teacher"), Value(False)),
+            removed=Value(False),
         )
+        .alias(display=Trim(Concat("first_name", Value(" "), "last_name")))
         .order_by("pk")
     )
+
+
+def scim_removals_for_client(client: ScimClient) -> QuerySet:
+    """The deleted accounts this client had received (`models.ScimRemoval`), annotated with
+    the names of `USER_FIELDS` (and of what filters read), so that one filter and one listing
+    serve both: no name, no login (`userName` is the id), never in scope."""
+    text, no_text = CharField(), Value("", output_field=CharField())
+    no = Value(False, output_field=BooleanField())
+    return (
+        ScimRemoval.objects.filter(client=client)
+        .annotate(
+            key=F("account_key"),
+            login=Cast("public_id", output_field=text),
+            first_name=no_text,
+            last_name=no_text,
+            kind=no_text,
+            is_active=no,
+            email=no_text,
+            email_confirmed_at=Value(None, output_field=DateTimeField()),
+            date_joined=Value(None, output_field=DateTimeField()),
+            modified=F("removed_at"),
+            teacher=no,
+            in_scope=no,
+            removed=Value(True, output_field=BooleanField()),
+        )
+        .alias(display=no_text)
+        .order_by("account_key")
+    )
+
+
+def scim_user_rows(
+    client: ScimClient, *, school_ids: Sequence[int], where: Q | None = None
+) -> tuple[QuerySet, QuerySet]:
+    """(accounts, removals) the client may read, matching `where` (a filter over the names
+    of `USER_FIELDS`), as `USER_FIELDS` values: the caller unites them (`scim_user_page`)."""
+    users = scim_users_for_client(client, school_ids=school_ids)
+    removals = scim_removals_for_client(client)
+    if where is not None:
+        users, removals = users.filter(where), removals.filter(where)
+    return users.values(*USER_FIELDS), removals.values(*USER_FIELDS)
+
+
+def scim_user_page(
+    client: ScimClient,
+    *,
+    school_ids: Sequence[int],
+    where: Q | None = None,
+    after: int | None = None,
+    offset: int = 0,
+    limit: int,
+) -> list[dict]:
+    """One page of accounts and removals in `key` order: after a key (cursor) or from an
+    offset (startIndex). One query."""
+    users, removals = scim_user_rows(client, school_ids=school_ids, where=where)
+    if after is not None:
+        users, removals = users.filter(pk__gt=after), removals.filter(account_key__gt=after)
+    united = users.order_by().union(removals.order_by(), all=True).order_by("key")
+    return list(united[offset : offset + limit])
+
+
+def scim_user_count(client: ScimClient, *, school_ids: Sequence[int], where: Q | None) -> int:
+    users, removals = scim_user_rows(client, school_ids=school_ids, where=where)
+    return users.order_by().union(removals.order_by(), all=True).count()
 
 
 def scim_groups_for_client(*, school_ids: Sequence[int]) -> list[GroupRef]:
