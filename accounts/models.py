@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -106,6 +107,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     directory_modified_at = models.DateTimeField(
         _("directory modified at"), null=True, blank=True, editable=False, db_index=True
     )
+    # The schools and classes the person belongs to now (the groups of the exported state), kept
+    # with the digest: a SCIM client's scope and each user's groups are read from here, without
+    # joining the directory for every page.
+    directory_schools = ArrayField(
+        models.BigIntegerField(), verbose_name=_("directory schools"), default=list, blank=True,
+        editable=False,
+    )  # fmt: skip
+    directory_classes = ArrayField(
+        models.BigIntegerField(), verbose_name=_("directory classes"), default=list, blank=True,
+        editable=False,
+    )  # fmt: skip
 
     objects = UserManager()
 

@@ -325,6 +325,8 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         # A hash of what SCIM clients receive, and when that last changed (accounts/directory.py).
         "directory_digest": _ACCOUNT_SYS,
         "directory_modified_at": _ACCOUNT_SYS,
+        "directory_schools": _ACCOUNT_SYS,
+        "directory_classes": _ACCOUNT_SYS,
     },
     "accounts.activationcode": {
         **dict.fromkeys(("id", "created_at", "updated_at", "account"), _ACCOUNT_SYS),

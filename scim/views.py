@@ -205,10 +205,13 @@ def _record(client, rows, *, query: str) -> None:
 def _user_payloads(request, rows, *, school_ids, params) -> list[dict]:
     if not rows:
         return []
-    groups = selectors.scim_groups_for_client(school_ids=school_ids)
-    by_account = selectors.user_groups([r["key"] for r in rows if not r["removed"]],
-                                       groups=groups)  # fmt: skip
+    by_account = selectors.user_groups(rows, school_ids=school_ids)
     base = _base_url(request)
+    if params is None:  # the whole resources: the fast path (resources.user_payload)
+        return [
+            resources.user_payload(row, groups=by_account.get(row["key"], []), base_url=base)
+            for row in rows
+        ]
     return [
         resources.dump(
             resources.user_resource(row, groups=by_account.get(row["key"], []), base_url=base),
