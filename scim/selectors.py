@@ -3,7 +3,8 @@
 A client sees the accounts of the feed (pupils, guardians, staff) of the open schools it
 serves — a pupil of one, a guardian with parental authority over a present child of one, a
 staff member assigned to one — and keeps seeing, as inactive, those it already received who
-left or moved out of its schools. Its groups are its open schools and their present classes.
+left or moved out of its schools, or whose account was since deleted (`ScimRemoval`). Its
+groups are its open schools and their present classes.
 """
 
 import hashlib
@@ -73,7 +74,7 @@ def scim_users_for_client(
     school the client serves. Also shown: those it received (a delivery row), as inactive once
     out of scope. Both are read on the account's row (an array overlap, a join on the
     delivery's unique index), so a page reads its rows and no more. `after`: only accounts
-    after this id (a cursor), also told to the join so that it starts there too.)"""
+    after this id (a cursor), also told to the join so that it starts there too."""
     return (
         User.objects.filter(kind__in=FEED_KINDS, pk__gt=after)
         .annotate(
