@@ -148,21 +148,32 @@ def scim_user_page(
     after: int | None = None,
     offset: int = 0,
     limit: int,
+    accounts: int | None = None,
 ) -> list[dict]:
-    """One page of accounts and removals in `key` order: after a key (a cursor: two queries,
-    each reading `limit` rows along its index, merged here), or from an offset (startIndex:
-    one query over both)."""
+    """One page of accounts and removals. After a key (a cursor): both in key order, two
+    queries each reading `limit` rows along its index, merged here. From an offset
+    (startIndex): the accounts in id order, then the removals (few), placed by the number of
+    accounts (`accounts`, else counted here): two queries on every page."""
     users, removals = scim_user_rows(client, school_ids=school_ids, where=where, after=after or 0)
     if after is not None:
         merged = heapq.merge(users[:limit], removals[:limit], key=itemgetter("key"))
         return list(islice(merged, limit))
-    united = users.order_by().union(removals.order_by(), all=True).order_by("key")
-    return list(united[offset : offset + limit])
+    if accounts is None:
+        accounts = users.count()
+    rows = list(users[offset : offset + limit]) if offset < accounts else []
+    start = max(offset - accounts, 0)
+    wanted = limit - len(rows)
+    # Always one query for the removals (an empty slice would skip it): trimmed here.
+    rows += list(removals[start : start + max(wanted, 1)])[:wanted]
+    return rows
 
 
-def scim_user_count(client: ScimClient, *, school_ids: Sequence[int], where: Q | None) -> int:
+def scim_user_counts(
+    client: ScimClient, *, school_ids: Sequence[int], where: Q | None
+) -> tuple[int, int]:
+    """(accounts, removals) the client may read, matching `where`."""
     users, removals = scim_user_rows(client, school_ids=school_ids, where=where)
-    return users.order_by().union(removals.order_by(), all=True).count()
+    return users.count(), removals.count()
 
 
 def scim_groups_for_client(*, school_ids: Sequence[int]) -> list[GroupRef]:

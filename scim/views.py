@@ -160,10 +160,18 @@ class UserListView(ScimView):
                 raise InvalidValueException(detail="cursor and startIndex are exclusive")
             return self.cursor_page(request, params, school_ids=school_ids, where=where,
                                     count=count, query=text)  # fmt: skip
-        total = selectors.scim_user_count(self.client, school_ids=school_ids, where=where)
+        accounts, removals = selectors.scim_user_counts(
+            self.client, school_ids=school_ids, where=where
+        )
+        total = accounts + removals
         rows = (
             selectors.scim_user_page(
-                self.client, school_ids=school_ids, where=where, offset=start - 1, limit=count
+                self.client,
+                school_ids=school_ids,
+                where=where,
+                offset=start - 1,
+                limit=count,
+                accounts=accounts,
             )
             if count
             else []
