@@ -199,7 +199,18 @@ def directory_refresh(*, account_ids: Sequence[int] | None = None) -> list[int]:
 
 def _write(writes: list[tuple[int, int, list[int], list[int]]]) -> None:
     """The digests and groups, in one UPDATE per batch (arrays travel as their text form: a
-    parameter of arrays of unequal length is no PostgreSQL array)."""
+    parameter of arrays of unequal length is no PostgreSQL array). Elsewhere (the demo's
+    SQLite) through the ORM, which stores the lists as the field does there."""
+    if connection.vendor != "postgresql":
+        User.objects.bulk_update(
+            [
+                User(pk=pk, directory_digest=digest, directory_schools=s, directory_classes=c)
+                for pk, digest, s, c in writes
+            ],
+            ["directory_digest", "directory_schools", "directory_classes"],
+            batch_size=500,
+        )
+        return
     with connection.cursor() as cursor:
         for chunk in batched(writes, CHUNK * 4):
             cursor.execute(

@@ -3,13 +3,13 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from entaix.common.fields import PortableArrayField
 from entaix.common.models import BaseModel
 from entaix.common.storage import private_storage
 from schools.kinds import PersonKind
@@ -110,11 +110,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The schools and classes the person belongs to now (the groups of the exported state), kept
     # with the digest: a SCIM client's scope and each user's groups are read from here, without
     # joining the directory for every page.
-    directory_schools = ArrayField(
+    directory_schools = PortableArrayField(
         models.BigIntegerField(), verbose_name=_("directory schools"), default=list, blank=True,
         editable=False,
     )  # fmt: skip
-    directory_classes = ArrayField(
+    directory_classes = PortableArrayField(
         models.BigIntegerField(), verbose_name=_("directory classes"), default=list, blank=True,
         editable=False,
     )  # fmt: skip

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 from operator import itemgetter
 
-from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -31,6 +30,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, Trim
 
 from accounts.directory import FEED_KINDS, membership_querysets
 from accounts.models import User
+from entaix.common.fields import PortableArrayField
 from schools.models import School, SchoolClass
 
 from .groups import GroupRef, class_group_id, school_group_id
@@ -120,8 +120,8 @@ def scim_removals_for_client(client: ScimClient) -> QuerySet:
             teacher=no,
             in_scope=no,
             removed=Value(True, output_field=BooleanField()),
-            directory_schools=Value([], output_field=ArrayField(BigIntegerField())),
-            directory_classes=Value([], output_field=ArrayField(BigIntegerField())),
+            directory_schools=Value([], output_field=PortableArrayField(BigIntegerField())),
+            directory_classes=Value([], output_field=PortableArrayField(BigIntegerField())),
         )
         .alias(display=no_text)
         .order_by("account_key")
