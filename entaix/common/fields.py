@@ -11,7 +11,11 @@ transforms (index, slice, `len`) work on PostgreSQL only.
 import json
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.fields.array import ArrayContainedBy, ArrayContains, ArrayOverlap
+from django.contrib.postgres.fields.array import (  # type: ignore[attr-defined]  # not in the stubs
+    ArrayContainedBy,
+    ArrayContains,
+    ArrayOverlap,
+)
 from django.db.models import Func
 
 
