@@ -20,7 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    # ArrayField (accounts.User.directory_schools, directory_classes).
+    # ArrayField (entaix.common.fields.PortableArrayField: User.directory_schools, _classes).
     "django.contrib.postgres",
     "axes",
     "auditlog",
