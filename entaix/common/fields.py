@@ -2,10 +2,11 @@
 
 `PortableArrayField` is PostgreSQL's `ArrayField` (a native array column, its operators and
 indexes) on PostgreSQL, unchanged there. Elsewhere (SQLite: README, command 1) the list is
-stored as JSON text, and the `overlap`, `contains` and `contained_by` lookups are answered
-with `json_each` (a scan of each row's list: slower, fine at the demo's size). Only elements
-that JSON keeps as they are (integers, text) are supported; other array lookups and
-transforms (index, slice, `len`) work on PostgreSQL only.
+stored as JSON text (compact, as `json_array()` writes it, so that `exact` compares the text),
+and the `overlap`, `contains` and `contained_by` lookups are answered with `json_each` (a scan
+of each row's list: slower, fine at the demo's size). Only elements that JSON keeps as they
+are (integers, text) are supported; other array lookups and transforms (index, slice, `len`)
+work on PostgreSQL only.
 """
 
 import json
@@ -14,6 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.fields.array import (  # type: ignore[attr-defined]  # not in the stubs
     ArrayContainedBy,
     ArrayContains,
+    ArrayExact,
     ArrayOverlap,
 )
 from django.db.models import Func
@@ -111,3 +113,11 @@ class PortableContainedBy(ArrayContainedBy):
     def as_sqlite(self, compiler, connection):
         rhs = _json_side(self.rhs, compiler, connection)
         return _all_in(_json_side(self.lhs, compiler, connection), rhs)
+
+
+@PortableArrayField.register_lookup
+class PortableExact(ArrayExact):
+    def as_sqlite(self, compiler, connection):
+        lhs, lhs_params = _json_side(self.lhs, compiler, connection)
+        rhs, rhs_params = _json_side(self.rhs, compiler, connection)
+        return f"{lhs} = {rhs}", (*lhs_params, *rhs_params)

@@ -22,6 +22,7 @@ def _expected() -> dict:
         "overlap": lambda have, want: bool(set(have) & set(want)),
         "contains": lambda have, want: set(want) <= set(have),
         "contained_by": lambda have, want: set(have) <= set(want),
+        "exact": lambda have, want: have == want,
     }
     return {
         f"{name}{want}": [i for i, have in enumerate(LISTS) if test(have, want)]
@@ -38,7 +39,7 @@ from accounts.models import User
 for i, groups in enumerate(LISTS):
     User.objects.create_user(f"u{i}", kind=User.Kind.PUPIL, directory_schools=groups)
 found = {}
-for name in ("overlap", "contains", "contained_by"):
+for name in ("overlap", "contains", "contained_by", "exact"):
     for want in WANTED:
         rows = User.objects.filter(**{f"directory_schools__{name}": want}).order_by("pk")
         found[f"{name}{want}"] = [int(login[1:]) for login in rows.values_list("login", flat=True)]
@@ -62,7 +63,7 @@ def test_postgresql_keeps_the_native_array():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_typeof(directory_schools)::text FROM accounts_user LIMIT 1")
         assert cursor.fetchone()[0] == "bigint[]"
-    for name in ("overlap", "contains", "contained_by"):
+    for name in ("overlap", "contains", "contained_by", "exact"):
         for want in WANTED:
             rows = User.objects.filter(**{f"directory_schools__{name}": want}).order_by("pk")
             found = [int(login[1:]) for login in rows.values_list("login", flat=True)]
