@@ -18,7 +18,9 @@ authority). Change one of these and the digest changes.
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import batched
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -114,7 +116,7 @@ def _accounts(account_ids: Sequence[int] | None) -> QuerySet:
 
 
 def _state(row: tuple, groups: Iterable[tuple[int, int | None]]) -> bytes:
-    _pk, login, first, last, kind, active, email, confirmed, teacher, _digest = row
+    _pk, login, first, last, kind, active, email, confirmed, teacher = row[:9]
     parts = [
         login,
         first,
@@ -134,7 +136,7 @@ def _digest(state: bytes) -> int:
 
 _FIELDS = (
     "pk", "login", "first_name", "last_name", "kind", "is_active", "email",
-    "email_confirmed_at", "teacher", "directory_digest",
+    "email_confirmed_at", "teacher", "directory_digest", "directory_schools", "directory_classes",
 )  # fmt: skip
 
 
@@ -172,17 +174,54 @@ def _merged() -> Iterator[tuple[tuple, set]]:
 def directory_refresh(*, account_ids: Sequence[int] | None = None) -> list[int]:
     """Recompute the exported state's digest of these accounts (None: every account of the
     feed) and stamp `directory_modified_at` on those whose state changed; returns their ids.
+    The groups (`directory_schools`, `directory_classes`) are written with the digest (also
+    where only they lag, as after their column was added).
     Call it in the transaction that changed them: a second call changes nothing."""
-    changed: list[tuple[int, int]] = []
+    changed: list[int] = []
+    writes: list[tuple[int, int, list[int], list[int]]] = []
     for row, groups in _rows(account_ids):
         digest = _digest(_state(row, groups))
-        if digest != row[-1]:
-            changed.append((row[0], digest))
+        schools = sorted({s for s, _c in groups})
+        classes = sorted({c for _s, c in groups if c is not None})
+        if digest != row[9]:
+            changed.append(row[0])
+        if digest != row[9] or schools != row[10] or classes != row[11]:
+            writes.append((row[0], digest, schools, classes))
+    if writes:
+        _write(writes)
     if changed:
-        bulk_set(User, "directory_digest", changed)
         now = timezone.now()
-        bulk_set(User, "directory_modified_at", [(pk, now) for pk, _ in changed])
-    ids = [pk for pk, _ in changed]
+        bulk_set(User, "directory_modified_at", [(pk, now) for pk in changed])
     for callback in _after_refresh:
-        callback(account_ids=None if account_ids is None else ids)
-    return ids
+        callback(account_ids=None if account_ids is None else changed)
+    return changed
+
+
+def _write(writes: list[tuple[int, int, list[int], list[int]]]) -> None:
+    """The digests and groups, in one UPDATE per batch (arrays travel as their text form: a
+    parameter of arrays of unequal length is no PostgreSQL array). Elsewhere (the demo's
+    SQLite) through the ORM, which stores the lists as the field does there."""
+    if connection.vendor != "postgresql":
+        User.objects.bulk_update(
+            [
+                User(pk=pk, directory_digest=digest, directory_schools=s, directory_classes=c)
+                for pk, digest, s, c in writes
+            ],
+            ["directory_digest", "directory_schools", "directory_classes"],
+            batch_size=500,
+        )
+        return
+    with connection.cursor() as cursor:
+        for chunk in batched(writes, CHUNK * 4):
+            cursor.execute(
+                "UPDATE accounts_user AS u SET directory_digest = v.digest,"
+                " directory_schools = v.schools::bigint[], directory_classes = v.classes::bigint[]"
+                " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[])"
+                " AS v(id, digest, schools, classes) WHERE u.id = v.id",
+                [
+                    [w[0] for w in chunk],
+                    [w[1] for w in chunk],
+                    ["{" + ",".join(map(str, w[2])) + "}" for w in chunk],
+                    ["{" + ",".join(map(str, w[3])) + "}" for w in chunk],
+                ],
+            )

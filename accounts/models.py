@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from entaix.common.fields import PortableArrayField
 from entaix.common.models import BaseModel
 from entaix.common.storage import private_storage
 from schools.kinds import PersonKind
@@ -106,6 +107,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     directory_modified_at = models.DateTimeField(
         _("directory modified at"), null=True, blank=True, editable=False, db_index=True
     )
+    # The schools and classes the person belongs to now (the groups of the exported state), kept
+    # with the digest: a SCIM client's scope and each user's groups are read from here, without
+    # joining the directory for every page.
+    directory_schools = PortableArrayField(
+        models.BigIntegerField(), verbose_name=_("directory schools"), default=list, blank=True,
+        editable=False,
+    )  # fmt: skip
+    directory_classes = PortableArrayField(
+        models.BigIntegerField(), verbose_name=_("directory classes"), default=list, blank=True,
+        editable=False,
+    )  # fmt: skip
 
     objects = UserManager()
 

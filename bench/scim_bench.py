@@ -136,16 +136,20 @@ def list_all(
         data["count"] = count
         if filter_:
             data["filter"] = filter_
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with CaptureQueriesContext(connection) as queries:
             response = client.get("/scim/v2/Users", data, HTTP_AUTHORIZATION=f"Bearer {token}")
+        cpu = time.process_time() - c0
+        sql = sum(float(q["time"]) for q in queries.captured_queries)
         if response.status_code != 200:
             raise SystemExit(f"HTTP {response.status_code}: {response.content[:500]}")
         body = response.json()
         total = body.get("totalResults")
         next_cursor = body.get("nextCursor")
         ids += [r["id"] for r in body.get("Resources", [])]
-        pages.append((time.perf_counter() - t0, len(queries), rss_mb(), len(response.content)))
+        pages.append(
+            (time.perf_counter() - t0, len(queries), rss_mb(), len(response.content), cpu, sql)
+        )
         del response, body
         start += count
     return {"ids": ids, "pages": pages, "seconds": time.perf_counter() - started, "total": total}
@@ -165,6 +169,8 @@ def report(title: str, result: dict, count: int) -> None:
         print(f"  page time: first {times[0] * 1000:.0f} ms, p50 "
               f"{statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, last "
               f"{times[-1] * 1000:.0f} ms")  # fmt: skip
+    print(f"  per page: CPU (this process) p50 {statistics.median(p[4] for p in pages):.3f} s, "
+          f"SQL p50 {statistics.median(p[5] for p in pages):.3f} s")  # fmt: skip
     print(f"  queries per page: {queries} (distinct counts over {len(pages)} pages)")
     print(f"  RSS: after page 1 {rss[0]:.0f} MB, peak {max(rss):.0f} MB, last {rss[-1]:.0f} MB; "
           f"page size {statistics.median(p[3] for p in pages) / 1024:.0f} KB")  # fmt: skip
@@ -221,10 +227,13 @@ def main() -> None:
     )
     client = Client()
 
-    started = time.perf_counter()
+    print(f"machine load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
+          f"{os.getloadavg()[2]:.2f} (1, 5, 15 min) on {os.cpu_count()} CPUs")  # fmt: skip
+    started, cpu = time.perf_counter(), time.process_time()
     changed = directory_refresh()
     print(f"directory_refresh of every account with nothing changed: "
-          f"{time.perf_counter() - started:.1f} s, {len(changed)} changed")  # fmt: skip
+          f"{time.perf_counter() - started:.1f} s, CPU {time.process_time() - cpu:.1f} s, "
+          f"{len(changed)} changed")  # fmt: skip
 
     full = list_all(client, token, filter_=None, count=args.count, cursor=True,
                     max_pages=args.pages)  # fmt: skip

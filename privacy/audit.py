@@ -45,6 +45,8 @@ NOT_REGISTERED = {
     "oauth2_provider.devicegrant": "never written: the device flow is off",
     # Written at each SCIM read, in bulk: a trace itself (each read is a `scim-read` event).
     "scim.scimdelivery": "a delivery trace itself; each read is a scim-read event",
+    # Written in bulk by the purge that deletes the account; its receipt counts them.
+    "scim.scimremoval": "written in bulk by the purge; counted in its receipt",
 }
 
 EXCLUDED_FIELDS = {

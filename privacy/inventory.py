@@ -325,6 +325,8 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         # A hash of what SCIM clients receive, and when that last changed (accounts/directory.py).
         "directory_digest": _ACCOUNT_SYS,
         "directory_modified_at": _ACCOUNT_SYS,
+        "directory_schools": _ACCOUNT_SYS,
+        "directory_classes": _ACCOUNT_SYS,
     },
     "accounts.activationcode": {
         **dict.fromkeys(("id", "created_at", "updated_at", "account"), _ACCOUNT_SYS),
@@ -649,6 +651,15 @@ INVENTORY: dict[str, dict[str, FieldClass]] = {
         "id": TECH,
         **dict.fromkeys(("client", "account", "first_sent_at", "last_sent_at"), _ACCOUNT_SYS),
     },
+    # A deleted account a service had received (scim/models.py ScimRemoval): the service keeps
+    # reading it as inactive, by its id, to deactivate its copy. Nothing else of the person.
+    "scim.scimremoval": {
+        "id": TECH,
+        "client": TECH,
+        "account_key": TECH,  # the deleted account's row id: points to nothing any more
+        "public_id": _p(Source.SYSTEM, Rule.CONVENTION),  # pseudonymous: the service knows it
+        "removed_at": _p(Source.SYSTEM, Rule.CONVENTION),
+    },
     "scim.scimgroupstate": dict.fromkeys(
         ("id", "school", "school_class", "digest", "created_at", "modified_at"), TECH
     ),
@@ -831,6 +842,11 @@ RECIPIENTS: dict[str, dict[str, dict[Recipient, str]]] = {
         "date_joined": {Recipient.SCIM: "meta.created"},
         "directory_modified_at": {Recipient.SCIM: "meta.lastModified"},
     },
+    # After the purge: the id alone, as inactive, to the services that had received it.
+    "scim.scimremoval": {
+        "public_id": {Recipient.SCIM: "id, userName (once the account is deleted)"},
+        "removed_at": {Recipient.SCIM: "meta.lastModified (once the account is deleted)"},
+    },
     "schools.staff": {"is_teacher": {Recipient.SCIM: "userType (teacher)"}},
     "schools.pupil": {"school": {Recipient.SCIM: "groups (the school)"}},
     "schools.pupilclass": {"school_class": {Recipient.SCIM: "groups (the classes)"}},
@@ -874,6 +890,10 @@ NOT_ABOUT_GUARDIAN = {
         "the device authorisation flow, which entaix does not offer: the table stays empty"
     ),
     "scim.scimclient": _("a connected service, with the IT administrator who registered it"),
+    "scim.scimremoval": _(
+        "the id of a deleted account, kept for the services that had received it: its person's "
+        "data are gone"
+    ),
 }
 
 

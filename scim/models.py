@@ -88,3 +88,25 @@ class ScimGroupState(models.Model):
                 name="scimgroupstate_one_per_class",
             ),
         ]
+
+
+class ScimRemoval(models.Model):
+    """An account a client received was deleted (its person's data purged at the end of their
+    retention, an upheld erasure): the client keeps receiving it, as inactive with its `id`
+    only, so that it deactivates its copy at its next sync. Nothing else of the person is kept;
+    a client that never received the account gets no such row (it never learns of them).
+
+    `account_key` is the deleted account's id (PostgreSQL never hands an id out twice): it
+    places the row among the live accounts in a listing ordered by id, for cursors."""
+
+    client = models.ForeignKey(ScimClient, on_delete=models.CASCADE, related_name="removals")
+    account_key = models.BigIntegerField()
+    public_id = models.UUIDField()
+    removed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("SCIM removal")
+        verbose_name_plural = _("SCIM removals")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "account_key"], name="scimremoval_unique"),
+        ]

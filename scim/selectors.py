@@ -3,26 +3,45 @@
 A client sees the accounts of the feed (pupils, guardians, staff) of the open schools it
 serves — a pupil of one, a guardian with parental authority over a present child of one, a
 staff member assigned to one — and keeps seeing, as inactive, those it already received who
-left or moved out of its schools. Its groups are its open schools and their present classes.
+left or moved out of its schools, or whose account was since deleted (`ScimRemoval`). Its
+groups are its open schools and their present classes.
 """
 
 import hashlib
+import heapq
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from itertools import islice
+from operator import itemgetter
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, Trim
 
-from accounts.directory import FEED_KINDS, membership_querysets, memberships
+from accounts.directory import FEED_KINDS, membership_querysets
 from accounts.models import User
-from schools.models import GuardianLink, Pupil, School, SchoolClass, StaffAssignment
+from entaix.common.fields import PortableArrayField
+from schools.models import School, SchoolClass
 
 from .groups import GroupRef, class_group_id, school_group_id
-from .models import ScimClient, ScimDelivery, ScimGroupState
+from .models import ScimClient, ScimDelivery, ScimGroupState, ScimRemoval
 
+# What a listing reads of each account (or removal, `scim_removals_for_client`), in this order.
+# `key` orders them (the account's id) and `removed` tells a removal.
 USER_FIELDS = (
-    "pk", "public_id", "login", "first_name", "last_name", "kind", "is_active", "email",
-    "email_confirmed_at", "date_joined", "modified", "teacher", "in_scope",
+    "key", "public_id", "login", "first_name", "last_name", "kind", "is_active", "email",
+    "email_confirmed_at", "date_joined", "modified", "teacher", "in_scope", "removed",
+    "directory_schools", "directory_classes",
 )  # fmt: skip
 
 
@@ -46,37 +65,115 @@ def served_school_ids(client: ScimClient) -> list[int]:
     )
 
 
-def _in_scope(school_ids: Sequence[int]) -> Q:
-    account = OuterRef("pk")
-    pupil = Pupil.objects.filter(account_id=account, left_at__isnull=True, school_id__in=school_ids)
-    guardian = GuardianLink.objects.filter(
-        guardian__account_id=account,
-        guardian__left_at__isnull=True,
-        left_at__isnull=True,
-        legal__gt=0,
-        pupil__left_at__isnull=True,
-        pupil__school_id__in=school_ids,
-    )
-    staff = StaffAssignment.objects.filter(
-        staff__account_id=account, staff__left_at__isnull=True, school_id__in=school_ids
-    )
-    return Q(Exists(pupil)) | Q(Exists(guardian)) | Q(Exists(staff))
+def scim_users_for_client(
+    client: ScimClient, *, school_ids: Sequence[int], after: int = 0
+) -> QuerySet:
+    """Every account the client may read, annotated with `USER_FIELDS`, in a stable order.
 
-
-def scim_users_for_client(client: ScimClient, *, school_ids: Sequence[int]) -> QuerySet:
-    """Every account the client may read, as `USER_FIELDS` values, in a stable order (pk)."""
-    in_scope = _in_scope(school_ids)
-    delivered = Exists(ScimDelivery.objects.filter(client=client, account_id=OuterRef("pk")))
+    In scope: a current member (`User.directory_schools`, kept by `directory_refresh`) of a
+    school the client serves. Also shown: those it received (a delivery row), as inactive once
+    out of scope. Both are read on the account's row (an array overlap, a join on the
+    delivery's unique index), so a page reads its rows and no more. `after`: only accounts
+    after this id (a cursor), also told to the join so that it starts there too."""
     return (
-        User.objects.filter(kind__in=FEED_KINDS)
-        .filter(in_scope | Q(delivered))
+        User.objects.filter(kind__in=FEED_KINDS, pk__gt=after)
         .annotate(
-            in_scope=in_scope,
+            delivery=FilteredRelation(
+                "scim_deliveries",
+                condition=Q(scim_deliveries__client=client, scim_deliveries__account__gt=after),
+            )
+        )
+        .annotate(
+            key=F("pk"),
+            in_scope=ExpressionWrapper(
+                Q(directory_schools__overlap=list(school_ids)), output_field=BooleanField()
+            ),
             modified=Coalesce("directory_modified_at", "date_joined"),
             teacher=Coalesce(F("staff__is_teacher"), Value(False)),
+            removed=Value(False),
         )
+        .filter(Q(in_scope=True) | Q(delivery__isnull=False))
+        .alias(display=Trim(Concat("first_name", Value(" "), "last_name")))
         .order_by("pk")
     )
+
+
+def scim_removals_for_client(client: ScimClient) -> QuerySet:
+    """The deleted accounts this client had received (`models.ScimRemoval`), annotated with
+    the names of `USER_FIELDS` (and of what filters read), so that one filter and one listing
+    serve both: no name, no login (`userName` is the id), never in scope."""
+    text, no_text = CharField(), Value("", output_field=CharField())
+    no = Value(False, output_field=BooleanField())
+    return (
+        ScimRemoval.objects.filter(client=client)
+        .annotate(
+            key=F("account_key"),
+            login=Cast("public_id", output_field=text),
+            first_name=no_text,
+            last_name=no_text,
+            kind=no_text,
+            is_active=no,
+            email=no_text,
+            email_confirmed_at=Value(None, output_field=DateTimeField()),
+            date_joined=Value(None, output_field=DateTimeField()),
+            modified=F("removed_at"),
+            teacher=no,
+            in_scope=no,
+            removed=Value(True, output_field=BooleanField()),
+            directory_schools=Value([], output_field=PortableArrayField(BigIntegerField())),
+            directory_classes=Value([], output_field=PortableArrayField(BigIntegerField())),
+        )
+        .alias(display=no_text)
+        .order_by("account_key")
+    )
+
+
+def scim_user_rows(
+    client: ScimClient, *, school_ids: Sequence[int], where: Q | None = None, after: int = 0
+) -> tuple[QuerySet, QuerySet]:
+    """(accounts, removals) the client may read, matching `where` (a filter over the names
+    of `USER_FIELDS`), after a key, as `USER_FIELDS` values, each in key order."""
+    users = scim_users_for_client(client, school_ids=school_ids, after=after)
+    removals = scim_removals_for_client(client).filter(account_key__gt=after)
+    if where is not None:
+        users, removals = users.filter(where), removals.filter(where)
+    return users.values(*USER_FIELDS), removals.values(*USER_FIELDS)
+
+
+def scim_user_page(
+    client: ScimClient,
+    *,
+    school_ids: Sequence[int],
+    where: Q | None = None,
+    after: int | None = None,
+    offset: int = 0,
+    limit: int,
+    accounts: int | None = None,
+) -> list[dict]:
+    """One page of accounts and removals. After a key (a cursor): both in key order, two
+    queries each reading `limit` rows along its index, merged here. From an offset
+    (startIndex): the accounts in id order, then the removals (few), placed by the number of
+    accounts (`accounts`, else counted here): two queries on every page."""
+    users, removals = scim_user_rows(client, school_ids=school_ids, where=where, after=after or 0)
+    if after is not None:
+        merged = heapq.merge(users[:limit], removals[:limit], key=itemgetter("key"))
+        return list(islice(merged, limit))
+    if accounts is None:
+        accounts = users.count()
+    rows = list(users[offset : offset + limit]) if offset < accounts else []
+    start = max(offset - accounts, 0)
+    wanted = limit - len(rows)
+    # Always one query for the removals (an empty slice would skip it): trimmed here.
+    rows += list(removals[start : start + max(wanted, 1)])[:wanted]
+    return rows
+
+
+def scim_user_counts(
+    client: ScimClient, *, school_ids: Sequence[int], where: Q | None
+) -> tuple[int, int]:
+    """(accounts, removals) the client may read, matching `where`."""
+    users, removals = scim_user_rows(client, school_ids=school_ids, where=where)
+    return users.count(), removals.count()
 
 
 def scim_groups_for_client(*, school_ids: Sequence[int]) -> list[GroupRef]:
@@ -139,15 +236,38 @@ def memberships_by_school(school_ids: Sequence[int]) -> Iterator[tuple[int, int,
     return first.union(*rest, all=True).order_by().iterator(chunk_size=5000)
 
 
-def user_groups(
-    account_ids: Sequence[int], *, groups: Sequence[GroupRef]
-) -> dict[int, list[GroupRef]]:
-    """{account_id: [served groups]} for a page of accounts."""
-    by_key = {(g.school_id, g.class_id): g for g in groups}
+def user_groups(rows: Sequence[dict], *, school_ids: Sequence[int]) -> dict[int, list[GroupRef]]:
+    """{account key: [served groups]} for a page of `USER_FIELDS` rows: their schools and
+    classes read from the rows, the groups' names from two queries for the whole page."""
+    served = set(school_ids)
+    wanted_schools = {s for r in rows for s in r["directory_schools"]} & served
+    wanted_classes = {c for r in rows for c in r["directory_classes"]}
+    if not wanted_schools:
+        return {}
+    schools = {
+        pk: (uai, name)
+        for pk, uai, name in School.objects.filter(pk__in=wanted_schools).values_list(
+            "pk", "uai", "name"
+        )
+    }
+    refs: dict[tuple[int, int | None], GroupRef] = {
+        (pk, None): GroupRef(school_group_id(uai), pk, None, uai, "school", name, None)
+        for pk, (uai, name) in schools.items()
+    }
+    for pk, school_id, kind, code, name in SchoolClass.objects.filter(
+        pk__in=wanted_classes, school_id__in=schools, left_at__isnull=True
+    ).values_list("pk", "school_id", "kind", "code", "name"):
+        uai = schools[school_id][0]
+        refs[(school_id, pk)] = GroupRef(
+            class_group_id(uai, kind, code), school_id, pk, uai, kind, name, school_group_id(uai)
+        )
+    by_class = {key[1]: ref for key, ref in refs.items() if key[1] is not None}
     result: dict[int, list[GroupRef]] = {}
-    for account_id, keys in memberships(account_ids).items():
-        served = [by_key[k] for k in keys if k in by_key]
-        result[account_id] = sorted(served, key=lambda g: (g.uai, g.class_id or 0))
+    for row in rows:
+        mine = [refs[(s, None)] for s in row["directory_schools"] if (s, None) in refs]
+        mine += [by_class[c] for c in row["directory_classes"] if c in by_class]
+        if mine:
+            result[row["key"]] = sorted(mine, key=lambda g: (g.uai, g.class_id or 0))
     return result
 
 

@@ -14,7 +14,7 @@ from accounts.audit import Event, audit_objects
 from accounts.models import User
 from schools.models import School
 
-from .models import ScimClient, ScimDelivery, ScimGroupState
+from .models import ScimClient, ScimDelivery, ScimGroupState, ScimRemoval
 from .selectors import (
     memberships_by_school,
     scim_groups_for_client,
@@ -94,6 +94,30 @@ def scim_read_record(
                   data={"client": client.pk, "resource": resource_type, "count": count,
                         "query": query})  # fmt: skip
     ScimClient.objects.filter(pk=client.pk).update(last_used_at=now)
+
+
+@transaction.atomic
+def scim_accounts_removed(*, account_ids: Sequence[int]) -> int:
+    """These accounts are about to be deleted (privacy: retention purge, upheld erasure, the
+    convention's end): each client that received one keeps it as a removal, served inactive
+    with its id only, so it deactivates its copy. Call it in the deleting transaction, before
+    the delete (the deliveries go with the accounts). Returns how many removals were written."""
+    if not account_ids:
+        return 0
+    now = timezone.now()
+    rows = ScimDelivery.objects.filter(account_id__in=account_ids).values_list(
+        "client_id", "account_id", "account__public_id"
+    )
+    created = ScimRemoval.objects.bulk_create(
+        [
+            ScimRemoval(
+                client_id=client_id, account_key=account_id, public_id=public_id, removed_at=now
+            )
+            for client_id, account_id, public_id in rows.order_by("pk")
+        ],
+        ignore_conflicts=True,
+    )
+    return len(created)
 
 
 def _digest(text: str) -> int:

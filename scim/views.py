@@ -11,6 +11,7 @@ import uuid
 
 import orjson
 from django.core import signing
+from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -152,60 +153,76 @@ class UserListView(ScimView):
         start = max(_int(request, "startIndex", 1), 1)
         count = min(max(_int(request, "count", DEFAULT_COUNT), 0), MAX_COUNT)
         school_ids = selectors.served_school_ids(self.client)
-        users = selectors.scim_users_for_client(self.client, school_ids=school_ids)
         text = request.GET.get("filter", "").strip()
-        if text:
-            users = users.filter(user_filter_q(text))
+        where = user_filter_q(text) if text else None
         if "cursor" in request.GET:
             if "startIndex" in request.GET:
                 raise InvalidValueException(detail="cursor and startIndex are exclusive")
-            return self.cursor_page(request, users, params, count=count, query=text)
-        total = users.count()
+            return self.cursor_page(request, params, school_ids=school_ids, where=where,
+                                    count=count, query=text)  # fmt: skip
+        accounts, removals = selectors.scim_user_counts(
+            self.client, school_ids=school_ids, where=where
+        )
+        total = accounts + removals
         rows = (
-            list(users.values(*selectors.USER_FIELDS)[start - 1 : start - 1 + count])
+            selectors.scim_user_page(
+                self.client,
+                school_ids=school_ids,
+                where=where,
+                offset=start - 1,
+                limit=count,
+                accounts=accounts,
+            )
             if count
             else []
         )
         payloads = _user_payloads(request, rows, school_ids=school_ids, params=params)
-        scim_read_record(client=self.client, resource_type="User",
-                         account_ids=[r["pk"] for r in rows], count=len(rows),
-                         query="filter" if text else "list")  # fmt: skip
+        _record(self.client, rows, query="filter" if text else "list")
         body = ListResponse[User](
             total_results=total, start_index=start, items_per_page=len(rows)
         ).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
         body["Resources"] = payloads
         return _json(body)
 
-    def cursor_page(self, request, users, params, *, count: int, query: str):
+    def cursor_page(self, request, params, *, school_ids, where, count: int, query: str):
         """A page after the cursor, by id: no OFFSET and no COUNT, so every page of a full
         listing costs the same (totalResults is optional here, RFC 9865 §2)."""
         after = _cursor_after(request.GET["cursor"])
-        rows = list(users.filter(pk__gt=after).values(*selectors.USER_FIELDS)[: count + 1])
+        rows = selectors.scim_user_page(self.client, school_ids=school_ids, where=where,
+                                        after=after, limit=count + 1)  # fmt: skip
         more, rows = len(rows) > count, rows[:count]
-        school_ids = selectors.served_school_ids(self.client)
         payloads = _user_payloads(request, rows, school_ids=school_ids, params=params)
-        scim_read_record(client=self.client, resource_type="User",
-                         account_ids=[r["pk"] for r in rows], count=len(rows),
-                         query="filter" if query else "list")  # fmt: skip
+        _record(self.client, rows, query="filter" if query else "list")
         body = {
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
             "itemsPerPage": len(rows),
         }
         if more and rows:
-            body["nextCursor"] = _CURSORS.sign(str(rows[-1]["pk"]))
+            body["nextCursor"] = _CURSORS.sign(str(rows[-1]["key"]))
         body["Resources"] = payloads
         return _json(body)
+
+
+def _record(client, rows, *, query: str) -> None:
+    """The read's audit entry and the deliveries (accounts only: a removal has none left)."""
+    scim_read_record(client=client, resource_type="User",
+                     account_ids=[r["key"] for r in rows if not r["removed"]], count=len(rows),
+                     query=query)  # fmt: skip
 
 
 def _user_payloads(request, rows, *, school_ids, params) -> list[dict]:
     if not rows:
         return []
-    groups = selectors.scim_groups_for_client(school_ids=school_ids)
-    by_account = selectors.user_groups([r["pk"] for r in rows], groups=groups)
+    by_account = selectors.user_groups(rows, school_ids=school_ids)
     base = _base_url(request)
+    if params is None:  # the whole resources: the fast path (resources.user_payload)
+        return [
+            resources.user_payload(row, groups=by_account.get(row["key"], []), base_url=base)
+            for row in rows
+        ]
     return [
         resources.dump(
-            resources.user_resource(row, groups=by_account.get(row["pk"], []), base_url=base),
+            resources.user_resource(row, groups=by_account.get(row["key"], []), base_url=base),
             params,
         )
         for row in rows
@@ -220,18 +237,14 @@ class UserDetailView(ScimView):
         except ValueError:
             raise NotFoundException(detail="No such user.") from None
         school_ids = selectors.served_school_ids(self.client)
-        row = (
-            selectors.scim_users_for_client(self.client, school_ids=school_ids)
-            .filter(public_id=public_id)
-            .values(*selectors.USER_FIELDS)
-            .first()
-        )
-        if row is None:
+        rows = selectors.scim_user_page(self.client, school_ids=school_ids,
+                                        where=Q(public_id=public_id), limit=1)  # fmt: skip
+        if not rows:
             raise NotFoundException(detail="No such user.")
+        row = rows[0]
         full = _user_payloads(request, [row], school_ids=school_ids, params=None)[0]
         etag = full["meta"]["version"]
-        scim_read_record(client=self.client, resource_type="User", account_ids=[row["pk"]],
-                         count=1, query="get")  # fmt: skip
+        _record(self.client, [row], query="get")
         if _etag_matches(request, etag):
             return HttpResponse(status=304, headers={"ETag": etag})
         payload = (

@@ -20,6 +20,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # ArrayField (entaix.common.fields.PortableArrayField: User.directory_schools, _classes).
+    "django.contrib.postgres",
     "axes",
     "auditlog",
     # Two-factor authentication: TOTP apps, and static tokens as recovery codes.

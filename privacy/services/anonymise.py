@@ -32,6 +32,7 @@ from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
 from accounts.audit import Event, audit_objects
+from accounts.directory import directory_refresh
 from accounts.models import ActivationCode, RenewalRequest, User
 from imports.models import ImportFile, ImportPlanItem, ImportProblem, ImportRun
 from privacy.models import (
@@ -52,6 +53,7 @@ from schools.models import (
     StaffAssignment,
     StaffClass,
 )
+from scim.services import scim_accounts_removed
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +184,15 @@ def persons_erase(
         {row[2] for row in (*pupils, *guardians, *staff) if row[2]} | set(extra_account_ids)
     )
     logins = _ids(User.objects.filter(pk__in=account_ids), "login")
+    # Guardians kept whose child goes: what other services see of them changes (their groups).
+    kept_guardians = sorted(
+        set(
+            GuardianLink.objects.filter(
+                pupil_id__in=pupil_ids, guardian__account__isnull=False
+            ).values_list("guardian__account_id", flat=True)
+        )
+        - set(account_ids)
+    )
     links = GuardianLink.objects.filter(Q(pupil_id__in=pupil_ids) | Q(guardian_id__in=guardian_ids))
     person_q = (
         Q(pupil_id__in=pupil_ids) | Q(guardian_id__in=guardian_ids) | Q(staff_id__in=staff_ids)
@@ -218,8 +229,13 @@ def persons_erase(
                 if model is Guardian:
                     _add(counts, GuardianLink.objects.filter(guardian_id__in=chunk).delete()[1])
                 _add(counts, model.objects.filter(pk__in=chunk).delete()[1])
+        # The SCIM clients that received an account keep it as a removal (its id only), so
+        # that they deactivate it: written before the delete takes the deliveries away.
+        counts["scim.scimremoval:written"] += scim_accounts_removed(account_ids=account_ids)
         for chunk in batched(account_ids, CHUNK):
             _add(counts, User.objects.filter(pk__in=chunk).delete()[1])
+        if kept_guardians:
+            directory_refresh(account_ids=kept_guardians)
     return +counts
 
 

@@ -45,6 +45,7 @@ from schools.models import (
     StaffAssignment,
     StaffClass,
 )
+from scim.models import ScimRemoval
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +178,9 @@ def convention_terminate(
             extra_account_ids=scope["accounts"],
         )
     )
+    # The convention ends for the services too: no removal is kept for them to read.
+    counts.pop("scim.scimremoval:written", None)
+    counts["scim.scimremoval"] += ScimRemoval.objects.all().delete()[0]
     with disable_auditlog():
         # Classes and schools left without anybody kept: feed data too (a class is often named
         # after its teacher).

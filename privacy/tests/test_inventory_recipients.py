@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db
 
 # Each SCIM attribute entaix sends (scim/resources.py) and the inventory field(s) it comes from.
 SCIM_ATTRIBUTES = {
-    "id": [("accounts.user", "public_id")],
-    "userName": [("accounts.user", "login")],
+    "id": [("accounts.user", "public_id"), ("scim.scimremoval", "public_id")],
+    "userName": [("accounts.user", "login"), ("scim.scimremoval", "public_id")],
     "name.givenName": [("accounts.user", "first_name")],
     "name.familyName": [("accounts.user", "last_name")],
     "displayName": [("accounts.user", "first_name"), ("accounts.user", "last_name")],
@@ -23,7 +23,10 @@ SCIM_ATTRIBUTES = {
     "active": [("accounts.user", "is_active")],
     "emails": [("accounts.user", "email")],
     "meta.created": [("accounts.user", "date_joined")],
-    "meta.lastModified": [("accounts.user", "directory_modified_at")],
+    "meta.lastModified": [
+        ("accounts.user", "directory_modified_at"),
+        ("scim.scimremoval", "removed_at"),
+    ],
     "groups": [
         ("schools.pupil", "school"),
         ("schools.pupilclass", "school_class"),

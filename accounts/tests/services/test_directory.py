@@ -1,7 +1,10 @@
 """accounts.directory: `directory_modified_at` moves for exactly the accounts whose exported
 state changed, whatever wrote the change (services, or the import's bulk SQL)."""
 
+from importlib import import_module
+
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts import services
@@ -57,3 +60,20 @@ def test_a_bulk_sql_rename_is_seen_by_the_next_sync(two_schools):
     type(pupil).objects.filter(pk=pupil.pk).update(last_name="Nouveau", updated_at=timezone.now())
     account_sync()  # copies the name to the account, then refreshes
     assert moved(before) == {pupil.account_id}
+
+
+def test_the_postgresql_fill_migration_writes_what_the_refresh_writes(two_schools):
+    """Migration 0010 fills the new columns with SQL on PostgreSQL (only there: the demo's
+    SQLite waits for the next full refresh, scim/tests/test_sqlite.py)."""
+    fill = import_module("accounts.migrations.0010_user_directory_groups").fill
+    account_sync()
+    groups = {pk: (s, c) for pk, s, c in User.objects.values_list(
+        "pk", "directory_schools", "directory_classes")}  # fmt: skip
+    assert sum(1 for s, _c in groups.values() if s) > 0
+    User.objects.update(directory_schools=[], directory_classes=[])
+    with connection.schema_editor() as editor:
+        fill(None, editor)
+    after = {pk: (s, c) for pk, s, c in User.objects.values_list(
+        "pk", "directory_schools", "directory_classes")}  # fmt: skip
+    assert after == groups
+    assert directory_refresh() == []
