@@ -11,7 +11,7 @@ from django.db import connection
 
 from accounts.models import User
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LISTS = [[], [1], [2], [1, 2], [2, 3, 7], [7]]
 WANTED = [[], [1], [2, 7], [1, 2], [9]]
 
