@@ -1,12 +1,36 @@
 from pathlib import Path
 
 import pytest
+from django.db.backends.postgresql.operations import DatabaseOperations
 
 from accounts.models import User
 from entaix.tests import factories
 
 # The real OpenSSH sshd fixture for the SFTP tests.
 pytest_plugins = ["imports.tests.sshd"]
+
+_truncate = DatabaseOperations.sql_flush
+
+
+def _sql_flush_by_delete(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    """How a transactional test (live server, Celery worker, `transaction=True`) empties every
+    table afterwards (`flush`): DELETE instead of one TRUNCATE. PostgreSQL's TRUNCATE of the ~55
+    tables makes new files for each table and index and costs seconds per test on a busy disk;
+    DELETE of the few rows a test leaves costs milliseconds. The tables end as empty either way:
+    every foreign key is DEFERRABLE INITIALLY DEFERRED (checked at the flush's commit, when the
+    referencing rows are gone too) and the schema has no trigger of its own. Sequences are not
+    reset either way; with reset_sequences or CASCADE (available_apps), Django's TRUNCATE."""
+    if not tables or reset_sequences or allow_cascade:
+        return _truncate(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+    return [
+        "SET CONSTRAINTS ALL DEFERRED;",
+        *(f"DELETE FROM {self.quote_name(table)};" for table in tables),  # noqa: S608
+    ]
+
+
+DatabaseOperations.sql_flush = _sql_flush_by_delete
 
 
 @pytest.fixture

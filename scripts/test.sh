@@ -44,6 +44,7 @@ scripts/venv.sh requirements-dev.txt
 export DJANGO_SETTINGS_MODULE=entaix.settings.test
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/entaix}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
+export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/14}
 
 # The named database itself (pytest makes its own test_ copy; `makemigrations --check` reads it).
 if ! psql "$DATABASE_URL" -Atc "SELECT 1" >/dev/null 2>&1; then
@@ -60,4 +61,9 @@ fi
 # The layering (pyproject.toml, [tool.importlinter]): apps import downward only, deferred
 # imports included, and no app imports another's views.
 .venv/bin/lint-imports --no-logo
-exec .venv/bin/pytest "$@"
+# Two pytest-xdist workers (TEST_WORKERS=N for another count, at most 8; `-n 0` among the extra
+# arguments runs in one process): each has its own test database (test_<name>_gw0, _gw1…) and
+# its own Redis databases (entaix/settings/test.py: gwK uses REDIS_URL's and CELERY_BROKER_URL's
+# DB numbers minus 2K). loadgroup keeps the tests of one xdist_group (a module whose fixture
+# builds something expensive once) on one worker.
+exec .venv/bin/pytest -n "${TEST_WORKERS:-2}" --dist loadgroup "$@"

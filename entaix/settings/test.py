@@ -1,8 +1,11 @@
 """Test settings: real PostgreSQL and Redis (DATABASE_URL, REDIS_URL), mail kept in memory."""
 
+import os
 import secrets
+from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
 from entaix.env import boolean, database, env
 
@@ -16,7 +19,26 @@ INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]  # noqa: F405
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or secrets.token_urlsafe(50)
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 DATABASES = {"default": database(default="postgres://postgres@127.0.0.1:5432/entaix")}
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+
+
+def _xdist_worker_db(url: str) -> str:
+    """The Redis database of this pytest-xdist worker: gwK uses the given DB number minus 2K
+    (mod 16), so with the defaults 15 (cache) and 14 (broker) gw0 uses 15/14, gw1 13/12, and
+    so on. A test's cache.clear() flushes its whole database: each worker needs its own. A
+    Celery worker or server a test starts inherits PYTEST_XDIST_WORKER, hence the same DBs.
+    Without xdist (a plain `pytest path::test`), the URL as given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return url
+    index = int(worker.removeprefix("gw"))
+    if index >= 8:
+        raise ImproperlyConfigured("At most 8 pytest-xdist workers: Redis has 16 databases.")
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db - 2 * index) % 16}"))
+
+
+REDIS_URL = _xdist_worker_db(env.str("REDIS_URL", default="redis://127.0.0.1:6379/15"))
 CACHES = {
     "default": {
         "BACKEND": "entaix.common.cache.FaultTolerantRedisCache",
@@ -26,7 +48,9 @@ CACHES = {
     }
 }
 # Not the cache's database: a test's cache.clear() flushes that one, queued tasks included.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
+CELERY_BROKER_URL = _xdist_worker_db(
+    env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
+)
 # Eager in-process, except for the worker started by the end-to-end test.
 CELERY_TASK_ALWAYS_EAGER = boolean("CELERY_TASK_ALWAYS_EAGER", True)
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -159,8 +159,12 @@ def test_migrate_locked_waits_for_a_replica_holding_the_lock():
         waiting = False
         for _ in range(300):
             with connection.cursor() as cursor:
+                # Advisory locks belong to one database; pg_locks lists the whole cluster's
+                # (other test databases, e.g. another pytest-xdist worker's, included).
                 cursor.execute(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
                 )
                 waiting = cursor.fetchone()[0] == 1
             if waiting or replica.poll() is not None:

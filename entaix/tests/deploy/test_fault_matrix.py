@@ -33,7 +33,8 @@ import pytest
 
 from imports.tests.feeds import copy_set
 
-pytestmark = pytest.mark.slow
+# One worker runs the module (pytest-xdist `--dist loadgroup`): its cluster is set up once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fault_matrix")]
 ROOT = Path(__file__).resolve().parents[3]
 CITY_LOGIN, CITY_PASSWORD = "agent.matrice", "Matrice-Pannes-Aix-2026"
 PASSWORD = "Tulipe-Rouge-Sextius-42"

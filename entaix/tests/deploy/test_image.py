@@ -19,6 +19,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 
+# One worker runs the module (pytest-xdist `--dist loadgroup`): the copy is built once.
+pytestmark = pytest.mark.xdist_group("image")
 ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 

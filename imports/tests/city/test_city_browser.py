@@ -39,6 +39,9 @@ def test_the_wizard_on_a_phone(live_server, browser, city_schools, school_servic
     page.goto(f"{live_server.url}/imports/personnes/")
     fits_and_passes(page)
     page.get_by_role("link", name="Importer un fichier CSV").click()
+    # The link's page, loaded: measured during the navigation, the document may be gone (it
+    # failed once so on a loaded machine: "Cannot read properties of null").
+    page.wait_for_url("**/imports/personnes/import/")
     fits_and_passes(page)
 
     upload(page, "fautes.csv", FAULTY)

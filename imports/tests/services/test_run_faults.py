@@ -3,6 +3,7 @@ failed-retryable with the reason, resumed without a new approval, refused if sta
 finishes are marked abandoned by a periodic check and the city is told."""
 
 import datetime
+import time
 
 import psycopg
 import pytest
@@ -241,11 +242,20 @@ def test_abandoned_check_waits_while_a_plan_or_apply_holds_the_write_lock(import
         autocommit=True,
     )
     other.execute("SELECT pg_advisory_lock(%s)", [locks.lock_id(locks.WRITE)])
+    other_pid = other.info.backend_pid
     try:
         assert services.import_runs_abandoned_check() == []
         assert ImportRun.objects.get(pk=imported.pk).status == Status.PLANNED
     finally:
         other.close()
+    # The server frees the lock when that session's backend exits, a moment after the client
+    # hung up (on a loaded machine, after the next check had run): wait for the exit.
+    for _ in range(300):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [other_pid])
+            if cursor.fetchone()[0] == 0:
+                break
+        time.sleep(0.05)
     assert services.import_runs_abandoned_check() == [imported.pk]
 
 
