@@ -23,9 +23,11 @@ their time (counted on the worker by the bench middleware: no query text kept), 
 worker's resident memory (RSS) after it; then the RSS at pages 1, 10, the middle one and the
 last, and the max. The listing streams if the queries per page stay the same and the memory
 flat. `--tracemalloc` makes the worker trace its Python allocations (slower): the traced heap
-after each page, and the lines whose allocations grew between page 10 and the end of the walk
-(tracemalloc snapshots). `--server inprocess` calls the views in this process instead
-(django.test.Client, test settings), the same figures read of this process.
+after each page, and the lines whose allocations grew between page 10 of the first walk and the
+end of the last (tracemalloc snapshots; a worker tracing its allocations holds more RSS).
+`--walks n` walks the listing n times on the same worker: memory kept grows with each walk.
+`--server inprocess` calls the views in this process instead (django.test.Client, test
+settings), the same figures read of this process.
 
 Then 1 % of the persons change (default `--delta sql`: renamed, moved to another class,
 leaving, written in SQL then `account_sync`, as an import ends; `--delta feed`: a generated
@@ -275,9 +277,12 @@ def report(title: str, result: dict, count: int, where: str) -> None:
           f"SQL p50 {statistics.median(p['sql'] for p in pages):.3f} s; page size p50 "
           f"{statistics.median(p['size'] for p in pages) / 1024:.0f} KB")  # fmt: skip
     print(f"  queries per page: {queries} (distinct counts over {len(pages)} pages)")
-    marks = {"page 1": 0, "page 10": min(9, len(pages) - 1),
-             f"page {len(pages) // 2 + 1} (middle)": len(pages) // 2,
-             f"page {len(pages)} (last)": len(pages) - 1}  # fmt: skip
+    named: dict[int, str] = {}  # page index: name (first, 10th, middle, last; each once)
+    for i, name in ((0, "first"), (9, "10th"), (len(pages) // 2, "middle"),
+                    (len(pages) - 1, "last")):  # fmt: skip
+        if i < len(pages) and i not in named:
+            named[i] = f"page {i + 1} ({name})"
+    marks = {name: i for i, name in named.items()}
     print(f"  RSS ({where}): " + ", ".join(f"{k} {rss[i]:.1f} MB" for k, i in marks.items())
           + f"; max {max(rss):.1f} MB (page {rss.index(max(rss)) + 1})")  # fmt: skip
     traced = [p["traced"] for p in pages]
@@ -322,7 +327,7 @@ def main() -> None:
         "--tracemalloc",
         action="store_true",
         help="trace the Python allocations of the process serving the pages (slower): traced "
-        "heap per page, and what grew between page 10 and the end of the cursor walk",
+        "heap per page, and what grew between page 10 of the first walk and the end",
     )
     parser.add_argument("--show", type=int, default=1, help="print every n-th page (0: none)")
     parser.add_argument(
@@ -352,7 +357,11 @@ def main() -> None:
     from schools.models import School
     from scim import services
     from scim.models import ScimClient
-    from scim.selectors import scim_users_for_client, served_school_ids
+    from scim.selectors import (
+        scim_removals_for_client,
+        scim_users_for_client,
+        served_school_ids,
+    )
 
     if not args.reuse:
         started = time.perf_counter()
@@ -377,6 +386,13 @@ def main() -> None:
     print(f"directory_refresh of every account with nothing changed: "
           f"{time.perf_counter() - started:.1f} s, CPU {time.process_time() - cpu:.1f} s, "
           f"{len(changed)} changed")  # fmt: skip
+    served = served_school_ids(scim_client)
+    visible = {
+        str(u)
+        for u in scim_users_for_client(scim_client, school_ids=served).values_list(
+            "public_id", flat=True
+        )
+    } | {str(u) for u in scim_removals_for_client(scim_client).values_list("public_id", flat=True)}
     connection.close()  # the server's connections are the ones measured from here
 
     with contextlib.ExitStack() as stack:
@@ -390,7 +406,7 @@ def main() -> None:
         else:
             pages_of = InProcessPages(token, tracing=args.tracemalloc)
             print("server: the SCIM view in this process (django.test.Client, test settings)")
-        walk(args, pages_of, scim_client, token, feed_users.count())
+        walk(args, pages_of, visible, feed_users.count())
         incremental_sync(args, pages_of, scim_client, scim_users_for_client,
                          served_school_ids, timezone)  # fmt: skip
     print(f"machine load at the end: {load()}")
@@ -401,7 +417,7 @@ def load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min)"
 
 
-def walk(args, pages_of, scim_client, token: str, total: int) -> None:
+def walk(args, pages_of, visible: set[str], total: int) -> None:
     """The full listing by cursor, then by startIndex from the end."""
     snapshots = {}
     if args.tracemalloc:
@@ -415,8 +431,8 @@ def walk(args, pages_of, scim_client, token: str, total: int) -> None:
                         snapshot_at=snapshots if number == 1 else None)  # fmt: skip
         report(f"listing by cursor (RFC 9865), from the first page (walk {number})", full,
                args.count, pages_of.where)  # fmt: skip
-        print(f"  the whole directory: {len(full['ids']) == total} ({total} accounts of the "
-              f"feed)")  # fmt: skip
+        print(f"  every user the client may read, once: {full['ids'] == visible} "
+              f"({len(visible)} of the {total} accounts of the feed)")  # fmt: skip
         ends.append(full["pages"][-1]["rss"])
     if args.walks > 1:
         print(f"RSS ({pages_of.where}) at the end of each walk: "
@@ -427,12 +443,14 @@ def walk(args, pages_of, scim_client, token: str, total: int) -> None:
         snapshot_diff(snapshots[10], end)
     if args.no_index:
         return
-    last = max(1, total - args.count * (args.pages or total) + 1)
+    last = max(1, len(visible) - args.count * (args.pages or len(visible)) + 1)
     print(f"listing by startIndex from {last}:")
     by_index = list_all(pages_of, filter_=None, count=args.count, cursor=False,
                         max_pages=args.pages, start=last, show=args.show)  # fmt: skip
-    report(f"listing by startIndex, from {last} (the end: the largest OFFSETs)", by_index,
-           args.count, pages_of.where)  # fmt: skip
+    title = "listing by startIndex" + (
+        f", from {last} (the end: the largest OFFSETs)" if last > 1 else ", the whole listing"
+    )
+    report(title, by_index, args.count, pages_of.where)
 
 
 def incremental_sync(args, pages_of, scim_client, scim_users_for_client, served_school_ids,
