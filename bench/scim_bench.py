@@ -431,8 +431,9 @@ def walk(args, pages_of, visible: set[str], total: int) -> None:
                         snapshot_at=snapshots if number == 1 else None)  # fmt: skip
         report(f"listing by cursor (RFC 9865), from the first page (walk {number})", full,
                args.count, pages_of.where)  # fmt: skip
-        print(f"  every user the client may read, once: {full['ids'] == visible} "
-              f"({len(visible)} of the {total} accounts of the feed)")  # fmt: skip
+        if not args.pages:
+            print(f"  every user the client may read, once: {full['ids'] == visible} "
+                  f"({len(visible)} of the {total} accounts of the feed)")  # fmt: skip
         ends.append(full["pages"][-1]["rss"])
     if args.walks > 1:
         print(f"RSS ({pages_of.where}) at the end of each walk: "
