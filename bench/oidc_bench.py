@@ -9,8 +9,9 @@ postgres://postgres@127.0.0.1:5432/entaix_oidcbench) is recreated and migrated, 
 a guardian of two children and a trusted confidential client; a fresh RSA key signs the ID
 tokens.
 
-The portal is served as deployed (scripts/entrypoint.sh): gunicorn with gunicorn.conf.py (its
-access log), sync workers, **production settings** (`entaix.settings.production`: DEBUG off,
+The portal is served as deployed (scripts/entrypoint.sh, through `benchserver.gunicorn`):
+gunicorn with gunicorn.conf.py (its access log), sync workers, **production settings**
+(`bench_settings`: `entaix.settings.production` plus a query-counting middleware; DEBUG off,
 the production password hashers, persistent database connections, the Redis cache, the
 Prometheus multi-process counters), on a free loopback port. Each call carries
 `X-Forwarded-Proto: https`, as from the city's proxy, and opens a new connection (gunicorn's
@@ -30,21 +31,17 @@ machine can be told apart from a slow endpoint. The target is p95 ≤ 50 ms; not
 
 import argparse
 import base64
-import contextlib
 import hashlib
 import os
 import secrets
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from benchdb import recreate_database  # bench/ is the script's folder
+from benchserver import PROXY, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/entaix_oidcbench"
@@ -96,14 +93,18 @@ def main() -> None:
     world = setup_world()
     codes = Codes(world)
     print(f"load before: {uptime()}")
-    with gunicorn(db_url, pem, args.workers) as (base, workers):
-        timings, cpu_ms = over_http(base, workers, world, codes, args.n)
+    server_env = {"OIDC_RSA_PRIVATE_KEY": pem, "OIDC_REDIRECT_SCHEMES": "http,https"}
+    with gunicorn(db_url, workers=args.workers, **server_env) as server:
+        timings, cpu_ms, queries = over_http(server, world, codes, args.n)
     print(
         f"OpenID Connect on loopback, {args.n} rounds: gunicorn ({args.workers} sync workers, "
         "production settings), a new connection per call"
     )
     for name, values in timings.items():
-        print(f"{line(name, values)}   server CPU {cpu_ms[name]:5.1f} ms/call")
+        print(
+            f"{line(name, values)}   server CPU {cpu_ms[name]:5.1f} ms/call, "
+            f"{queries[name]} queries"
+        )
     in_process(world, codes, max(20, args.n // 4), sql=args.sql)
     print(f"load after: {uptime()}")
 
@@ -138,69 +139,23 @@ class Codes:
         return parse_qs(urlsplit(location).query)["code"][0], verifier
 
 
-@contextlib.contextmanager
-def gunicorn(db_url: str, pem: str, workers: int):
-    """gunicorn as scripts/entrypoint.sh starts it, with production settings, on loopback."""
-    from cryptography.fernet import Fernet
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    metrics_dir = tempfile.mkdtemp(prefix="oidcbench-metrics-")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "entaix.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": db_url,
-        "ACTIVATION_CODE_KEYS": Fernet.generate_key().decode(),
-        "OIDC_RSA_PRIVATE_KEY": pem,
-        "OIDC_REDIRECT_SCHEMES": "http,https",
-        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
-        "LOG_LEVEL": "INFO",
-    }
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "entaix.wsgi:application",
-         "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--timeout", "60"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import requests
-
-        for _ in range(300):
-            try:
-                if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("gunicorn did not answer /healthz")
-        import psutil
-
-        yield base, psutil.Process(server.pid).children()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-
-
-def over_http(base, workers, world, codes, rounds):
+def over_http(server, world, codes, rounds):
     import requests
 
-    proxy = {"X-Forwarded-Proto": "https"}
+    base = server.base
     auth = (world["client_id"], world["secret"])
     names = ("token (code)", "token (refresh)", "userinfo")
     timings: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, float] = dict.fromkeys(names, 0.0)
+    queries: dict[str, int] = dict.fromkeys(names, 0)  # counted on the worker, last call
 
     def call(name, method, url, **kwargs):
-        before = sum(sum(w.cpu_times()[:2]) for w in workers)
+        before = server.cpu_seconds()
         start = time.perf_counter()
-        response = method(url, headers={**proxy, **kwargs.pop("headers", {})}, **kwargs)
+        response = method(url, headers={**PROXY, **kwargs.pop("headers", {})}, **kwargs)
         timings[name].append((time.perf_counter() - start) * 1000)
-        cpu[name] += sum(sum(w.cpu_times()[:2]) for w in workers) - before
+        cpu[name] += server.cpu_seconds() - before
+        queries[name] = server.queries(response)[0]
         assert response.status_code == 200, response.text
         return response
 
@@ -217,7 +172,7 @@ def over_http(base, workers, world, codes, rounds):
         if warm_up:
             timings = {name: [] for name in names}
             cpu = dict.fromkeys(names, 0.0)
-    return timings, {name: cpu[name] * 1000 / rounds for name in names}
+    return timings, {name: cpu[name] * 1000 / rounds for name in names}, queries
 
 
 def in_process(world: dict, codes: Codes, rounds: int, *, sql: bool = False) -> None:
