@@ -60,6 +60,18 @@ def step(name: str, args) -> dict:
     out = Path(args.out)
     feed_c, feed_d = out / "complet", out / "delta"
     result: dict = {}
+    clock = None
+    if name not in ("raw", "raw-again", "parse", "parse-again", "copy"):
+        # Imported before the clock starts: loading the modules is not the import's work.
+        from imports import services
+        from imports.models import ImportRun
+        from schools.models import School
+
+        sys.path.insert(0, str(ROOT / "bench"))
+        import phases
+
+        clock = phases.install(connection)
+        connection.ensure_connection()
     cpu_before = _cpu_seconds(connection)
     if name in ("raw", "raw-again"):
         started = time.perf_counter()
@@ -75,12 +87,9 @@ def step(name: str, args) -> dict:
     elif name == "copy":
         result = _copy_floor(feed_c)
     else:
-        from imports import services
-        from imports.models import ImportRun
-        from schools.models import School
-
         before = _rows_written()
         started = time.perf_counter()
+        clock.start()
         with CaptureQueriesContext(connection) as queries:
             if name == "schools":
                 run = services.import_files(paths=[feed_c], trigger=ImportRun.Trigger.COMMAND)
@@ -94,6 +103,7 @@ def step(name: str, args) -> dict:
             else:
                 run = services.import_files(paths=[feed_d], trigger=ImportRun.Trigger.COMMAND)
         result = {
+            "phases": clock.stop(),
             "seconds": time.perf_counter() - started,
             "queries": len(queries.captured_queries),
             "status": run.status,
@@ -217,6 +227,9 @@ def main() -> None:
     parser.add_argument("--step")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="where the feed is generated")
     parser.add_argument("--reuse", action="store_true", help="keep the feed of the last run")
+    parser.add_argument(
+        "--only", help="comma-separated steps to run (ratios printed only with every step)"
+    )
     args = parser.parse_args()
     if args.step:
         print(json.dumps(step(args.step, args), default=str))
@@ -263,6 +276,8 @@ def main() -> None:
     results = {}
     steps = ("raw", "parse", "copy", "schools", "first", "reimport", "delta", "parse-again",
              "raw-again")  # fmt: skip
+    if args.only:
+        steps = tuple(name for name in steps if name in args.only.split(","))
     for name in steps:
         results[name] = result = run_child(name, args)
         rate = result.get("records", 0) / result["seconds"] if result["seconds"] else 0
@@ -273,7 +288,10 @@ def main() -> None:
         print(f"{name:<11} {result['seconds']:8.2f} s (CPU {result['cpu']:7.2f} s) "
               f"{rate:9.0f} records/s  "
               f"peak RSS {result['peak_rss_mb']:6.0f} MB{extra}")  # fmt: skip
-    for measure in ("seconds", "cpu"):
+        for phase, (cpu, database) in result.get("phases", {}).items():
+            if cpu >= 0.01:
+                print(f"    {phase:<38} CPU {cpu:6.2f} s (database {database:5.2f} s)")
+    for measure in ("seconds", "cpu") if not args.only else ():
         # The floors are taken before and after the imports; the faster one is used.
         parse = min(results["parse"][measure], results["parse-again"][measure])
         raw = min(results["raw"][measure], results["raw-again"][measure])

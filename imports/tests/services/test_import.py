@@ -466,3 +466,43 @@ def test_the_first_import_skips_the_age_guard_as_the_readme_says(tmp_path):
     assert "the\nage guard is skipped too, so a first feed older than `IMPORT_MAX_AGE_DAYS` is" in (
         readme
     )
+
+
+def _plan_hash_by_definition(run_id: int) -> str:
+    """The stored hash's definition (as migration 0007 froze it): each item's kind, action,
+    key, school, data as the database renders it and digest, str()-ed, joined by \\x1f, in
+    order. Held runs planned before a change of implementation must still apply."""
+    import hashlib
+
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    digest = hashlib.sha256()
+    rows = (
+        ImportPlanItem.objects.filter(run_id=run_id)
+        .order_by("seq")
+        .annotate(text=Cast("data", TextField()))
+        .values_list("kind", "action", "key", "school_key", "text", "digest")
+    )
+    for row in rows:
+        digest.update("\x1f".join(map(str, row)).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def test_plan_hash_is_unchanged_by_its_implementation(imported, tmp_path, monkeypatch):
+    """Creates, updates, leaves (NULL digest), several pages, text with tabs and accents."""
+    monkeypatch.setattr(
+        services, "HASH_PAGE", 3
+    )  # pages of 3 items: the keyset paging is exercised
+    run = run_import(copy_set("header_only_20260903", tmp_path / "h", days_ago=1))
+    ImportPlanItem.objects.create(
+        run=run, seq=10_000, kind="pupil", action="update", key="k\t2", school_key="",
+        data={"first_name": "Zoé\tÉ\n\\", "birth_date": None, "n": [1, 2.5]}, digest=-42,
+    )  # fmt: skip
+    items = ImportPlanItem.objects.filter(run=run)
+    assert items.filter(digest__isnull=True).exists()
+    assert items.count() > 3 * 2
+    expected = _plan_hash_by_definition(run.pk)
+    assert services.plan_hash(run_id=run.pk) == expected
+    assert run.plan_hash != expected  # the item added above changed it
