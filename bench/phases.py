@@ -2,8 +2,8 @@
 and the CPU spent between two boundaries (this process, its finished children such as the
 planner's helper, and its PostgreSQL backend on this machine) is charged to the innermost phase
 running (exclusive time: a phase's figure leaves out the phases it calls). Generators are
-charged for the time spent inside them (GENERATOR_PAGE items at a time). A few hundred boundaries per import, a
-few tens of microseconds each."""
+charged for the time spent inside them (GENERATOR_PAGE items at a time). A few hundred
+boundaries per import, a few tens of microseconds each."""
 
 import functools
 import importlib
