@@ -506,3 +506,24 @@ def test_plan_hash_is_unchanged_by_its_implementation(imported, tmp_path, monkey
     expected = _plan_hash_by_definition(run.pk)
     assert services.plan_hash(run_id=run.pk) == expected
     assert run.plan_hash != expected  # the item added above changed it
+
+
+def test_apply_analyzes_a_table_again_only_if_written_since(tmp_path, monkeypatch):
+    from imports import apply
+
+    monkeypatch.setattr(apply, "ANALYZE_ABOVE", 1)  # the fixture is small
+    run_import(copy_set("complet_20260901", tmp_path / "complet", days_ago=2))
+    with CaptureQueriesContext(connection) as queries:
+        services.school_open_reconcile(
+            uais=["0131234A", "0135678B"], opened_on=timezone.localdate()
+        )
+    analyzed = [
+        q["sql"].split('"')[1] for q in queries.captured_queries if q["sql"].startswith('ANALYZE "')
+    ]
+    # Before the links: the persons they look up and the links; after: every table but the
+    # persons, not written since (the links are).
+    assert analyzed == [
+        "schools_pupil", "schools_guardian", "schools_guardianlink",
+        "schools_school", "schools_schoolclass", "schools_pupilclass", "schools_guardianlink",
+        "schools_staff", "schools_staffassignment", "schools_staffclass",
+    ]  # fmt: skip
