@@ -10,7 +10,9 @@ touched, elements cleared), parse only (our FeedReader), COPY of the same rows (
 first import into an empty database (no school open yet: the schools only), the full first
 import (all schools opened: the stored Complet read again, everyone and their accounts created),
 unchanged re-import, 1 % delta. Every ratio is printed against our parse and against the raw scan.
-`--reuse` keeps the feed of the previous run in bench/out.
+`--reuse` keeps the feed of the previous run in bench/out; `--only schools,first,reimport` runs
+some steps (no ratios then). Each import step also prints its CPU seconds per phase (client,
+planner's helper and PostgreSQL backend together, and the backend's share; bench/phases.py).
 """
 
 import argparse

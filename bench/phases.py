@@ -36,6 +36,7 @@ PHASES = (
     ("accounts: bulk_set person.account", "accounts.services:bulk_set"),
     ("accounts: audit log", "accounts.services:audit_accounts"),
     ("accounts: directory_refresh", "accounts.services:directory_refresh"),
+    ("accounts: directory_refresh: bulk_set", "accounts.directory:bulk_set"),
     ("after apply hooks", "imports.services:after_apply_run"),
     ("payload drop", "imports.services:plan_payload_drop"),
     ("payload drop", "imports.services:problem_payload_drop"),
@@ -147,4 +148,11 @@ def install(connection) -> Clock:
         for parent in parents:
             owner = getattr(owner, parent)
         setattr(owner, name, _wrap(clock, label, getattr(owner, name)))
+    from accounts import directory
+
+    # Callbacks registered at start-up (scim's groups): wrapped where they are kept.
+    directory._after_refresh[:] = [
+        _wrap(clock, "accounts: directory_refresh: after-refresh callbacks", callback)
+        for callback in directory._after_refresh
+    ]
     return clock

@@ -527,3 +527,16 @@ def test_apply_analyzes_a_table_again_only_if_written_since(tmp_path, monkeypatc
         "schools_school", "schools_schoolclass", "schools_pupilclass", "schools_guardianlink",
         "schools_staff", "schools_staffassignment", "schools_staffclass",
     ]  # fmt: skip
+
+
+def test_plan_items_have_no_index_of_their_run_alone():
+    """The unique (run, seq) index serves lookups by run: an index of run alone was one more
+    write per item stored and per item whose values are dropped."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "imports_importplanitem")
+    indexed = sorted(
+        tuple(c["columns"])
+        for c in constraints.values()
+        if c["index"] or c["unique"] or c["primary_key"]
+    )
+    assert indexed == [("id",), ("run_id", "school_key"), ("run_id", "seq")]
