@@ -497,7 +497,7 @@ def test_plan_hash_is_unchanged_by_its_implementation(imported, tmp_path, monkey
     )  # pages of 3 items: the keyset paging is exercised
     run = run_import(copy_set("header_only_20260903", tmp_path / "h", days_ago=1))
     ImportPlanItem.objects.create(
-        run=run, seq=10_000, kind="pupil", action="update", key="k\t2", school_key="",
+        run=run, seq=100, kind="pupil", action="update", key="k\t2", school_key="",
         data={"first_name": "Zoé\tÉ\n\\", "birth_date": None, "n": [1, 2.5]}, digest=-42,
     )  # fmt: skip
     items = ImportPlanItem.objects.filter(run=run)
@@ -540,3 +540,24 @@ def test_plan_items_have_no_index_of_their_run_alone():
         if c["index"] or c["unique"] or c["primary_key"]
     )
     assert indexed == [("id",), ("run_id", "school_key"), ("run_id", "seq")]
+
+
+def test_stored_items_of_a_kind_come_in_order_across_windows_and_gaps(monkeypatch):
+    monkeypatch.setattr(services, "PAGE", 2)  # windows of two seqs
+    run = ImportRun.objects.create(status=Status.PLANNED, trigger=COMMAND)
+    other = ImportRun.objects.create(status=Status.PLANNED, trigger=COMMAND)
+    kinds = {1: "pupil", 2: "guardian", 3: "pupil", 4: "pupil", 8: "guardian", 9: "pupil",
+             14: "pupil"}  # fmt: skip
+    for seq, kind in kinds.items():
+        ImportPlanItem.objects.create(
+            run=run, seq=seq, kind=kind, action="create", key=f"k{seq}", data={"n": seq},
+            digest=seq,
+        )  # fmt: skip
+    ImportPlanItem.objects.create(run=other, seq=5, kind="pupil", action="create", key="x")
+
+    items = list(services._stored_items(run, kind="pupil"))
+
+    assert [(i.key, i.data, i.digest) for i in items] == [
+        (f"k{seq}", {"n": seq}, seq) for seq, kind in kinds.items() if kind == "pupil"
+    ]
+    assert list(services._stored_items(run, kind="link")) == []
