@@ -68,7 +68,7 @@ def _item_pages(
     size = size or PAGE
     table = connection.ops.quote_name(ImportPlanItem._meta.db_table)
     where = "run_id = %s" + (" AND kind = %s" if kind else "")
-    params = [run_id, kind] if kind else [run_id]
+    params: list[int | str] = [run_id, kind] if kind else [run_id]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT min(seq), max(seq) FROM {table} WHERE {where}", params)  # noqa: S608
         first, last = cursor.fetchone()
