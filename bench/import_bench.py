@@ -297,9 +297,10 @@ def main() -> None:
         print(f"{name:<11} {result['seconds']:8.2f} s (CPU {result['cpu']:7.2f} s) "
               f"{rate:9.0f} records/s  "
               f"peak RSS {result['peak_rss_mb']:6.0f} MB{extra}")  # fmt: skip
-        for phase, (cpu, database) in result.get("phases", {}).items():
-            if cpu >= 0.01:
-                print(f"    {phase:<38} CPU {cpu:6.2f} s (database {database:5.2f} s)")
+        for phase, (cpu, database, grew) in result.get("phases", {}).items():
+            if cpu >= 0.01 or grew >= 1:
+                print(f"    {phase:<38} CPU {cpu:6.2f} s (database {database:5.2f} s)"
+                      + (f", peak RSS +{grew:.0f} MB" if grew >= 1 else ""))  # fmt: skip
     for measure in ("seconds", "cpu") if not args.only else ():
         # The floors are taken before and after the imports; the faster one is used.
         parse = min(results["parse"][measure], results["parse-again"][measure])

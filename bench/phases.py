@@ -55,6 +55,8 @@ class Clock:
         self.backend = None
         self.totals: dict[str, float] = {}
         self.database: dict[str, float] = {}  # of which the PostgreSQL backend
+        self.peak_growth: dict[str, float] = {}  # MB the peak RSS grew by while it ran
+        self.peak = 0.0
         self.last_database = 0.0
         self.calls: dict[str, int] = {}
         self.stack = ["other"]
@@ -87,6 +89,10 @@ class Clock:
         self.totals[top] = self.totals.get(top, 0.0) + now - self.last
         self.database[top] = self.database.get(top, 0.0) + database - self.last_database
         self.last, self.last_database = now, database
+        peak = _peak_mb()
+        if peak > self.peak:
+            self.peak_growth[top] = self.peak_growth.get(top, 0.0) + peak - self.peak
+            self.peak = peak
 
     def enter(self, label: str) -> None:
         self._charge()
@@ -98,16 +104,30 @@ class Clock:
         self.stack.pop()
 
     def start(self) -> None:
+        self.peak = _peak_mb()
         self.last_database = self._database()
         self.last = self._client() + self.last_database
 
     def stop(self) -> dict[str, list[float]]:
-        """{phase: [CPU s, of which the database's]}, the largest first."""
+        """{phase: [CPU s, of which the database's, MB the peak RSS grew by]}, the largest
+        first."""
         self._charge()
         return {
-            k: [round(v, 3), round(self.database.get(k, 0.0), 3)]
+            k: [
+                round(v, 3),
+                round(self.database.get(k, 0.0), 3),
+                round(self.peak_growth.get(k, 0.0), 1),
+            ]
             for k, v in sorted(self.totals.items(), key=lambda kv: -kv[1])
         }
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _wrap(clock: Clock, label: str, func):
