@@ -139,25 +139,58 @@ def account_events(*, account, limit: int = 50) -> list:
     )
 
 
+# A whole-directory search sorts its matches itself while they are this few; past that, it walks
+# the names in order until the page is full (schools.search). At académie scale (bench/
+# pages_bench.py: 100k pupils, 130k guardians) the most common surname has 1,211 pupils and 1,419
+# guardians: sorted, they cost 3 ms of the database's time per kind, whereas walking the
+# guardians' names to the last ones (a surname sorting late) took 45-65 ms (EXPLAIN ANALYZE,
+# load 6 on 2 CPUs). A short word ("ma", 15% of everyone) is walked: 30 found within a few
+# hundred names.
+SEARCH_SORT_AT_MOST = 2000
+
+
 def person_search(*, user: User, query: str, limit: int = 30) -> dict:
     """Pupils, guardians and staff in scope a word of whose first or last name starts with each
     word of the query, accents and case aside ("lea mar" finds Léa Martin, "baptiste"
-    Jean-Baptiste); a word with a dot is the start of a login. See `schools.search`: a trigram
-    index keeps it fast on an académie-size directory."""
+    Jean-Baptiste); a word with a dot is the start of a login. The first ``limit`` of each in
+    name order, with the columns the search page shows.
+
+    How it stays fast on an académie-size directory (`schools.search`): a director's or a
+    teacher's scope is reached through its own indexes and its few hundred persons compared row
+    by row. City staff search everyone: the words' index finds the matches; up to
+    SEARCH_SORT_AT_MOST of them are sorted by name, more (a short word) are found by walking an
+    index in name order until the page is full, which they soon fill. Two queries a kind:
+    the page's ids, then the page; nothing counted beyond SEARCH_SORT_AT_MOST + 1."""
     names, logins = search.query_words(query)
     if not names and not logins:
         return {"pupils": [], "guardians": [], "staff": []}
+    whole_directory = scope_for_user(user).is_city
 
-    def first_matches(queryset, *related: str) -> list:
-        # The page's rows picked by id first, then joined: joining every match before the sort
-        # (a common surname matches a thousand people) cost more than the search itself.
+    def first_matches(queryset, *columns: str) -> list:
+        model = queryset.model
         order = ("last_name", "first_name", "pk")
-        ids = search.persons_matching(queryset, names=names, logins=logins).order_by(*order)
-        chosen = queryset.model.objects.filter(pk__in=ids.values("pk")[:limit])
-        return list(chosen.select_related(*related).order_by(*order))
+        shown = ("first_name", "last_name", "left_at", *columns, "account__login")
+
+        def page(chosen: QuerySet) -> QuerySet:
+            return chosen.select_related("account").only(*shown).order_by(*order)[:limit]
+
+        def first_of(found: QuerySet) -> list:
+            # The page's rows picked by id first, then joined: joining every match before the
+            # sort (a common surname matches a thousand people) cost more than the search.
+            ids = found.order_by(*order).values("pk")[:limit]
+            return list(page(model.objects.filter(pk__in=ids)))
+
+        if not whole_directory:
+            return first_of(search.persons_matching(queryset, names=names, logins=logins))
+        found = search.persons_matching(queryset, names=names, logins=logins, indexed=True)
+        head = search.first_of_few(found, limit=limit, at_most=SEARCH_SORT_AT_MOST)
+        if head is not None:
+            return list(page(model.objects.filter(pk__in=head))) if head else []
+        # Many: walk the names in order, matching row by row the key the name index carries.
+        return first_of(search.persons_matching(queryset, names=names, logins=logins))
 
     return {
-        "pupils": first_matches(scope.pupils_for_user(user), "school", "account"),
-        "guardians": first_matches(scope.guardians_for_user(user), "account"),
-        "staff": first_matches(scope.staff_for_user(user), "account"),
+        "pupils": first_matches(scope.pupils_for_user(user), "school_id"),
+        "guardians": first_matches(scope.guardians_for_user(user)),
+        "staff": first_matches(scope.staff_for_user(user)),
     }

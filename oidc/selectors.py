@@ -16,6 +16,8 @@ from schools.models import (
 )
 
 PERSON_KINDS = (User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF)
+# Claims are built at every code exchange, refresh and userinfo call: only the columns they use.
+_CLASS_COLUMNS = ("school_class__code", "school_class__name", "school_class__kind")
 
 
 def account_may_sign_in(account) -> bool:
@@ -46,6 +48,7 @@ def pupil_for_account(*, account: User) -> Pupil | None:
                 "class_links",
                 queryset=PupilClass.objects.filter(school_class__left_at__isnull=True)
                 .select_related("school_class")
+                .only("pupil", "school_class", *_CLASS_COLUMNS)
                 .order_by("school_class__kind", "school_class__name"),
                 to_attr="present_classes",
             )
@@ -56,50 +59,58 @@ def pupil_for_account(*, account: User) -> Pupil | None:
 
 def guardian_children_links(*, account: User) -> tuple[Guardian | None, list[GuardianLink]]:
     """The account's guardian and their present links with parental authority to present pupils
-    of open schools, each with the child's account, school and present classes."""
-    guardian = Guardian.objects.filter(account=account, left_at__isnull=True).first()
-    if guardian is None:
-        return None, []
+    of open schools, each with the child's account, school and present classes. Two queries
+    (the links with their guardian, the classes); the guardian alone when there is no link.
+    Only the columns the claims use are read."""
     links = list(
         GuardianLink.objects.filter(
-            guardian=guardian, left_at__isnull=True, legal__gt=0,
-            pupil__left_at__isnull=True, **_open("pupil__"),
+            guardian__account=account, guardian__left_at__isnull=True, left_at__isnull=True,
+            legal__gt=0, pupil__left_at__isnull=True, **_open("pupil__"),
         )
-        .select_related("pupil__school", "pupil__account")
+        .select_related("guardian", "pupil__school", "pupil__account")
+        .only(
+            "guardian__join_key", "pupil__school__uai", "pupil__school__name",
+            "pupil__account__public_id", "pupil__account__is_active",
+        )
         .prefetch_related(
             Prefetch(
                 "pupil__class_links",
                 queryset=PupilClass.objects.filter(school_class__left_at__isnull=True)
                 .select_related("school_class")
+                .only("pupil", "school_class", *_CLASS_COLUMNS)
                 .order_by("school_class__kind", "school_class__name"),
                 to_attr="present_classes",
             )
         )
         .order_by("pupil__school__uai", "pupil_id")
     )  # fmt: skip
-    return guardian, links
+    if links:
+        return links[0].guardian, links
+    return Guardian.objects.filter(account=account, left_at__isnull=True).first(), []
 
 
 def staff_for_account(
     *, account: User
 ) -> tuple[Staff | None, list[StaffAssignment], list[StaffClass]]:
-    """The account's staff member, their assignments in open schools and present classes."""
-    staff = Staff.objects.filter(account=account, left_at__isnull=True).first()
-    if staff is None:
-        return None, [], []
+    """The account's staff member, their assignments in open schools and present classes. Two
+    queries (the assignments with their staff member, the classes); three without assignment."""
+    present = {"staff__account": account, "staff__left_at__isnull": True}
     assignments = list(
-        StaffAssignment.objects.filter(staff=staff, **_open())
-        .select_related("school")
+        StaffAssignment.objects.filter(**present, **_open())
+        .select_related("staff", "school")
         .order_by("school__uai")
     )
     classes = list(
         StaffClass.objects.filter(
-            staff=staff, school_class__left_at__isnull=True, **_open("school_class__")
+            **present, school_class__left_at__isnull=True, **_open("school_class__")
         )
         .select_related("school_class__school")
         .order_by("school_class__school__uai", "school_class__kind", "school_class__name")
     )
-    return staff, assignments, classes
+    if assignments:
+        return assignments[0].staff, assignments, classes
+    staff = Staff.objects.filter(account=account, left_at__isnull=True).first()
+    return staff, [], classes
 
 
 def client_list() -> QuerySet[Client]:

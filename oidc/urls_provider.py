@@ -18,7 +18,7 @@ urlpatterns = [
     ),
     path(".well-known/jwks.json", dot.JwksInfoView.as_view(), name="jwks-info"),
     path("oidc/authorize/", views.AuthorizationView.as_view(), name="authorize"),
-    path("oidc/token/", dot.TokenView.as_view(), name="token"),
+    path("oidc/token/", views.TokenView.as_view(), name="token"),
     path("oidc/revoke/", dot.RevokeTokenView.as_view(), name="revoke-token"),
     path("oidc/userinfo/", dot.UserInfoView.as_view(), name="user-info"),
     path("oidc/logout/", views.LogoutView.as_view(), name="rp-initiated-logout"),

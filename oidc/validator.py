@@ -5,14 +5,20 @@
   (`account_may_sign_in`): deactivated, locked or purged accounts get nothing, even with a
   token issued before;
 - each code exchanged for tokens is a sign-in, recorded with the client and the scopes given;
-- the grant behind a code is read once per token request (the toolkit reads it six times).
+- the grant behind a code is read once per token request (the toolkit reads it six times),
+  locked (`SELECT … FOR UPDATE`) in the token request's one transaction (oidc/views.py,
+  `TokenView`): two requests racing with the same code are served one after the other, and the
+  second finds no grant (`invalid_grant`), so a code never gives two sets of tokens;
+- the ID token just signed is not read back from the database (the toolkit verifies its own
+  signature and loads the client and the row again to link the access token to it).
 """
 
 import json
 from collections import OrderedDict
 
+from django.db import router, transaction
 from django.utils.translation import gettext_lazy as _
-from oauth2_provider.models import get_grant_model
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import utils
 
@@ -36,7 +42,8 @@ class EntaixValidator(OAuth2Validator):
     def _grant(code, request):
         cached = getattr(request, "_entaix_grant", None)
         if cached is None or cached.code != code:
-            cached = get_grant_model().objects.select_related("user").filter(code=code).first()
+            grants = get_grant_model().objects.select_related("user")
+            cached = grants.select_for_update(of=("self",)).filter(code=code).first()
             request._entaix_grant = cached
         return cached
 
@@ -86,6 +93,34 @@ class EntaixValidator(OAuth2Validator):
             [("error", "invalid_token"), ("error_description", _("The access token is invalid."))]
         )
         return False
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        # Already inside the token request's transaction (TokenView): no savepoint of its own;
+        # an error rolls the whole request back.
+        using = router.db_for_write(get_access_token_model())
+        with transaction.atomic(using=using, savepoint=False):
+            return self._save_bearer_token(token, request, *args, **kwargs)
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        # The toolkit's, except that the ID token is the one finalize_id_token saved on this
+        # request, rather than read back from its serialised form (a signature check and two
+        # queries).
+        issued = getattr(request, "id_token", None)
+        if token.get("id_token") and not isinstance(issued, get_id_token_model()):
+            return super()._create_access_token(expires, request, token, source_refresh_token)
+        id_token = issued if token.get("id_token") else None
+        access_token = get_access_token_model()(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            id_token=id_token,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", []),
+        )
+        self._set_token_value(access_token, token["access_token"])
+        access_token.save()
+        return access_token
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
         super()._save_bearer_token(token, request, *args, **kwargs)

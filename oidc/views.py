@@ -2,14 +2,17 @@
 endpoints with entaix's templates and account rule."""
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 from oauth2_provider import views as dot
 from oauth2_provider.exceptions import OAuthToolkitError
 
+from accounts.mfa import has_second_factor
 from accounts.mixins import CityStaffRequiredMixin
 from oidc import selectors, services
 from oidc.forms import ClientForm, model_errors_to_form
@@ -91,10 +94,19 @@ class ClientSecretRenewView(ClientManagerMixin, View):
 
 class AuthorizationView(dot.AuthorizationView):
     """The authorization endpoint. Not signed in: the portal's login page (its lockout, rate
-    limits and second factor), then back here. A signed-in account that may not sign in to a
-    service (city staff, a locked account) sends the service `access_denied`."""
+    limits and second factor), then back here; signed in without having proved the second
+    factor the account has: signed out, then the same. A signed-in account that may not sign
+    in to a service (city staff, a locked account) sends the service `access_denied`."""
 
     template_name = "oidc/authorize.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        # A session that never proved the account's second factor (signed in before it was
+        # turned on) is signed out here: the login page then asks for the code.
+        user = request.user
+        if user.is_authenticated and not user.is_verified() and has_second_factor(user):
+            logout(request)
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
         if not selectors.account_may_sign_in(request.user):
@@ -119,6 +131,17 @@ class AuthorizationView(dot.AuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, application)
         raise PermissionDenied  # unreachable: a refusal always raises above
+
+
+class TokenView(dot.TokenView):
+    """The token endpoint, in one transaction: the grant is locked while its code is exchanged
+    (oidc/validator.py), the ID token, access and refresh tokens, the sign-in record and the
+    grant's deletion are written together or not at all, and PostgreSQL flushes its log once per
+    request instead of three times."""
+
+    def post(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().post(request, *args, **kwargs)
 
 
 class LogoutView(dot.RPInitiatedLogoutView):

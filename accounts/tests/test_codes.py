@@ -117,7 +117,7 @@ def test_rekey_command_moves_stored_codes_to_the_new_key(settings, two_schools):
     settings.ACTIVATION_CODE_KEYS = [new, old]
     out = io.StringIO()
     call_command("activation_codes_rekey", stdout=out)
-    assert out.getvalue() == "1 activation codes re-encrypted.\n"
+    assert out.getvalue() == "Codes d'activation rechiffrés : 1.\n"
     settings.ACTIVATION_CODE_KEYS = [new]
     record = ActivationCode.objects.get(account=user)
     assert codes.code_decrypt(record.ciphertext) == code

@@ -1,6 +1,6 @@
 """Production refuses to start without the key that encrypts activation codes."""
 
-from entaix.tests.test_settings import run
+from entaix.tests.settings.test_production import run
 
 
 def test_production_requires_activation_code_keys():

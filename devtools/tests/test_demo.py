@@ -15,10 +15,10 @@ def test_demo_says_which_logins_are_directors_and_which_is_the_teacher():
     out = StringIO()
     call_command("demo_seed", stdout=out)
     lines = out.getvalue().splitlines()
-    directors_line = next(line for line in lines if "School directors" in line)
-    teacher_line = next(line for line in lines if "Teacher" in line)
-    directors = re.search(r"school\): (.+?)  password", directors_line).group(1).split(", ")
-    teacher = re.search(r"only\): (\S+)  password", teacher_line).group(1)
+    directors_line = next(line for line in lines if "Directeurs et directrices" in line)
+    teacher_line = next(line for line in lines if "Enseignant" in line)
+    directors = re.search(r"ouverte\) : (.+?)  mot de passe", directors_line).group(1).split(", ")
+    teacher = re.search(r"seulement\) : (\S+)  mot de passe", teacher_line).group(1)
     assert len(directors) == 3  # one per open school (four schools, three open)
     for login in directors:
         staff = User.objects.get(login=login).staff

@@ -25,6 +25,7 @@ from .records import (
     SchoolRecord,
     StaffFunction,
     StaffRecord,
+    build,
     feed_file_from_name,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "SchoolRecord",
     "StaffFunction",
     "StaffRecord",
+    "build",
     "feed_file_from_name",
     "read_feed",
 ]

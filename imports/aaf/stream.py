@@ -44,7 +44,8 @@ _PARTIAL_ENTITY_RE = re.compile(rb"&[^\s&;<>]*")
 _TAG_RE = re.compile(rb"<(/?)(attr|modification)(?=[\s/>])[^<>]*>")
 _ENCODING_RE = re.compile(rb"""\sencoding\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _NAME_RE = re.compile(rb"[^\s/>]+")
-_REQUEST_RE = re.compile(rb"<(?:add|modify|delete)Request(?=[\s/>])")
+_REQUEST_TAGS = (b"<addRequest", b"<modifyRequest", b"<deleteRequest")
+_TAG_END = frozenset(b" \t\n\r\f\v/>")  # what may follow a tag name (regex \s, / or >)
 _PROLOG_TOKENS = (b"<!DOCTYPE", b"<!--", b"<!ENTITY", b"<?", b"<" + ROOT)
 _ASCII_PROBE = b"<?xml &#;abcXYZ019 =\"'/>\n"
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
@@ -83,12 +84,16 @@ class FeedStream:
         return line if line is not None else reported
 
     def read(self, size: int = -1) -> bytes:
-        while not self._eof and (size < 0 or len(self._out) < size):
+        out = self._out
+        while not self._eof and (size < 0 or len(out) < size):
             self._fill()
-        if size < 0 or size > len(self._out):
-            size = len(self._out)
-        data = bytes(self._out[:size])
-        del self._out[:size]
+        if size < 0 or size >= len(out):
+            data = bytes(out)
+            out.clear()
+            return data
+        with memoryview(out) as view:
+            data = bytes(view[:size])
+        del out[:size]
         return data
 
     # -- internals -----------------------------------------------------------------------
@@ -105,17 +110,43 @@ class FeedStream:
             root = self._scan_prolog(final)
             if root is None:
                 return
-            self._emit(self._pending[:root])
+            prolog = self._pending[:root]
+            self._emit(prolog, prolog.count(b"\n"))
             self._pending = self._pending[root:]
             self._in_prolog = False
         cut = len(self._pending) if final else self._safe_cut(self._pending)
         if cut:
-            self._emit(self._transform(self._pending[:cut]))
+            segment = self._pending[:cut]
+            newlines = self._track(segment)
+            self._emit(self._transform(segment), newlines)
             self._pending = self._pending[cut:]
 
-    def _emit(self, data: bytes) -> None:
+    def _emit(self, data: bytes, newlines: int) -> None:
         self._out += data
-        self._line += data.count(b"\n")
+        self._line += newlines
+
+    def _track(self, segment: bytes) -> int:
+        """Note the line of each request start tag of ``segment``; its number of newlines.
+        Literal searches and one count of each byte (a regular expression tried at every
+        ``<`` cost as much as the rest of the stream)."""
+        starts = []
+        size = len(segment)
+        for tag in _REQUEST_TAGS:
+            find = segment.find
+            pos = find(tag)
+            while pos >= 0:
+                end = pos + len(tag)
+                if end < size and segment[end] in _TAG_END:
+                    starts.append(pos)
+                pos = find(tag, end)
+        starts.sort()  # in document order when a Delta mixes kinds of request
+        line, counted = self._line, 0
+        lines = self._request_lines
+        for pos in starts:
+            line += segment.count(b"\n", counted, pos)
+            counted = pos
+            lines.append(line)
+        return line - self._line + segment.count(b"\n", counted)
 
     def _safe_cut(self, buf: bytes) -> int:
         """Length of the prefix of ``buf`` that holds no split entity reference or tag."""
@@ -132,11 +163,6 @@ class FeedStream:
         return cut
 
     def _transform(self, segment: bytes) -> bytes:
-        line, counted = self._line, 0
-        for match in _REQUEST_RE.finditer(segment):
-            line += segment.count(b"\n", counted, match.start())
-            counted = match.start()
-            self._request_lines.append(line)
         if b"&" in segment:
             segment = _ENTITY_RE.sub(lambda m: self._entity(m, segment), segment)
         if self._in_modification or b"<modification" in segment:

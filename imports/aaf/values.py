@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
-from .records import ClassRef, GuardianLink, StaffFunction
+from .records import ClassRef, GuardianLink, StaffFunction, build
 
 Warn = Callable[[str, str], None]  # warn(code, message)
 
@@ -24,8 +25,8 @@ class BadValue(Exception):
 
 
 _DATE_RE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
-_TRUE = frozenset({"o", "oui", "true", "1"})
-_FALSE = frozenset({"n", "non", "false", "0"})
+TRUE = frozenset({"o", "oui", "true", "1"})
+FALSE = frozenset({"n", "non", "false", "0"})
 
 # Relation codes of ENTElevePersRelEleve (part 2). Old set 1..7; national (ONDE/SIECLE) set
 # 10 mother, 20 father, 30-39 family, 41 educator, 42 foster carer, 50 tutor, 51 child-welfare
@@ -113,9 +114,9 @@ def parse_bool(value: str) -> bool | None:
     lowered = value.lower()
     if not lowered:
         return None
-    if lowered in _TRUE:
+    if lowered in TRUE:
         return True
-    if lowered in _FALSE:
+    if lowered in FALSE:
         return False
     raise BadValue("bad-boolean", "value is not one of O/N, oui/non, true/false, 1/0")
 
@@ -137,12 +138,22 @@ def class_refs(values: Sequence[str], warn: Warn) -> tuple[ClassRef, ...]:
     for value in values:
         if not value:
             continue
-        parts = [part.strip() for part in value.split("$")]
-        if len(parts) != 5 or not parts[0] or not parts[3]:
-            warn("bad-class-value", f"class/group value has {len(parts)} '$' parts, expected 5")
+        ref = _class_ref(value)
+        if type(ref) is int:
+            warn("bad-class-value", f"class/group value has {ref} '$' parts, expected 5")
             continue
-        refs[ClassRef(school_key=parts[0], code=parts[3], name=parts[4])] = None
+        refs[ref] = None  # type: ignore[index]
     return tuple(refs)
+
+
+@lru_cache(maxsize=4096)
+def _class_ref(value: str) -> ClassRef | int:
+    """The ClassRef of a value, or its number of parts when it is not one (a file names the
+    same few hundred classes thousands of times: each is split once)."""
+    parts = [part.strip() for part in value.split("$")]
+    if len(parts) != 5 or not parts[0] or not parts[3]:
+        return len(parts)
+    return build(ClassRef, {"school_key": parts[0], "code": parts[3], "name": parts[4]})
 
 
 def staff_functions(values: Sequence[str], warn: Warn) -> tuple[StaffFunction, ...]:
@@ -160,8 +171,42 @@ def staff_functions(values: Sequence[str], warn: Warn) -> tuple[StaffFunction, .
 
 
 def _flag(value: str) -> bool:
-    parsed = parse_bool(value.strip())
-    return bool(parsed)
+    lowered = value.lower()
+    if lowered in TRUE:
+        return True
+    if lowered in FALSE or not lowered:
+        return False
+    raise BadValue("bad-boolean", "")
+
+
+_LEGAL = {"0": 0, "1": 1, "2": 2}
+
+
+@lru_cache(maxsize=4096)
+def _link(value: str) -> tuple[GuardianLink | None, int, str]:
+    """(the link, or None when the value is not one; its number of parts; the relation code
+    to say unknown, or "") for one ``ENTElevePersRelEleve`` value: siblings share values."""
+    parts = [part.strip() for part in value.split("$")]
+    if len(parts) < 5 or not parts[0] or parts[3] not in _LEGAL:
+        return None, len(parts), ""
+    unknown: list[str] = []
+    name = relation(parts[1], lambda _code, _message: unknown.append(parts[1]))
+    try:
+        financial, contact = _flag(parts[2]), _flag(parts[4])
+    except BadValue:
+        return None, len(parts), unknown[0] if unknown else ""
+    link = build(
+        GuardianLink,
+        {"guardian_key": parts[0], "relation": name, "financial": financial,
+         "legal": _LEGAL[parts[3]], "contact": contact},
+    )  # fmt: skip
+    return link, len(parts), unknown[0] if unknown else ""
+
+
+def forget() -> None:
+    """Empty the caches of class and guardian link values (see ``reader._forget``)."""
+    _class_ref.cache_clear()
+    _link.cache_clear()
 
 
 def guardian_links(
@@ -179,24 +224,13 @@ def guardian_links(
     for value in relations or ():
         if not value:
             continue
-        parts = [part.strip() for part in value.split("$")]
-        try:
-            if len(parts) < 5 or not parts[0]:
-                raise BadValue("bad-guardian-link", "")
-            if parts[3] not in {"0", "1", "2"}:
-                raise BadValue("bad-guardian-link", "")
-            link = GuardianLink(
-                guardian_key=parts[0],
-                relation=relation(parts[1], warn),
-                financial=_flag(parts[2]),
-                legal=int(parts[3]),
-                contact=_flag(parts[4]),
-            )
-        except BadValue:
+        link, count, unknown = _link(value)
+        if unknown:
+            relation(unknown, warn)  # says it is unknown
+        if link is None:
             warn(
                 "bad-guardian-link",
-                f"value with {len(parts)} '$' parts is not "
-                "key$relation$financial$legal(0/1/2)$contact",
+                f"value with {count} '$' parts is not key$relation$financial$legal(0/1/2)$contact",
             )
             continue
         links.setdefault(link.guardian_key, link)
@@ -205,7 +239,9 @@ def guardian_links(
         if not key or key in links:
             continue
         legal = 2 if any(link.legal == 1 for link in links.values()) else 1
-        links[key] = GuardianLink(
-            guardian_key=key, relation="", financial=False, legal=legal, contact=True
-        )
+        links[key] = build(
+            GuardianLink,
+            {"guardian_key": key, "relation": "", "financial": False, "legal": legal,
+             "contact": True},
+        )  # fmt: skip
     return tuple(links.values())

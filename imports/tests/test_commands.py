@@ -23,7 +23,9 @@ def test_sftp_keygen_explains_a_folder_it_cannot_make(tmp_path):
     with pytest.raises(CommandError) as caught:
         call_command("sftp_keygen", "--out", str(tmp_path / "a-file" / "aaf_rsa"),
                      stdout=StringIO(), stderr=StringIO())  # fmt: skip
-    assert str(caught.value) == f"Cannot create the folder {tmp_path / 'a-file'}: not a folder."
+    assert str(caught.value) == (
+        f"Impossible de créer le dossier {tmp_path / 'a-file'} : ce n'est pas un dossier."
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 

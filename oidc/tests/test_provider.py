@@ -3,12 +3,17 @@ per scope, refresh, userinfo, revocation, and each refusal the spec asks for."""
 
 import base64
 import json
+import threading
+import time
 
 import pytest
+from django.db import connection
+from django.test import Client
 from jwcrypto import jwk, jwt
-from oauth2_provider.models import AccessToken, Grant, RefreshToken
+from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from accounts.services import account_lock, account_sync
+from oidc import services
 from oidc.models import SignIn
 from schools.models import GuardianLink
 
@@ -131,6 +136,9 @@ def test_code_flow_gives_exactly_the_claims_of_the_scopes(client, world, oidc_ke
     assert {k: claims[k] for k in expected} == expected
     # Userinfo: exactly the scopes' claims, nothing else (no login, no AAF key, no Inès).
     assert userinfo(client, tokens["access_token"]).json() == expected
+    # The access token is tied to the ID token issued with it (its jti).
+    access = AccessToken.objects.select_related("id_token").get()
+    assert str(access.id_token.jti) == claims["jti"]
     sign_in = SignIn.objects.get()
     assert (sign_in.account_id, sign_in.client_id, sign_in.scopes) == (
         world.guardian.pk,
@@ -198,6 +206,9 @@ def test_aaf_scope_only_for_the_client_under_the_convention(client, world, oidc_
         "sub": str(world.guardian.public_id),
         "aaf_join_key": "RESP-AISSATOU",
     }
+    # The flag withdrawn, tokens issued before no longer carry the join key.
+    type(ent).objects.filter(pk=ent.pk).update(aaf_convention=False)
+    assert userinfo(client, tokens["access_token"]).json() == {"sub": str(world.guardian.public_id)}
     other = make_client(name="Médiathèque")
     _, challenge = pkce_pair()
     response = client.get("/oidc/authorize/", authorize_params(other, scope="openid aaf",
@@ -215,8 +226,82 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(
     renewed = refresh(client, oidc_client, tokens["refresh_token"])
     assert renewed.status_code == 200
     assert renewed.json()["refresh_token"] != tokens["refresh_token"]
+    renewed_claims = json.loads(jwt.JWT(jwt=renewed.json()["id_token"]).token.objects["payload"])
+    access = AccessToken.objects.select_related("id_token").get()
+    assert str(access.id_token.jti) == renewed_claims["jti"]
     replay = refresh(client, oidc_client, tokens["refresh_token"])
     assert (replay.status_code, replay.json()["error"]) == (400, "invalid_grant")
+    # The replay revoked the whole family (reuse protection), the refusal notwithstanding: the
+    # token endpoint's transaction commits what a refused request wrote.
+    stolen = refresh(client, oidc_client, renewed.json()["refresh_token"])
+    assert (stolen.status_code, stolen.json()["error"]) == (400, "invalid_grant")
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 0
+
+
+def test_a_failing_code_exchange_leaves_nothing_behind(client, world, oidc_keys, make_client,
+                                                        monkeypatch):  # fmt: skip
+    """The token endpoint writes in one transaction: the ID token, the tokens, the sign-in and
+    the grant's deletion all happen, or none does."""
+    oidc_client = make_client()
+    client.force_login(world.guardian)
+    code, verifier = get_code(client, oidc_client)
+
+    def broken(**kwargs):
+        raise RuntimeError("the sign-in record cannot be written")
+
+    monkeypatch.setattr(services, "sign_in_record", broken)
+    with pytest.raises(RuntimeError):
+        exchange(client, oidc_client, code, verifier)
+    assert IDToken.objects.count() == 0
+    assert AccessToken.objects.count() == 0
+    assert RefreshToken.objects.count() == 0
+    assert SignIn.objects.count() == 0
+    assert Grant.objects.filter(code=code).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_exchanged_twice_at_once_gives_tokens_once(world, oidc_keys, make_client,
+                                                          monkeypatch):  # fmt: skip
+    """Two exchanges of the same code at the same moment (a replayed code): the second waits
+    for the first (the grant is locked), then finds the code spent. One set of tokens only."""
+    oidc_client = make_client()
+    browser = Client()
+    browser.force_login(world.guardian)
+    code, verifier = get_code(browser, oidc_client)
+    first_is_writing = threading.Event()
+    record = services.sign_in_record
+
+    def slow_record(**kwargs):
+        sign_in = record(**kwargs)
+        first_is_writing.set()
+        time.sleep(1)  # the first exchange holds its tokens, not yet committed
+        return sign_in
+
+    monkeypatch.setattr(services, "sign_in_record", slow_record)
+    answers = {}
+
+    def exchange_as(name):
+        try:
+            answers[name] = exchange(Client(), oidc_client, code, verifier)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=exchange_as, args=("first",))
+    first.start()
+    assert first_is_writing.wait(20)
+    second = threading.Thread(target=exchange_as, args=("second",))
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert answers["first"].status_code == 200
+    assert (answers["second"].status_code, answers["second"].json()["error"]) == (
+        400, "invalid_grant",
+    )  # fmt: skip
+    assert AccessToken.objects.count() == 1
+    assert RefreshToken.objects.count() == 1
+    assert IDToken.objects.count() == 1
+    assert SignIn.objects.count() == 1
+    assert Grant.objects.count() == 0
 
 
 def test_untrusted_client_asks_consent_in_french(client, world, oidc_keys, make_client):
@@ -318,6 +403,27 @@ def test_a_locked_account_cannot_exchange_a_code_it_got_before(
     assert SignIn.objects.count() == 0
 
 
+@pytest.mark.parametrize("how", ["opposition upheld", "purged"])
+def test_an_opposed_or_purged_account_loses_its_tokens(client, world, oidc_keys, make_client, how):
+    oidc_client = make_client()
+    tokens = signed_in_tokens(client, world, oidc_client)
+    account_id = world.guardian.pk
+    if how == "purged":
+        # What the retention purge does (privacy/services/anonymise.py): the person, then the
+        # account.
+        GuardianLink.objects.filter(guardian=world.mother).delete()
+        world.mother.delete()
+        type(world.guardian).objects.filter(pk=account_id).delete()
+    else:
+        account_lock(account_ids=[account_id], actor=world.city, reason="opposition")
+    assert AccessToken.objects.filter(user_id=account_id).count() == 0
+    assert RefreshToken.objects.filter(user_id=account_id, revoked__isnull=True).count() == 0
+    assert userinfo(client, tokens["access_token"]).status_code == 401
+    response = refresh(client, oidc_client, tokens["refresh_token"])
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+    assert AccessToken.objects.count() == 0
+
+
 def test_city_staff_get_access_denied(client, world, oidc_keys, make_client):
     oidc_client = make_client()
     client.force_login(world.city)
@@ -358,3 +464,53 @@ def test_anonymous_authorize_goes_to_the_portal_login_and_back(
     assert unquote(login["Location"]).startswith("/oidc/authorize/?")
     back = client.get(unquote(login["Location"]))
     assert back["Location"].startswith(REDIRECT + "?code=")
+
+
+def test_claims_leave_out_closed_schools_inactive_children_and_ended_classes(
+    world, oidc_keys, make_client
+):
+    """Straight from oidc/claims.py: what each selector leaves out, for each profile."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from entaix.tests import factories
+    from oidc.claims import claims_for
+    from schools.models import StaffAssignment, StaffClass
+
+    oidc_client = make_client(allowed_scopes="openid profile ent aaf", aaf_convention=True)
+    scopes = ["openid", "profile", "ent", "aaf"]
+    User.objects.filter(pk=world.tom.account_id).update(is_active=False)
+    world.ce1.left_at = timezone.now()
+    world.ce1.save()
+    guardian = claims_for(account=world.guardian, scopes=scopes, client=oidc_client)
+    assert (guardian["ent_schools"], guardian["ent_children"], guardian["aaf_join_key"]) == (
+        [{"uai": "0130001A", "name": "École Sextius"}],
+        [{"sub": str(world.lea.account.public_id), "uai": "0130001A", "classes": []}],
+        "RESP-AISSATOU",
+    )  # fmt: skip
+    # The teacher (so marked by the feed) also teaches in the closed school; CE1 A has ended.
+    world.teacher.is_teacher = True
+    world.teacher.save()
+    puyricard = factories.SchoolClassFactory(school=world.closed, name="CP", code="CP")
+    StaffAssignment.objects.create(staff=world.teacher, school=world.closed)
+    StaffClass.objects.create(staff=world.teacher, school_class=puyricard)
+    teacher = claims_for(account=world.teacher.account, scopes=scopes, client=oidc_client)
+    assert {k: teacher[k] for k in ("ent_profile", "ent_schools", "ent_classes")} == {
+        "ent_profile": "teacher",
+        "ent_schools": [{"uai": "0130001A", "name": "École Sextius", "director": False,
+                         "functions": []}],
+        "ent_classes": [],
+    }  # fmt: skip
+    assert teacher["aaf_join_key"] == "PERS-ENS"
+    # Left with no assignment in an open school: no school, but the same person and join key.
+    StaffAssignment.objects.filter(staff=world.teacher, school=world.school).delete()
+    alone = claims_for(account=world.teacher.account, scopes=scopes, client=oidc_client)
+    assert (alone["ent_schools"], alone["ent_classes"], alone["aaf_join_key"]) == (
+        [], [], "PERS-ENS"
+    )  # fmt: skip
+    # A guardian with no child left in an open school keeps their join key.
+    GuardianLink.objects.filter(guardian=world.mother).update(legal=0)
+    orphan = claims_for(account=world.guardian, scopes=scopes, client=oidc_client)
+    assert (orphan["ent_schools"], orphan["ent_children"], orphan["aaf_join_key"]) == (
+        [], [], "RESP-AISSATOU"
+    )  # fmt: skip

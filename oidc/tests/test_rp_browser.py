@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from accounts.services import account_lock
-from entaix.tests.test_a11y import DESKTOP, LAYOUT_RULES, PHONE, axe_violations, page_width
+from entaix.tests.browser.test_a11y import DESKTOP, LAYOUT_RULES, PHONE, axe_violations, page_width
 from oidc import services
 from oidc.models import SignIn
 

@@ -76,9 +76,9 @@ def test_the_command_creates_renews_lists_and_deactivates(two_schools):
     renewed = out.getvalue().strip()
     out = io.StringIO()
     call_command("scim_client", "list", stdout=out)
-    assert out.getvalue().split("\t")[1:] == ["ENT ONE", "active", f"{uai}\n"]
+    assert out.getvalue().split("\t")[1:] == ["ENT ONE", "actif", f"{uai}\n"]
     call_command("scim_client", "deactivate", "--name", "ENT ONE", stdout=io.StringIO())
     assert scim_client_for_token(renewed) is None
-    with pytest.raises(CommandError, match="Unknown school: 0000000X"):
+    with pytest.raises(CommandError, match="École inconnue : 0000000X"):
         call_command("scim_client", "create", "--name", "Autre", "--school", "0000000x")
     assert ScimClient.objects.count() == 1

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from accounts.services import activation_codes_rekey
 
@@ -11,4 +12,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = activation_codes_rekey()
-        self.stdout.write(self.style.SUCCESS(f"{count} activation codes re-encrypted."))
+        self.stdout.write(
+            self.style.SUCCESS(_("Activation codes re-encrypted: %(count)s.") % {"count": count})
+        )

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from accounts.emails import city_staff_invitation_link
 from accounts.models import User
@@ -40,6 +41,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc.message)) from exc
         link = city_staff_invitation_link(account)
         self.stdout.write(
-            f"Invitation sent to account {account.pk} ({account.login}, {account.city_role}): "
-            f"{link}"
+            _("Invitation sent to account %(id)s (%(login)s, %(role)s): %(link)s")
+            % {"id": account.pk, "login": account.login, "role": account.city_role, "link": link}
         )

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from accounts import services
 from accounts.models import LetterBatch
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         try:
             if all_open_schools:
                 if class_name:
-                    raise CommandError("--class goes with --school, not --all-open-schools.")
+                    raise CommandError(_("--class goes with --school, not --all-open-schools."))
                 out.mkdir(parents=True, exist_ok=True)
                 results = services.letter_batches_print_open_schools(
                     profile=profile, batch_filter=batch_filter, layout=layout, out_dir=out
@@ -62,7 +63,9 @@ class Command(BaseCommand):
                     self._report(uai, batch, out / f"{uai}.pdf")
                 return
             if out.exists() and out.is_dir():
-                raise CommandError(f"--out {out} is a folder: give a FILE.pdf.")
+                raise CommandError(
+                    _("--out %(path)s is a folder: give a FILE.pdf.") % {"path": out}
+                )
             batch = services.letter_batch_print(
                 uai=school, class_name=class_name, profile=profile, batch_filter=batch_filter,
                 layout=layout, out=out,
@@ -70,15 +73,27 @@ class Command(BaseCommand):
         except ApplicationError as error:
             raise CommandError(str(error.message)) from error
         if batch.status != LetterBatch.Status.DONE:
-            raise CommandError(f"Batch {batch.pk} failed: {batch.error}")
+            raise CommandError(
+                _("Batch %(batch)s failed: %(error)s") % {"batch": batch.pk, "error": batch.error}
+            )
         self._report(batch.school.uai, batch, out)
 
     def _report(self, uai: str, batch: LetterBatch | None, path: Path) -> None:
         if batch is None:
-            self.stdout.write(f"{uai}: nobody needs a letter, no file")
+            self.stdout.write(_("%(uai)s: nobody needs a letter, no file") % {"uai": uai})
         elif batch.status != LetterBatch.Status.DONE:
-            self.stderr.write(f"{uai}: batch {batch.pk} failed: {batch.error}")
+            self.stderr.write(
+                _("%(uai)s: batch %(batch)s failed: %(error)s")
+                % {"uai": uai, "batch": batch.pk, "error": batch.error}
+            )
         else:
             self.stdout.write(
-                f"{uai}: {batch.count} letters, {batch.pages} pages -> {path} (batch {batch.pk})"
+                _("%(uai)s: %(count)s letters, %(pages)s pages -> %(path)s (batch %(batch)s)")
+                % {
+                    "uai": uai,
+                    "count": batch.count,
+                    "pages": batch.pages,
+                    "path": path,
+                    "batch": batch.pk,
+                }
             )

@@ -1,5 +1,7 @@
 """person_search: the start of any word of a name, accents and case aside, within scope; the
-same on PostgreSQL (unaccent, trigram index) and on the demo's SQLite (a Python function)."""
+same on PostgreSQL (unaccent; the words' GIN index for city staff, row by row within a director's
+scope; few matches sorted, many walked in name order) and on the demo's SQLite (a Python
+function)."""
 
 import json
 import os
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from accounts import directory_selectors
 from accounts.directory_selectors import person_search
 from accounts.models import User
 from entaix.tests import factories
@@ -60,7 +63,19 @@ def directory():
     other = factories.PupilFactory(school=school_b, first_name="Léa", last_name="Martin")
     director = factories.make_director(school_a, account__login="dir.a")
     city = factories.UserFactory(login="agent.ville", kind=User.Kind.CITY)
-    return {"director": director.account, "city": city, "other": other}
+    return {"director": director.account, "city": city, "other": other, "school_a": school_a}
+
+
+# City staff search the whole directory through the words' index: the matches sorted while they
+# are few (SEARCH_SORT_AT_MOST), walked in name order past that (1: any two matches are many).
+WAYS = ["sorted", "walked"]
+
+
+@pytest.fixture(params=WAYS)
+def way(request, monkeypatch):
+    if request.param == "walked":
+        monkeypatch.setattr(directory_selectors, "SEARCH_SORT_AT_MOST", 1)
+    return request.param
 
 
 def names(people) -> list[str]:
@@ -70,6 +85,52 @@ def names(people) -> list[str]:
 @pytest.mark.parametrize(("query", "found"), EXPECTED)
 def test_search_folds_accents_and_case_and_matches_word_starts(directory, query, found):
     assert names(person_search(user=directory["director"], query=query)["pupils"]) == found
+
+
+@pytest.mark.parametrize(("query", "found"), EXPECTED)
+def test_city_staff_find_the_same_through_the_index(directory, way, query, found):
+    everyone = person_search(user=directory["city"], query=query)["pupils"]
+    assert names(p for p in everyone if p.school_id == directory["school_a"].pk) == found
+
+
+@pytest.mark.parametrize("viewer", ["city", "director"])
+def test_the_first_of_many_in_name_order(directory, way, viewer):
+    for first in ("Marc", "Maud", "Malo", "Mia"):
+        factories.PupilFactory(school=directory["school_a"], first_name=first, last_name="Abadie")
+    found = person_search(user=directory[viewer], query="ma", limit=4)["pupils"]
+    assert names(found) == ["Malo Abadie", "Marc Abadie", "Maud Abadie", "Léa MARTIN"]
+
+
+def test_the_few_are_sorted_up_to_the_threshold_and_no_further(directory):
+    pupils = factories.models.Pupil.objects.all()
+    found = search.persons_matching(pupils, names=["lea"], logins=[], indexed=True)  # 4 match
+    ids = search.first_of_few(found, limit=2, at_most=4)
+    assert [str(pupils.get(pk=pk)) for pk in ids] == ["Lea Dupont", "Léa MARTIN"]
+    assert search.first_of_few(found, limit=2, at_most=3) is None  # too many: walk instead
+    nobody = search.persons_matching(pupils, names=["zz"], logins=[], indexed=True)
+    assert search.first_of_few(nobody, limit=2, at_most=3) == []
+
+
+def test_city_staff_search_reads_only_what_the_page_shows(directory, django_assert_num_queries):
+    factories.PupilFactory(
+        school=directory["school_a"], first_name="Léo", last_name="Abadie",
+        account=factories.UserFactory(login="leo.abadie", kind=User.Kind.PUPIL),
+    )  # fmt: skip
+    # Pupils: the matches' ids through the index, then the page (accounts joined); guardians and
+    # staff: no match, no page. Nothing counted.
+    with django_assert_num_queries(4):
+        found = person_search(user=directory["city"], query="le")
+    with django_assert_num_queries(0):
+        shown = [(p.first_name, p.last_name, p.account and p.account.login, p.left_at)
+                 for p in found["pupils"]]  # fmt: skip
+    assert shown == [
+        ("Léo", "Abadie", "leo.abadie", None),
+        ("Lea", "Dupont", None, None),
+        ("Zoé", "Lemaréchal", None, None),
+        ("Léa", "MARTIN", None, None),
+        ("Léa", "Martin", None, None),
+        ("Léandre", "Roux", None, None),
+    ]
 
 
 def test_a_director_finds_only_their_school(directory):
@@ -92,29 +153,60 @@ def test_guardians_and_staff_and_logins(directory):
     assert person_search(user=city, query="dir.b")["staff"] == []
 
 
+KEY_NAMES = [
+    ("Léa", "MARTIN"), ("Jean-Baptiste", "SAINT-MARTIN"), ("Jeanne", "D'Arc"),
+    ("Noé", "N\u2019DIAYE"), ("Œdipe", "Lætitia"), ("Jürgen", "Straße"), ("Søren", "Łukasz"),
+    ("", "AIDE SOCIALE À L'ENFANCE 13"), ("  Anne ", "  DA  SILVA  "), (None, "Ñúñez"),
+    ("Anne2", "1er 2e3 b4c 1.5 x-1"),
+]  # fmt: skip
+
+
 def test_postgresql_key_is_the_python_key():
-    names_ = [
-        ("Léa", "MARTIN"), ("Jean-Baptiste", "SAINT-MARTIN"), ("Jeanne", "D'Arc"),
-        ("Noé", "N\u2019DIAYE"), ("Œdipe", "Lætitia"), ("Jürgen", "Straße"), ("Søren", "Łukasz"),
-        ("", "AIDE SOCIALE À L'ENFANCE 13"), ("  Anne ", "  DA  SILVA  "), (None, "Ñúñez"),
-    ]  # fmt: skip
     with connection.cursor() as cursor:
-        for first, last in names_:
+        for first, last in KEY_NAMES:
             cursor.execute("SELECT entaix_search_key(%s, %s)", [first, last])
             assert cursor.fetchone()[0] == search.search_key(first, last), (first, last)
     assert search.search_key("Jean-Baptiste", "SAINT-MARTIN") == " jean baptiste saint martin"
 
 
-def test_the_query_uses_the_trigram_index(directory):
-    queryset = search.persons_matching(
-        factories.models.Pupil.objects.all(), names=["lea", "mar"], logins=[]
+def test_the_indexed_words_are_the_words_of_the_key():
+    # What the GIN index holds (to_tsvector 'simple' of the key) is the key's words, whole: the
+    # index and the row-by-row LIKE answer alike.
+    with connection.cursor() as cursor:
+        for first, last in KEY_NAMES:
+            cursor.execute(
+                "SELECT tsvector_to_array(to_tsvector('simple'::regconfig,"
+                " entaix_search_key(%s, %s)))",
+                [first, last],
+            )
+            words = sorted(set(search.search_key(first, last).split()))
+            assert sorted(cursor.fetchone()[0]) == words, (first, last)
+
+
+def test_the_text_search_query():
+    assert search.ts_query(["lea", "mar"]) == "lea:* & mar:*"
+    assert search.ts_query(["jean baptiste", "saint mar"]) == (
+        "( jean <-> baptiste:* ) & ( saint <-> mar:* )"
     )
+    assert search.ts_query(["d arc"]) == "( d <-> arc:* )"
+
+
+def _plan(queryset) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: force the choice
         sql, params = queryset.query.sql_with_params()
         cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "schools_pupil_search_key" in plan
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_whole_directory_search_uses_the_words_index(directory):
+    pupils = factories.models.Pupil.objects.all()
+    indexed = search.persons_matching(pupils, names=["lea", "mar"], logins=[], indexed=True)
+    assert "schools_pupil_search_words" in _plan(indexed)
+    assert [str(p) for p in indexed.order_by("pk")] == ["Léa MARTIN", "Léa Martin"]
+    walked = search.persons_matching(pupils, names=["lea", "mar"], logins=[])
+    walk = walked.order_by("last_name", "first_name", "pk").values("pk")
+    assert "schools_pupil_by_name" in _plan(walk)
 
 
 SQLITE_SCRIPT = """
@@ -122,6 +214,7 @@ import json
 from django.utils import timezone
 from accounts.models import User
 from schools.models import Pupil, School
+from accounts import directory_selectors
 from accounts.directory_selectors import person_search
 
 now = timezone.now()
@@ -131,9 +224,13 @@ for number, (first, last) in enumerate(PUPILS):
     Pupil.objects.create(school=school, first_name=first, last_name=last, join_key=f"p{number}",
                          first_seen_at=now, last_seen_at=now)
 city = User.objects.create_user("agent.ville", kind=User.Kind.CITY)
-print(json.dumps({query: [f"{p.first_name} {p.last_name}"
+found = []
+for sort_at_most in (2000, 1):  # the matches sorted, then walked in name order
+    directory_selectors.SEARCH_SORT_AT_MOST = sort_at_most
+    found.append({query: [f"{p.first_name} {p.last_name}"
                           for p in person_search(user=city, query=query)["pupils"]]
-                  for query in QUERIES}))
+                  for query in QUERIES})
+print(json.dumps(found))
 """
 
 
@@ -146,5 +243,6 @@ def test_sqlite_finds_exactly_what_postgresql_finds(tmp_path):
     script = f"PUPILS = {PUPILS!r}\nQUERIES = {[q for q, _ in EXPECTED]!r}\n{SQLITE_SCRIPT}"
     done = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], **run)
     assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert found == dict(EXPECTED)
+    sorted_, walked = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted_ == dict(EXPECTED)
+    assert walked == dict(EXPECTED)

@@ -146,7 +146,7 @@ def test_command_invites_the_first_it_administrator(capsys, django_capture_on_co
         "city", "it-admin", True, False,
     )  # fmt: skip
     out = capsys.readouterr().out
-    assert out.startswith(f"Invitation sent to account {admin.pk} (admin.dsi, it-admin): ")
+    assert out.startswith(f"Invitation envoyée au compte {admin.pk} (admin.dsi, it-admin) : ")
     assert "/mot-de-passe-oublie/" in out
     assert [m.to for m in mail.outbox] == [["dsi@mairie-aixenprovence.fr"]]
     assert audit_events("city-staff-invited") == [admin.pk]

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from devtools import feedgen
 
@@ -93,7 +94,7 @@ class Command(BaseCommand):
     def handle(self, *args, out, delta_from, change_rate, complet, next_year, drop_part, **options):
         started = time.perf_counter()
         if next_year and not delta_from:
-            raise CommandError("--next-year needs --delta-from DIR (the year before).")
+            raise CommandError(_("--next-year needs --delta-from DIR (the year before)."))
         try:
             if next_year:
                 feed = feedgen.generate_next_year(
@@ -125,6 +126,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(feed.counts, sort_keys=True))
         self.stdout.write(
-            f"{len(feed.files)} files in {out} ({time.perf_counter() - started:.1f} s); "
-            f"schools where the ENT could stay closed: {', '.join(feed.closed_school_uais)}"
+            _(
+                "%(files)s files in %(out)s (%(seconds).1f s); schools where the ENT could stay "
+                "closed: %(uais)s"
+            )
+            % {
+                "files": len(feed.files),
+                "out": out,
+                "seconds": time.perf_counter() - started,
+                "uais": ", ".join(feed.closed_school_uais),
+            }
         )

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from devtools.demo import demo_city_create
 from schools.models import School
@@ -14,22 +15,31 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed: int, **options):
         if School.objects.exists():
-            raise CommandError("The database already holds schools: demo data is for an empty one.")
+            raise CommandError(
+                _("The database already holds schools: demo data is for an empty one.")
+            )
         demo = demo_city_create(seed=seed)
-        self.stdout.write(self.style.SUCCESS("Demo city created (imported from a generated feed)."))
-        self.stdout.write(f"  City staff:  {demo.city_login}  password: {demo.city_password}")
-        self.stdout.write(
-            f"    two-factor code: add this key to an authenticator app: {demo.city_totp_secret}"
+        write = self.stdout.write
+        write(self.style.SUCCESS(_("Demo city created (imported from a generated feed).")))
+        write(
+            _("  City staff:  %(login)s  password: %(password)s")
+            % {"login": demo.city_login, "password": demo.city_password}
         )
-        self.stdout.write(f"    (or open {demo.city_totp_uri})")
-        self.stdout.write(
-            f"    or use a single-use recovery code: {', '.join(demo.city_recovery_codes)}"
+        write(
+            _("    two-factor code: add this key to an authenticator app: %(key)s")
+            % {"key": demo.city_totp_secret}
         )
-        self.stdout.write(
-            f"  School directors (one per open school): {', '.join(demo.director_logins)}  "
-            f"password: {demo.staff_password}"
+        write(_("    (or open %(uri)s)") % {"uri": demo.city_totp_uri})
+        write(
+            _("    or use a single-use recovery code: %(codes)s")
+            % {"codes": ", ".join(demo.city_recovery_codes)}
         )
-        self.stdout.write(
-            f"  Teacher (their classes only): {demo.teacher_login}  password: {demo.staff_password}"
+        write(
+            _("  School directors (one per open school): %(logins)s  password: %(password)s")
+            % {"logins": ", ".join(demo.director_logins), "password": demo.staff_password}
         )
-        self.stdout.write(f"  School where the ENT is not open yet: {demo.closed_uai}")
+        write(
+            _("  Teacher (their classes only): %(login)s  password: %(password)s")
+            % {"login": demo.teacher_login, "password": demo.staff_password}
+        )
+        write(_("  School where the ENT is not open yet: %(uai)s") % {"uai": demo.closed_uai})

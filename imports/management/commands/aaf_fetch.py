@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from entaix.common.exceptions import ApplicationError
 from imports.fetch import aaf_fetch
@@ -17,13 +18,24 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         if attempt.status == FetchAttempt.Status.FAILED:
-            raise CommandError(f"Fetch failed ({attempt.code}): {attempt.message}")
+            raise CommandError(
+                _("Fetch failed (%(code)s): %(message)s")
+                % {"code": attempt.code, "message": attempt.message}
+            )
         for remote in attempt.listing:
-            self.stdout.write(f"{remote['name']}  {remote['size']} bytes")
+            self.stdout.write(
+                _("%(name)s  %(size)s bytes") % {"name": remote["name"], "size": remote["size"]}
+            )
         if dry_run:
-            self.stdout.write(f"{len(attempt.listing)} file(s) would be fetched.")
+            self.stdout.write(
+                _("Files that would be fetched: %(count)s.") % {"count": len(attempt.listing)}
+            )
             return
         self.stdout.write(
-            f"Fetch {attempt.pk}: {attempt.get_status_display()}; "
-            f"import runs queued: {attempt.run_ids or 'none'}"
+            _("Fetch %(id)s: %(status)s; import runs queued: %(runs)s")
+            % {
+                "id": attempt.pk,
+                "status": attempt.get_status_display(),
+                "runs": attempt.run_ids or _("none"),
+            }
         )

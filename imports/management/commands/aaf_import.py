@@ -2,6 +2,8 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from entaix.common.exceptions import ApplicationError
 from imports import selectors, services
@@ -12,6 +14,14 @@ from schools.kinds import RecordKind
 
 EXIT_FAILED = 1
 EXIT_HELD = 3
+# The text output's words for the counts (--json keeps the keys).
+COUNTS = {
+    "created": pgettext_lazy("import counts", "created"),
+    "updated": pgettext_lazy("import counts", "updated"),
+    "left": pgettext_lazy("import counts", "left"),
+    "returned": pgettext_lazy("import counts", "returned"),
+    "unchanged": pgettext_lazy("import counts", "unchanged"),
+}
 
 
 class Command(BaseCommand):
@@ -52,10 +62,13 @@ class Command(BaseCommand):
         chosen = sum(bool(x) for x in (paths, approve, resume, discard))
         if chosen != 1:
             raise CommandError(
-                "Give PATH…, --approve RUN_ID, --resume RUN_ID or --discard RUN_ID (one of them)."
+                _(
+                    "Give PATH…, --approve RUN_ID, --resume RUN_ID or --discard RUN_ID "
+                    "(one of them)."
+                )
             )
         if school and not approve:
-            raise CommandError("--school goes with --approve RUN_ID.")
+            raise CommandError(_("--school goes with --approve RUN_ID."))
         try:
             if approve:
                 run = services.import_run_approve_apply(
@@ -70,15 +83,20 @@ class Command(BaseCommand):
             else:
                 run = services.import_files(paths=paths, trigger=ImportRun.Trigger.COMMAND)
         except ImportRun.DoesNotExist as exc:
-            raise CommandError("No such import run.") from exc
+            raise CommandError(_("No such import run.")) from exc
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self._report(run, as_json=json)
         if run.status == ImportRun.Status.FAILED:
-            raise CommandError(f"Import run {run.pk} failed: {run.failure}", returncode=EXIT_FAILED)
+            raise CommandError(
+                _("Import run %(run)s failed: %(failure)s")
+                % {"run": run.pk, "failure": run.failure},
+                returncode=EXIT_FAILED,
+            )
         if run.status == ImportRun.Status.HELD:
             raise CommandError(
-                f"Import run {run.pk} is held: {', '.join(run.held_reasons)}.",
+                _("Import run %(run)s is held: %(reasons)s.")
+                % {"run": run.pk, "reasons": ", ".join(run.held_reasons)},
                 returncode=EXIT_HELD,
             )
 
@@ -89,8 +107,10 @@ class Command(BaseCommand):
         uais = sorted({uai.strip().upper() for uai in uais})
         keys = selectors.changeover_school_keys(run=ImportRun.objects.get(pk=run_id), uais=uais)
         if len(keys) != len(uais):
-            raise CommandError(f"Run {run_id} changes nothing in some of these schools: "
-                               f"{', '.join(uais)}.")  # fmt: skip
+            raise CommandError(
+                _("Run %(run)s changes nothing in some of these schools: %(uais)s.")
+                % {"run": run_id, "uais": ", ".join(uais)}
+            )
         return keys
 
     def _report(self, run: ImportRun, *, as_json: bool) -> None:
@@ -125,7 +145,8 @@ class Command(BaseCommand):
         self._print(payload, as_json=as_json)
         if plan.held_reasons:
             raise CommandError(
-                f"The real run would be held: {', '.join(plan.held_reasons)}.",
+                _("The real run would be held: %(reasons)s.")
+                % {"reasons": ", ".join(plan.held_reasons)},
                 returncode=EXIT_HELD,
             )
 
@@ -133,20 +154,27 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(json.dumps(payload, sort_keys=False))
             return
-        self.stdout.write(f"Run {payload['run']}: {payload['status']}")
+        write = self.stdout.write
+        status = payload["status"]
+        label = (
+            ImportRun.Status(status).label if status in ImportRun.Status.values else _("dry run")
+        )
+        write(_("Import run %(run)s: %(status)s") % {"run": payload["run"], "status": label})
         if failure:
-            self.stdout.write(f"  failure: {failure}")
+            write(_("  failure: %(failure)s") % {"failure": failure})
         if payload["held_reasons"]:
-            self.stdout.write(f"  held: {', '.join(payload['held_reasons'])}")
+            write(_("  held: %(reasons)s") % {"reasons": ", ".join(payload["held_reasons"])})
         if payload.get("held_rest"):
-            self.stdout.write(f"  the other schools stay held as run {payload['held_rest']}")
-        self.stdout.write(f"  errors: {payload['errors']}  warnings: {payload['warnings']}")
+            write(_("  the other schools stay held as run %(run)s") % {"run": payload["held_rest"]})
+        write(_("  errors: %(errors)s  warnings: %(warnings)s") % payload)
         for kind, counts in payload["counts"].items():
-            figures = "  ".join(f"{name} {value}" for name, value in counts.items())
-            self.stdout.write(f"  {kind:<10} {figures}")
+            figures = "  ".join(
+                f"{COUNTS.get(name, name)} {value}" for name, value in counts.items()
+            )
+            write(f"  {kind:<10} {figures}")
         if payload["skipped_closed_school"]:
             figures = "  ".join(f"{k} {n}" for k, n in payload["skipped_closed_school"].items())
-            self.stdout.write(f"  skipped-closed-school: {figures}")
+            write(_("  skipped (school closed): %(figures)s") % {"figures": figures})
 
 
 def _zero() -> dict:

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from entaix.common.exceptions import ApplicationError
 from imports.services import school_close_reconcile
@@ -18,4 +19,7 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         left = {kind: c["left"] for kind, c in run.counts.items()}
-        self.stdout.write(f"Closed: {', '.join(uais)}. Run {run.pk}: {left}")
+        self.stdout.write(
+            _("Closed: %(uais)s. Import run %(run)s: %(left)s")
+            % {"uais": ", ".join(uais), "run": run.pk, "left": left}
+        )

@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from entaix.common.exceptions import ApplicationError
 from imports.services import school_open_reconcile
@@ -27,9 +28,12 @@ class Command(BaseCommand):
             run = school_open_reconcile(uais=uais, opened_on=date or timezone.localdate())
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"Opened: {', '.join(uais)}")
+        self.stdout.write(_("Opened: %(uais)s") % {"uais": ", ".join(uais)})
         if run is None:
-            self.stdout.write("No applied feed on disk yet: people arrive with the next import.")
+            self.stdout.write(_("No applied feed on disk yet: people arrive with the next import."))
         else:
             created = {kind: c.get("created", 0) for kind, c in run.counts.items()}
-            self.stdout.write(f"Run {run.pk}: {run.status} {created}")
+            self.stdout.write(
+                _("Import run %(run)s: %(status)s %(created)s")
+                % {"run": run.pk, "status": run.get_status_display(), "created": created}
+            )

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from imports.sftp import generate_keypair
 
@@ -31,19 +32,26 @@ class Command(BaseCommand):
 
         path = out or (Path(settings.SFTP_KEY_PATH) if settings.SFTP_KEY_PATH else None)
         if path is None:
-            raise CommandError("Give --out or set SFTP_KEY_PATH.")
+            raise CommandError(_("Give --out or set SFTP_KEY_PATH."))
         try:
             # The folder is private like the key (the README's path may not exist yet).
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError) as exc:
-            raise CommandError(f"Cannot create the folder {path.parent}: not a folder.") from exc
+            raise CommandError(
+                _("Cannot create the folder %(folder)s: not a folder.") % {"folder": path.parent}
+            ) from exc
         except PermissionError as exc:
             raise CommandError(
-                f"Cannot create the folder {path.parent}: permission denied."
+                _("Cannot create the folder %(folder)s: permission denied.")
+                % {"folder": path.parent}
             ) from exc
         try:
             public = generate_keypair(path, passphrase=os.environ.get(passphrase_env) or None)
         except FileExistsError as exc:
-            raise CommandError(f"{path} exists: refusing to overwrite the city's key.") from exc
-        self.stderr.write(f"Private key written to {path} (mode 0600). Public key:")
+            raise CommandError(
+                _("%(path)s exists: refusing to overwrite the city's key.") % {"path": path}
+            ) from exc
+        self.stderr.write(
+            _("Private key written to %(path)s (mode 0600). Public key:") % {"path": path}
+        )
         self.stdout.write(public)

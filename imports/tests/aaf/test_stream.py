@@ -189,3 +189,40 @@ def test_wrong_root() -> None:
         3,
         "root element is <annuaire>",
     )
+
+
+def test_request_lines_past_line_65535_in_a_delta_mixing_requests(tmp_path: Path) -> None:
+    """libxml2 keeps 16-bit element lines: the stream notes each request start tag, whatever
+    its kind, the chunk it falls in, and the blank lines or comments before its body."""
+    path = tmp_path / "ENT1D_Delta_20260902_PersRelEleve_0000.xml"
+    category = (
+        '<operationalAttributes><attr name="categoriePersonne"><value>PersRelEleve</value>'
+        "</attr></operationalAttributes>"
+    )
+    parts = [HEADER]
+    expected = []
+    line = HEADER.count("\n") + 1
+    for number in range(12_000):
+        request = ("addRequest", "modifyRequest", "deleteRequest")[number % 3]
+        gap = "\n" * (number % 4) + ("<!-- x -->\n" if number % 5 == 0 else "")
+        body = {
+            "addRequest": '<attributes><attr name="ENTPersonNom"><value>N</value></attr>'
+            "</attributes>",
+            "modifyRequest": '<modifications><modification name="ENTPersonNom" '
+            'operation="replace"><value>N</value></modification></modifications>',
+            "deleteRequest": "",
+        }[request]
+        text = (
+            f"<{request}{' ' if number % 2 else ''}>\n{gap}{category}\n"
+            f"<identifier><id>{number}</id></identifier>\n{body}\n</{request}>\n"
+        )
+        expected.append((str(number), line))
+        parts.append(text)
+        line += text.count("\n")
+    parts.append("</ficAlimMENESR>\n")
+    path.write_text("".join(parts), encoding="utf-8")
+    assert line > 80_000
+    records, reader = read(path)
+    assert reader.problems == []
+    assert [(record.key, record.line) for record in records] == expected
+    assert reader.counts == {"add": 4000, "modify": 4000, "delete": 4000, "dropped": 0}

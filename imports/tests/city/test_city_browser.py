@@ -4,7 +4,7 @@ warning, apply, report; every step fits the phone and passes axe-core."""
 import pytest
 from django.core.cache import cache
 
-from entaix.tests.test_a11y import PHONE, axe_violations, login_context, page_width
+from entaix.tests.browser.test_a11y import PHONE, axe_violations, login_context, page_width
 from imports.tests.city.conftest import city_people
 from schools.models import Staff
 

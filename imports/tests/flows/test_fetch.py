@@ -256,7 +256,7 @@ def test_aaf_fetch_command_dry_run_lists_and_downloads_nothing(
     call_command("aaf_fetch", "--dry-run")
     out = capsys.readouterr().out
     assert [line.split()[0] for line in out.splitlines()[:-1]] == names
-    assert out.splitlines()[-1] == "4 file(s) would be fetched."
+    assert out.splitlines()[-1] == "Fichiers qui seraient récupérés : 4."
     assert sftp_server.remote_names() == names
     assert ImportFile.objects.count() == 0
 
@@ -266,5 +266,5 @@ def test_sftp_keygen_writes_a_private_key_0600_and_prints_the_public_key(tmp_pat
     call_command("sftp_keygen", "--out", str(key))
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert capsys.readouterr().out.startswith("ssh-rsa AAAA")
-    with pytest.raises(Exception, match="refusing to overwrite"):
+    with pytest.raises(Exception, match="la clé de la ville ne sera pas écrasée"):
         call_command("sftp_keygen", "--out", str(key))

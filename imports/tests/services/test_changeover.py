@@ -481,7 +481,7 @@ def test_the_command_approves_chosen_schools_and_names_the_held_rest(city, capsy
     run = _import(city["folder"])
     review = selectors.changeover_review(run=run)
     before = snapshot()
-    with pytest.raises(CommandError, match="changes nothing in some of these schools"):
+    with pytest.raises(CommandError, match="ne change rien dans certaines de ces écoles"):
         call_command("aaf_import", "--approve", str(run.pk), "--school", "0000000X")
     assert snapshot() == before and ImportRun.objects.get(pk=run.pk).status == Status.HELD
     capsys.readouterr()

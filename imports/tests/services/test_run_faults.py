@@ -118,7 +118,7 @@ def test_interrupted_run_resumes_without_a_new_approval(
     after = snapshot()
     assert after != before
     assert Pupil.objects.filter(left_at__isnull=True).count() == 0
-    assert f"Run {run.pk}: applied" in capsys.readouterr().out
+    assert f"Import n° {run.pk} : appliqué" in capsys.readouterr().out
     # A second resume does nothing more.
     call_command("aaf_import", "--resume", str(run.pk))
     assert snapshot() == after

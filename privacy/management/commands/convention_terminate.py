@@ -2,6 +2,7 @@ import datetime
 import getpass
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from entaix.common.exceptions import ApplicationError
 from privacy.services.termination import certificate_text, convention_terminate, termination_preview
@@ -50,29 +51,35 @@ class Command(BaseCommand):
         **options,
     ):
         preview = termination_preview()
-        self.stdout.write("Would destroy:" if not confirm else "Will destroy:")
+        self.stdout.write(_("Would destroy:") if not confirm else _("Will destroy:"))
         for name, count in sorted(preview.counts.items()):
             self.stdout.write(f"  {name}: {count}")
         for kind, count in preview.kept["legal_holds"].items():
             if count:
-                self.stdout.write(f"  kept under a legal hold: {kind} {count}")
+                self.stdout.write(
+                    _("  kept under a legal hold: %(kind)s %(count)s")
+                    % {"kind": kind, "count": count}
+                )
         if preview.open_requests:
             self.stdout.write(
                 self.style.WARNING(
-                    f"{preview.open_requests} data requests are still open: "
-                    + ", ".join(preview.open_references)
+                    _("Data requests still open (%(count)s): %(references)s")
+                    % {
+                        "count": preview.open_requests,
+                        "references": ", ".join(preview.open_references),
+                    }
                 )
             )
         if not confirm:
-            self.stdout.write("Dry run: nothing destroyed. Add --confirm to destroy.")
+            self.stdout.write(_("Dry run: nothing destroyed. Add --confirm to destroy."))
             return
         if not no_input:
-            typed = input(f"Type {WORD} to destroy these data for good: ")
+            typed = input(_("Type %(word)s to destroy these data for good: ") % {"word": WORD})
             if typed.strip() != WORD:
-                raise CommandError("Not confirmed: nothing destroyed.")
+                raise CommandError(_("Not confirmed: nothing destroyed."))
         try:
             result = convention_terminate(
-                actor_label=by or f"{getpass.getuser()} (command line)",
+                actor_label=by or _("%(user)s (command line)") % {"user": getpass.getuser()},
                 with_open_requests=with_open_requests,
                 terminated_on=terminated_on,
             )
@@ -81,4 +88,8 @@ class Command(BaseCommand):
         self.stdout.write(certificate_text(result.run))
         for warning in result.warnings:
             self.stdout.write(self.style.WARNING(warning))
-        self.stdout.write(self.style.SUCCESS(f"Destruction certificate #{result.run.pk} written."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Destruction certificate #%(id)s written.") % {"id": result.run.pk}
+            )
+        )

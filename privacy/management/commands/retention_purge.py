@@ -2,6 +2,7 @@ import datetime
 import getpass
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from privacy.services.retention import retention_purge
 
@@ -10,7 +11,19 @@ def _date(value: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(value)
     except ValueError as exc:
-        raise CommandError(f"--today expects YYYY-MM-DD, not {value!r}.") from exc
+        raise CommandError(
+            _("--today expects YYYY-MM-DD, not %(value)s.") % {"value": repr(value)}
+        ) from exc
+
+
+def _entry_line(entry) -> str:
+    return _("  %(kind)s #%(id)s  rule %(rule)s  from %(reference)s  purge on %(purge_on)s") % {
+        "kind": entry.kind,
+        "id": entry.person_id,
+        "rule": entry.rule,
+        "reference": entry.reference.isoformat(),
+        "purge_on": entry.purge_on.isoformat(),
+    }
 
 
 class Command(BaseCommand):
@@ -30,35 +43,37 @@ class Command(BaseCommand):
     def handle(self, *args, apply: bool, today: str | None, upcoming: int, **options):
         day = _date(today) if today else None
         result = retention_purge(
-            today=day, apply=apply, actor_label=f"command line ({getpass.getuser()})"
+            today=day,
+            apply=apply,
+            actor_label=_("command line (%(user)s)") % {"user": getpass.getuser()},
         )
         plan = result.plan
-        mode = "purge" if apply else "dry run, nothing changed"
-        self.stdout.write(f"Retention as of {plan.today.isoformat()} ({mode})")
+        mode = _("purge") if apply else _("dry run, nothing changed")
+        write = self.stdout.write
+        write(
+            _("Retention as of %(day)s (%(mode)s)") % {"day": plan.today.isoformat(), "mode": mode}
+        )
         for kind, count in plan.present.items():
-            self.stdout.write(f"  kept, still present: {kind} {count}")
+            write(_("  kept, still present: %(kind)s %(count)s") % {"kind": kind, "count": count})
         due = plan.due
-        self.stdout.write(f"Due: {len(due)}")
+        write(_("Due: %(count)s") % {"count": len(due)})
         for entry in due:
-            self.stdout.write(
-                f"  {entry.kind} #{entry.person_id}  rule {entry.rule}  "
-                f"from {entry.reference.isoformat()}  purge on {entry.purge_on.isoformat()}"
-            )
+            write(_entry_line(entry))
         kept = [e for e in plan.entries if e.purge_on <= plan.today and not e.is_due(plan.today)]
         for entry in kept:
-            why = "legal hold" if entry.held else "a child is under a legal hold"
-            self.stdout.write(f"  kept: {entry.kind} #{entry.person_id} ({why})")
-        later = [e for e in plan.entries if e.purge_on > plan.today]
-        self.stdout.write(f"Scheduled later: {len(later)}")
-        for entry in later[:upcoming]:
-            self.stdout.write(
-                f"  {entry.kind} #{entry.person_id}  rule {entry.rule}  "
-                f"from {entry.reference.isoformat()}  purge on {entry.purge_on.isoformat()}"
+            why = _("legal hold") if entry.held else _("a child is under a legal hold")
+            write(
+                _("  kept: %(kind)s #%(id)s (%(why)s)")
+                % {"kind": entry.kind, "id": entry.person_id, "why": why}
             )
+        later = [e for e in plan.entries if e.purge_on > plan.today]
+        write(_("Scheduled later: %(count)s") % {"count": len(later)})
+        for entry in later[:upcoming]:
+            write(_entry_line(entry))
         if result.run is None:
             for rule, count in result.others.items():
-                self.stdout.write(f"  {rule}: {count} due")
+                write(_("  %(rule)s: %(count)s due") % {"rule": rule, "count": count})
             return
-        self.stdout.write(self.style.SUCCESS(f"Purge run #{result.run.pk} done."))
+        write(self.style.SUCCESS(_("Purge run #%(id)s done.") % {"id": result.run.pk}))
         for name, count in result.run.counts.items():
-            self.stdout.write(f"  {name}: {count}")
+            write(f"  {name}: {count}")

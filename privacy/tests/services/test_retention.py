@@ -153,10 +153,13 @@ def test_dry_run_changes_nothing(family, leavers):
     out = io.StringIO()
     call_command("retention_purge", "--today", "2025-12-30", stdout=out)
     text = out.getvalue()
-    assert "Retention as of 2025-12-30 (dry run, nothing changed)" in text
-    assert "Due: 1" in text
-    assert f"staff #{family.teacher.pk}  rule staff-departure  from 2025-11-02" in text
-    assert f"pupil #{family.lea.pk}  rule pupil-left  from 2025-06-20  purge on 2025-12-31" in text
+    assert "Conservation au 2025-12-30 (simulation, rien n'a changé)" in text
+    assert "À purger : 1" in text
+    assert f"staff #{family.teacher.pk}  règle staff-departure  depuis le 2025-11-02" in text
+    assert (
+        f"pupil #{family.lea.pk}  règle pupil-left  depuis le 2025-06-20  purge le 2025-12-31"
+        in text
+    )
     assert "Léa" not in text and "N'Diaye" not in text  # ids only
     assert PurgeRun.objects.count() == 0
     assert Staff.objects.filter(pk=family.teacher.pk).exists()
@@ -183,7 +186,7 @@ def test_purge_across_the_year_boundary(family, leavers):
     out = io.StringIO()
     call_command("retention_purge", "--apply", "--today", "2025-12-31", stdout=out)
     run = PurgeRun.objects.order_by("-pk").first()
-    assert f"Purge run #{run.pk} done." in out.getvalue()
+    assert f"Purge #{run.pk} terminée." in out.getvalue()
     assert (run.kind, run.status, run.as_of) == ("retention", "done", D(2025, 12, 31))
     receipts = {r.rule: r for r in run.receipts.all()}
     assert sorted(receipts) == ["guardian-children-gone", "pupil-left"]

@@ -127,9 +127,9 @@ def test_dry_run_and_refused_confirmation_change_nothing(everything, monkeypatch
     before, files = state(), files_under(private_dirs)
     out = io.StringIO()
     call_command("convention_terminate", stdout=out)
-    assert "Dry run: nothing destroyed." in out.getvalue()
+    assert "Simulation : rien n'a été détruit." in out.getvalue()
     assert "schools.pupil: 2" in out.getvalue()
-    assert "1 data requests are still open: RGPD-" in out.getvalue()
+    assert "données personnelles encore ouvertes (1) : RGPD-" in out.getvalue()
     monkeypatch.setattr("builtins.input", lambda prompt: "detruire ?")
     with pytest.raises(CommandError):
         call_command("convention_terminate", "--confirm", stdout=io.StringIO())

@@ -9,6 +9,7 @@ The token is printed once (create, renew) and never stored in clear.
 """
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from schools.models import School
 from scim import services
@@ -28,11 +29,11 @@ class Command(BaseCommand):
         if action == "list":
             for client in ScimClient.objects.prefetch_related("schools"):
                 uais = ",".join(sorted(s.uai for s in client.schools.all()))
-                state = "active" if client.is_active else "inactive"
+                state = _("active") if client.is_active else _("inactive")
                 self.stdout.write(f"{client.pk}\t{client.name}\t{state}\t{uais}")
             return
         if not name:
-            raise CommandError("--name is required")
+            raise CommandError(_("--name is required."))
         if action == "create":
             schools = School.objects.filter(uai__in=[u.strip().upper() for u in school])
             if all_open_schools:
@@ -40,9 +41,11 @@ class Command(BaseCommand):
             found = {s.uai for s in schools}
             missing = sorted({u.strip().upper() for u in school} - found)
             if missing:
-                raise CommandError(f"Unknown school: {', '.join(missing)}")
+                raise CommandError(_("Unknown school: %(uais)s") % {"uais": ", ".join(missing)})
             if ScimClient.objects.filter(name__iexact=name.strip()).exists():
-                raise CommandError(f"A client named {name!r} exists already.")
+                raise CommandError(
+                    _("A client named %(name)s exists already.") % {"name": repr(name)}
+                )
             _client, token = services.scim_client_create(
                 name=name, school_ids=[s.pk for s in schools]
             )
@@ -50,7 +53,7 @@ class Command(BaseCommand):
             return
         client = ScimClient.objects.filter(name__iexact=name.strip()).first()
         if client is None:
-            raise CommandError(f"No client named {name!r}.")
+            raise CommandError(_("No client named %(name)s.") % {"name": repr(name)})
         if action == "renew":
             self.stdout.write(services.scim_client_token_renew(client=client))
         else:
@@ -59,4 +62,4 @@ class Command(BaseCommand):
                 school_ids=list(client.schools.values_list("pk", flat=True)),
                 is_active=False,
             )
-            self.stdout.write(f"{client.name} deactivated")
+            self.stdout.write(_("%(name)s deactivated") % {"name": client.name})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GOOD = {
     "DJANGO_SETTINGS_MODULE": "entaix.settings.production",
     "DJANGO_SECRET_KEY": "k" * 20 + "-Zq8#vL2!pW6@xR4$tN0^bY9&mJ3*cF7",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_entrypoint_refuses_to_start_with_one_line_per_missing_variable():
 
 
 def test_entrypoint_checks_what_the_readme_lists_and_runs_the_command(tmp_path):
-    from entaix.tests.test_image import readme_production_variables
+    from entaix.tests.deploy.test_image import readme_production_variables
 
     assert readme_production_variables() == REQUIRED
     done = subprocess.run(

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
-from entaix.tests.test_url_scope import GET_TABLE, OK, ROLES, url_for
-from entaix.tests.test_url_scope import world as world  # the fixture
+from entaix.tests.views.test_url_scope import GET_TABLE, OK, ROLES, url_for
+from entaix.tests.views.test_url_scope import world as world  # the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -32,7 +32,7 @@ def test_school_and_class_from_the_command_line(family, tmp_path):
     out = tmp_path / "ecole-a.pdf"
     printed = run("--school", a["school"].uai.lower(), "--profile", "guardian", "--out", str(out))
     batch = LetterBatch.objects.get()
-    assert printed == f"{a['school'].uai}: 5 letters, 7 pages -> {out} (batch {batch.pk})\n"
+    assert printed == f"{a['school'].uai} : 5 lettres, 7 pages -> {out} (lot {batch.pk})\n"
     assert (batch.origin, batch.requested_by_id, batch.status, batch.file.name) == (
         "command", None, "done", "",
     )  # fmt: skip
@@ -58,7 +58,7 @@ def test_every_open_school_one_pdf_each_a_guardian_once(family, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"{a['school'].uai}.pdf", f"{b['school'].uai}.pdf"]
     )
-    assert f"{empty.uai}: nobody needs a letter, no file" in printed
+    assert f"{empty.uai} : personne n'a besoin d'une lettre, aucun fichier" in printed
     assert closed.uai not in printed
     texts = ["\n".join(pdf_pages((folder / f"{s['school'].uai}.pdf").read_bytes())) for s in (a, b)]
     assert texts[0].count("Aïcha Zidane") == 1 and "Aïcha Zidane" not in texts[1]

@@ -1,7 +1,7 @@
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 READ = re.compile(
     r"""(?:env\.(?:str|bool|int|float|list|path)|required|integer|boolean|clock|hosts|database|mailers)"""
     r"""\(\s*"([A-Z][A-Z0-9_]+)\""""

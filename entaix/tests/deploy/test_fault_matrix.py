@@ -34,7 +34,7 @@ import pytest
 from imports.tests.feeds import copy_set
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CITY_LOGIN, CITY_PASSWORD = "agent.matrice", "Matrice-Pannes-Aix-2026"
 PASSWORD = "Tulipe-Rouge-Sextius-42"
 DIRECTORY = ("schools_school", "schools_schoolclass", "schools_pupil", "schools_guardian",
@@ -312,7 +312,7 @@ def test_database_restarted_during_an_apply_then_resumed(city):
     held = city.manage(
         "aaf_import", copy_set("header_only_20260903", city.base / "feeds" / "h", days_ago=0)
     )
-    run_id = int(re.match(r"Run (\d+): held", held.stdout).group(1))
+    run_id = int(re.match(r"Import n° (\d+) : en attente de validation", held.stdout).group(1))
     before = city.counts()
 
     # Hold the pupils' table so the apply waits there, inside its transaction; then restart.
@@ -353,7 +353,7 @@ def test_database_restarted_during_an_apply_then_resumed(city):
 
     resumed = city.manage("aaf_import", "--resume", run_id)
     assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stdout.startswith(f"Run {run_id}: applied")
+    assert resumed.stdout.startswith(f"Import n° {run_id} : appliqué")
     assert city.run_state(run_id) == ("applied", False, 100)
     # Exactly the plan: every pupil left, and with them their guardians and links.
     assert before == {

@@ -19,7 +19,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 
 

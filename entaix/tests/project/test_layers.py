@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 APPS = ("entaix", "devtools", "schools", "accounts", "imports", "oidc", "scim", "privacy")
 UPWARD = "\n\ndef _probe():\n    from accounts.models import User\n\n    return User\n"

@@ -12,7 +12,7 @@ from psycopg import sql
 from schools.models import Pupil
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def url(name: str) -> str:
