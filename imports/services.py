@@ -60,6 +60,11 @@ def _sha256(path: Path) -> str:
 HASH_PAGE = 5000
 
 
+# Plan items read back per query by the apply (its own pages are as large): a page of 20,000
+# items with their values raised an académie first import's peak RSS by 32 MB.
+ITEM_PAGE = 5000
+
+
 def _item_pages(
     columns: str, *, run_id: int, kind: str | None = None, size: int | None = None
 ) -> Iterable[list[tuple]]:
@@ -67,7 +72,7 @@ def _item_pages(
     query reads one range of the unique (run, seq) index. `seq > last ORDER BY seq LIMIT n`
     was planned, with statistics that did not know the new items yet, as a scan of every
     item of the run and a sort, for each page (quadratic at académie scale). PostgreSQL."""
-    size = size or PAGE
+    size = size or ITEM_PAGE
     table = connection.ops.quote_name(ImportPlanItem._meta.db_table)
     where = "run_id = %s" + (" AND kind = %s" if kind else "")
     params: list[int | str] = [run_id, kind] if kind else [run_id]

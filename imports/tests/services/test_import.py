@@ -543,7 +543,7 @@ def test_plan_items_have_no_index_of_their_run_alone():
 
 
 def test_stored_items_of_a_kind_come_in_order_across_windows_and_gaps(monkeypatch):
-    monkeypatch.setattr(services, "PAGE", 2)  # windows of two seqs
+    monkeypatch.setattr(services, "ITEM_PAGE", 2)  # windows of two seqs
     run = ImportRun.objects.create(status=Status.PLANNED, trigger=COMMAND)
     other = ImportRun.objects.create(status=Status.PLANNED, trigger=COMMAND)
     kinds = {1: "pupil", 2: "guardian", 3: "pupil", 4: "pupil", 8: "guardian", 9: "pupil",
