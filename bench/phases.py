@@ -36,7 +36,7 @@ PHASES = (
     ("accounts: bulk_set person.account", "accounts.services:bulk_set"),
     ("accounts: audit log", "accounts.services:audit_accounts"),
     ("accounts: directory_refresh", "accounts.services:directory_refresh"),
-    ("accounts: directory_refresh: bulk_set", "accounts.directory:bulk_set"),
+    ("accounts: directory_refresh: UPDATE (_write)", "accounts.directory:_write"),
     ("after apply hooks", "imports.services:after_apply_run"),
     ("payload drop", "imports.services:plan_payload_drop"),
     ("payload drop", "imports.services:problem_payload_drop"),
