@@ -200,7 +200,7 @@ def directory_refresh(*, account_ids: Sequence[int] | None = None) -> list[int]:
     return changed
 
 
-WRITE_BATCH = CHUNK * 4
+WRITE_BATCH = CHUNK
 
 
 def _write(writes: list[tuple[int, int, list[int], list[int], bool]], now) -> None:
