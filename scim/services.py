@@ -153,7 +153,8 @@ def scim_groups_refresh(*, account_ids: Sequence[int] | None = None) -> int:
         if group is not None:
             digests[key] = _digest(f"{group.id}|{group.name}|{','.join(map(str, members))}")
 
-    key, members = None, []
+    key: tuple[int, int | None] | None = None
+    members: list[int] = []
     for school_id, class_id, account_id in memberships_by_group(school_ids):
         if (school_id, class_id) != key:
             if key is not None:
