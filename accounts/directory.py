@@ -18,7 +18,6 @@ authority). Change one of these and the digest changes.
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import batched
 
 from django.db import connection
 from django.db.models import F, Q, QuerySet, Value
@@ -26,7 +25,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from entaix.common.db import bulk_set
 from schools.models import GuardianLink, Pupil, PupilClass, StaffAssignment, StaffClass
 
 FEED_KINDS = (User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF)
@@ -176,52 +174,73 @@ def directory_refresh(*, account_ids: Sequence[int] | None = None) -> list[int]:
     feed) and stamp `directory_modified_at` on those whose state changed; returns their ids.
     The groups (`directory_schools`, `directory_classes`) are written with the digest (also
     where only they lag, as after their column was added).
-    Call it in the transaction that changed them: a second call changes nothing."""
+    Call it in the transaction that changed them: a second call changes nothing.
+
+    Streamed: the accounts are read in pages and written back by batches of `WRITE_BATCH`,
+    so memory holds one batch (and the changed ids), not the directory."""
     changed: list[int] = []
-    writes: list[tuple[int, int, list[int], list[int]]] = []
+    now = timezone.now()
+    writes: list[tuple[int, int, list[int], list[int], bool]] = []
     for row, groups in _rows(account_ids):
         digest = _digest(_state(row, groups))
         schools = sorted({s for s, _c in groups})
         classes = sorted({c for _s, c in groups if c is not None})
-        if digest != row[9]:
+        modified = digest != row[9]
+        if modified:
             changed.append(row[0])
-        if digest != row[9] or schools != row[10] or classes != row[11]:
-            writes.append((row[0], digest, schools, classes))
+        if modified or schools != row[10] or classes != row[11]:
+            writes.append((row[0], digest, schools, classes, modified))
+            if len(writes) >= WRITE_BATCH:
+                _write(writes, now)
+                writes = []
     if writes:
-        _write(writes)
-    if changed:
-        now = timezone.now()
-        bulk_set(User, "directory_modified_at", [(pk, now) for pk in changed])
+        _write(writes, now)
     for callback in _after_refresh:
         callback(account_ids=None if account_ids is None else changed)
     return changed
 
 
-def _write(writes: list[tuple[int, int, list[int], list[int]]]) -> None:
-    """The digests and groups, in one UPDATE per batch (arrays travel as their text form: a
-    parameter of arrays of unequal length is no PostgreSQL array). Elsewhere (the demo's
-    SQLite) through the ORM, which stores the lists as the field does there."""
+WRITE_BATCH = CHUNK
+
+
+def _write(writes: list[tuple[int, int, list[int], list[int], bool]], now) -> None:
+    """Everything the refresh writes for these accounts (digest, groups and, where the digest
+    changed, `directory_modified_at`) in ONE UPDATE: each row is rewritten once, and a row
+    whose values are already these is not rewritten at all (`IS DISTINCT FROM`). Arrays travel
+    as their text form (a parameter of arrays of unequal length is no PostgreSQL array).
+    Elsewhere (the demo's SQLite) through the ORM, which stores the lists as the field does
+    there."""
     if connection.vendor != "postgresql":
-        User.objects.bulk_update(
-            [
-                User(pk=pk, directory_digest=digest, directory_schools=s, directory_classes=c)
-                for pk, digest, s, c in writes
-            ],
-            ["directory_digest", "directory_schools", "directory_classes"],
-            batch_size=500,
-        )
+        now_fields = ["directory_digest", "directory_schools", "directory_classes"]
+        for fields, rows in (
+            ([*now_fields, "directory_modified_at"], [w for w in writes if w[4]]),
+            (now_fields, [w for w in writes if not w[4]]),
+        ):
+            accounts = [
+                User(pk=w[0], directory_digest=w[1], directory_schools=w[2],
+                     directory_classes=w[3], directory_modified_at=now)
+                for w in rows
+            ]  # fmt: skip
+            User.objects.bulk_update(accounts, fields, batch_size=500)
         return
     with connection.cursor() as cursor:
-        for chunk in batched(writes, CHUNK * 4):
-            cursor.execute(
-                "UPDATE accounts_user AS u SET directory_digest = v.digest,"
-                " directory_schools = v.schools::bigint[], directory_classes = v.classes::bigint[]"
-                " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[])"
-                " AS v(id, digest, schools, classes) WHERE u.id = v.id",
-                [
-                    [w[0] for w in chunk],
-                    [w[1] for w in chunk],
-                    ["{" + ",".join(map(str, w[2])) + "}" for w in chunk],
-                    ["{" + ",".join(map(str, w[3])) + "}" for w in chunk],
-                ],
-            )
+        cursor.execute(
+            "UPDATE accounts_user AS u SET directory_digest = v.digest,"
+            " directory_schools = v.schools::bigint[], directory_classes = v.classes::bigint[],"
+            " directory_modified_at = CASE WHEN v.modified THEN %s"
+            " ELSE u.directory_modified_at END"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::boolean[])"
+            " AS v(id, digest, schools, classes, modified)"
+            " WHERE u.id = v.id AND (v.modified"
+            " OR u.directory_digest IS DISTINCT FROM v.digest"
+            " OR u.directory_schools IS DISTINCT FROM v.schools::bigint[]"
+            " OR u.directory_classes IS DISTINCT FROM v.classes::bigint[])",
+            [
+                now,
+                [w[0] for w in writes],
+                [w[1] for w in writes],
+                ["{" + ",".join(map(str, w[2])) + "}" for w in writes],
+                ["{" + ",".join(map(str, w[3])) + "}" for w in writes],
+                [w[4] for w in writes],
+            ],
+        )

@@ -10,7 +10,9 @@ touched, elements cleared), parse only (our FeedReader), COPY of the same rows (
 first import into an empty database (no school open yet: the schools only), the full first
 import (all schools opened: the stored Complet read again, everyone and their accounts created),
 unchanged re-import, 1 % delta. Every ratio is printed against our parse and against the raw scan.
-`--reuse` keeps the feed of the previous run in bench/out.
+`--reuse` keeps the feed of the previous run in bench/out; `--only schools,first,reimport` runs
+some steps (no ratios then). Each import step also prints its CPU seconds per phase (client,
+planner's helper and PostgreSQL backend together, and the backend's share; bench/phases.py).
 """
 
 import argparse
@@ -53,13 +55,24 @@ def step(name: str, args) -> dict:
     """Runs inside the child process."""
     _django(args.db)
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from imports.aaf import FeedReader
 
     out = Path(args.out)
     feed_c, feed_d = out / "complet", out / "delta"
     result: dict = {}
+    clock = None
+    if name not in ("raw", "raw-again", "parse", "parse-again", "copy"):
+        # Imported before the clock starts: loading the modules is not the import's work.
+        from imports import services
+        from imports.models import ImportRun
+        from schools.models import School
+
+        sys.path.insert(0, str(ROOT / "bench"))
+        import phases
+
+        clock = phases.install(connection)
+        connection.ensure_connection()
     cpu_before = _cpu_seconds(connection)
     if name in ("raw", "raw-again"):
         started = time.perf_counter()
@@ -75,13 +88,18 @@ def step(name: str, args) -> dict:
     elif name == "copy":
         result = _copy_floor(feed_c)
     else:
-        from imports import services
-        from imports.models import ImportRun
-        from schools.models import School
-
         before = _rows_written()
         started = time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
+        clock.start()
+        queries = [0]
+
+        def count(execute, sql, params, many, context):
+            # Counted, not captured: CaptureQueriesContext keeps every statement's text with its
+            # parameters (arrays of up to 20,000 ids), memory that counted as the import's.
+            queries[0] += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
             if name == "schools":
                 run = services.import_files(paths=[feed_c], trigger=ImportRun.Trigger.COMMAND)
             elif name == "first":
@@ -94,8 +112,9 @@ def step(name: str, args) -> dict:
             else:
                 run = services.import_files(paths=[feed_d], trigger=ImportRun.Trigger.COMMAND)
         result = {
+            "phases": clock.stop(),
             "seconds": time.perf_counter() - started,
-            "queries": len(queries.captured_queries),
+            "queries": queries[0],
             "status": run.status,
             "held": run.held_reasons,
             "counts": run.counts,
@@ -217,6 +236,9 @@ def main() -> None:
     parser.add_argument("--step")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="where the feed is generated")
     parser.add_argument("--reuse", action="store_true", help="keep the feed of the last run")
+    parser.add_argument(
+        "--only", help="comma-separated steps to run (ratios printed only with every step)"
+    )
     args = parser.parse_args()
     if args.step:
         print(json.dumps(step(args.step, args), default=str))
@@ -263,6 +285,8 @@ def main() -> None:
     results = {}
     steps = ("raw", "parse", "copy", "schools", "first", "reimport", "delta", "parse-again",
              "raw-again")  # fmt: skip
+    if args.only:
+        steps = tuple(name for name in steps if name in args.only.split(","))
     for name in steps:
         results[name] = result = run_child(name, args)
         rate = result.get("records", 0) / result["seconds"] if result["seconds"] else 0
@@ -273,7 +297,11 @@ def main() -> None:
         print(f"{name:<11} {result['seconds']:8.2f} s (CPU {result['cpu']:7.2f} s) "
               f"{rate:9.0f} records/s  "
               f"peak RSS {result['peak_rss_mb']:6.0f} MB{extra}")  # fmt: skip
-    for measure in ("seconds", "cpu"):
+        for phase, (cpu, database, grew) in result.get("phases", {}).items():
+            if cpu >= 0.01 or grew >= 1:
+                print(f"    {phase:<38} CPU {cpu:6.2f} s (database {database:5.2f} s)"
+                      + (f", peak RSS +{grew:.0f} MB" if grew >= 1 else ""))  # fmt: skip
+    for measure in ("seconds", "cpu") if not args.only else ():
         # The floors are taken before and after the imports; the faster one is used.
         parse = min(results["parse"][measure], results["parse-again"][measure])
         raw = min(results["raw"][measure], results["raw-again"][measure])

@@ -26,6 +26,15 @@ PAGE = 5000  # plan items applied at a time
 ANALYZE_ABOVE = 5000  # rows written
 DIRECTORY = (School, SchoolClass, Pupil, PupilClass, Guardian, GuardianLink, Staff,
              StaffAssignment, StaffClass)  # fmt: skip
+# The tables each kind's items write.
+WRITES = {
+    RecordKind.SCHOOL: (School,),
+    RecordKind.CLASS: (SchoolClass,),
+    RecordKind.GUARDIAN: (Guardian,),
+    RecordKind.STAFF: (Staff, StaffAssignment, StaffClass),
+    RecordKind.PUPIL: (Pupil, PupilClass),
+    RecordKind.LINK: (GuardianLink,),
+}
 
 
 def _as_date(value):
@@ -76,6 +85,7 @@ class Applier:
         self.school_ids: dict[str, int] = {}
         self.written = 0
         self.class_ids: dict[str, int] = {}
+        self.analyzed: set = set()  # tables analyzed and not written since
 
     def apply_kinds(self, items_of: Callable[[str], Iterable]) -> None:
         """Dependency order: schools, classes, then persons, then the links between them. Each
@@ -107,16 +117,20 @@ class Applier:
             for page in _pages(items_of(kind), PAGE):
                 write(page)
                 self.written += len(page)
+                self.analyzed.difference_update(WRITES[kind])
 
     def refresh_statistics(self, models=DIRECTORY) -> None:
         """After a large first import, the planner's statistics still describe empty tables:
         the queries that follow in the same transaction (account sync) would pick plans that
-        never finish. ANALYZE sees this transaction's own rows."""
+        never finish. ANALYZE sees this transaction's own rows. A table analyzed since its last
+        write (the persons, before the links) is not analyzed again."""
         if connection.vendor != "postgresql" or self.written < ANALYZE_ABOVE:
             return
         with connection.cursor() as cursor:
             for model in models:
-                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+                if model not in self.analyzed:
+                    cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+                    self.analyzed.add(model)
 
     # -- feed-owned rows (schools and persons) ------------------------------------------------
     def _feed_owned(self, kind: str, model, items) -> None:

@@ -141,7 +141,11 @@ class ImportPlanItem(models.Model):
         LEAVE = "leave", _("leave")
         RETURN = "return", _("return")
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="plan_items")
+    # No index of its own: the unique (run, seq) one serves every lookup by run, and each
+    # index is written for every item stored and again when its values are dropped.
+    run = models.ForeignKey(
+        ImportRun, on_delete=models.CASCADE, related_name="plan_items", db_index=False
+    )
     seq = models.PositiveIntegerField()
     kind = models.CharField(_("kind"), max_length=10, choices=RecordKind.choices)
     action = models.CharField(_("action"), max_length=6, choices=Action.choices)

@@ -236,6 +236,15 @@ def memberships_by_school(school_ids: Sequence[int]) -> Iterator[tuple[int, int,
     return first.union(*rest, all=True).order_by().iterator(chunk_size=5000)
 
 
+def memberships_by_group(school_ids: Sequence[int]) -> Iterator[tuple[int, int | None, int]]:
+    """(school_id, class_id, account_id) of the current memberships in these schools, ordered
+    by group then account (a group's members arrive together, so a reader holds one group)."""
+    first, *rest = [qs.filter(s__in=school_ids) for qs in membership_querysets()]
+    union = first.union(*rest, all=True).order_by("s", "c", "a")
+    for account_id, school_id, class_id in union.iterator(chunk_size=5000):
+        yield school_id, class_id, account_id
+
+
 def user_groups(rows: Sequence[dict], *, school_ids: Sequence[int]) -> dict[int, list[GroupRef]]:
     """{account key: [served groups]} for a page of `USER_FIELDS` rows: their schools and
     classes read from the rows, the groups' names from two queries for the whole page."""

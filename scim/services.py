@@ -4,7 +4,6 @@ the groups' versions."""
 import hashlib
 import logging
 import secrets
-from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -16,7 +15,7 @@ from schools.models import School
 
 from .models import ScimClient, ScimDelivery, ScimGroupState, ScimRemoval
 from .selectors import (
-    memberships_by_school,
+    memberships_by_group,
     scim_groups_for_client,
     token_digest,
 )
@@ -143,18 +142,31 @@ def scim_groups_refresh(*, account_ids: Sequence[int] | None = None) -> int:
     school_ids = list(
         School.objects.filter(ent_open=True, left_at__isnull=True).values_list("pk", flat=True)
     )
-    groups = scim_groups_for_client(school_ids=school_ids)
-    active = set(User.objects.filter(is_active=True).values_list("pk", flat=True))
-    members: dict[tuple[int, int | None], list[int]] = defaultdict(list)
-    for account_id, school_id, class_id in memberships_by_school(school_ids):
-        if account_id in active:
-            members[(school_id, class_id)].append(account_id)
-    digests = {
-        (g.school_id, g.class_id): _digest(
-            f"{g.id}|{g.name}|{','.join(map(str, sorted(set(members[(g.school_id, g.class_id)]))))}"
-        )
-        for g in groups
-    }
+    groups = {(g.school_id, g.class_id): g for g in scim_groups_for_client(school_ids=school_ids)}
+    # Streamed one group at a time (members ordered by group): memory holds the groups, the
+    # inactive accounts (few) and one group's members, not every membership of the directory.
+    inactive = set(User.objects.filter(is_active=False).values_list("pk", flat=True))
+    digests: dict[tuple[int, int | None], int] = {}
+
+    def add(key: tuple[int, int | None], members: list[int]) -> None:
+        group = groups.get(key)
+        if group is not None:
+            digests[key] = _digest(f"{group.id}|{group.name}|{','.join(map(str, members))}")
+
+    key: tuple[int, int | None] | None = None
+    members: list[int] = []
+    for school_id, class_id, account_id in memberships_by_group(school_ids):
+        if (school_id, class_id) != key:
+            if key is not None:
+                add(key, members)
+            key, members = (school_id, class_id), []
+        if account_id not in inactive and (not members or members[-1] != account_id):
+            members.append(account_id)
+    if key is not None:
+        add(key, members)
+    for key in groups.keys() - digests.keys():
+        add(key, [])
+    digests = {key: digests[key] for key in groups}  # the groups' order, as before
     states = {(s.school_id, s.school_class_id): s for s in ScimGroupState.objects.all()}
     now = timezone.now()
     new = [

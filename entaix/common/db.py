@@ -2,6 +2,7 @@
 bulk_create and bulk_update spend their time building SQL in Python."""
 
 import json
+import operator
 from collections.abc import Iterable, Sequence
 from itertools import batched
 
@@ -38,14 +39,14 @@ def bulk_set(model: type[models.Model], field: str, pairs: Iterable[tuple[int, o
             )
 
 
-def _filler(field: models.Field, now):
-    """The value bulk_create would give a column the caller left out."""
+def _filler(field: models.Field, now) -> tuple[bool, object]:
+    """(constant, value or function): what bulk_create would give a column the caller left
+    out; a callable default is called for every row, as bulk_create does."""
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return lambda: now
+        return True, now
     if field.has_default() and callable(field.default):
-        return field.get_default
-    value = field.get_default()  # "" for text columns without a default, as the ORM does
-    return lambda: value
+        return False, field.get_default
+    return True, field.get_default()  # "" for text columns without a default, as the ORM does
 
 
 def bulk_insert(model: type[models.Model], rows: Iterable[dict]) -> list[int]:
@@ -68,26 +69,61 @@ def bulk_insert(model: type[models.Model], rows: Iterable[dict]) -> list[int]:
     given = list(first)
     # A generated column is the database's to fill.
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
-    missing = [(f.attname, _filler(f, timezone.now())) for f in fields if f.attname not in first]
+    now = timezone.now()
+    missing = [(f.attname, *_filler(f, now)) for f in fields if f.attname not in first]
     json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
     table = connection.ops.quote_name(model._meta.db_table)
     pk = model._meta.pk.column
     columns = ", ".join(
-        connection.ops.quote_name(c) for c in [pk, *given, *(name for name, _ in missing)]
+        connection.ops.quote_name(c) for c in [pk, *given, *(name for name, _, _ in missing)]
     )
+    layout = _Layout(given, missing, json_fields)
     ids: list[int] = []
     with connection.cursor() as cursor:
         chunk = [first]
         for row in rows:
             chunk.append(row)
             if len(chunk) == BATCH:
-                ids += _copy_chunk(cursor, table, pk, columns, given, missing, json_fields, chunk)
+                ids += _copy_chunk(cursor, table, pk, columns, layout, chunk)
                 chunk = []
-        ids += _copy_chunk(cursor, table, pk, columns, given, missing, json_fields, chunk)
+        ids += _copy_chunk(cursor, table, pk, columns, layout, chunk)
     return ids
 
 
-def _copy_chunk(cursor, table, pk, columns, given, missing, json_fields, chunk) -> list[int]:
+class _Layout:
+    """How a row dict becomes a COPY row, worked out once per call: the given values in order
+    (one C-level itemgetter), JSON columns encoded, then the left-out columns' defaults (the
+    constant ones computed once)."""
+
+    def __init__(self, given: list[str], missing: list[tuple], json_fields: set[str]) -> None:
+        self.get = operator.itemgetter(*given) if len(given) > 1 else None
+        self.name = given[0]
+        # Positions in the COPY row (the id comes first).
+        self.json_given = [i + 1 for i, name in enumerate(given) if name in json_fields]
+        self.calls = [
+            (len(given) + 1 + i, value, name in json_fields)
+            for i, (name, constant, value) in enumerate(missing)
+            if not constant
+        ]
+        # The constant defaults, JSON-encoded once (None stays SQL NULL).
+        self.tail = [
+            (json.dumps(value) if name in json_fields and value is not None else value)
+            if constant
+            else None
+            for name, constant, value in missing
+        ]
+
+    def values(self, new_id: int, row: dict, as_json) -> list:
+        values = [new_id, *self.get(row)] if self.get else [new_id, row[self.name]]
+        for position in self.json_given:
+            values[position] = as_json(values[position])
+        values += self.tail
+        for position, fill, is_json in self.calls:
+            values[position] = as_json(fill()) if is_json else fill()
+        return values
+
+
+def _copy_chunk(cursor, table, pk, columns, layout: _Layout, chunk) -> list[int]:
     if not chunk:
         return []
     # Identifiers come from the model's metadata, quoted; the values travel in COPY's stream.
@@ -108,16 +144,11 @@ def _copy_chunk(cursor, table, pk, columns, given, missing, json_fields, chunk) 
             cached = texts[id(value)] = (value, json.dumps(value))
         return cached[1]
 
+    values = layout.values
     with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        write = copy.write_row
         for new_id, row in zip(ids, chunk, strict=True):
-            values = [new_id]
-            for name in given:
-                value = row[name]
-                values.append(as_json(value) if name in json_fields else value)
-            for name, fill in missing:
-                value = fill()
-                values.append(as_json(value) if name in json_fields else value)
-            copy.write_row(values)
+            write(values(new_id, row, as_json))
     return ids
 
 

@@ -77,3 +77,68 @@ def test_the_postgresql_fill_migration_writes_what_the_refresh_writes(two_school
         "pk", "directory_schools", "directory_classes")}  # fmt: skip
     assert after == groups
     assert directory_refresh() == []
+
+
+def user_rows_updated() -> int:
+    """Rows of accounts_user updated so far in this transaction (PostgreSQL's own count)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'accounts_user'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_an_unchanged_refresh_rewrites_no_row(two_schools):
+    account_sync()
+    before, updated = stamps(), user_rows_updated()
+    assert directory_refresh() == []
+    assert user_rows_updated() - updated == 0
+    assert stamps() == before
+
+
+def test_a_refresh_rewrites_each_changed_account_once(two_schools):
+    """Digest, groups and `directory_modified_at` in one UPDATE: one row version per account
+    (it was two: the digests and groups, then the stamps)."""
+    account_sync()
+    feed = User.objects.exclude(kind=User.Kind.CITY)
+    expected = sorted(feed.values_list("pk", flat=True))
+    groups = {pk: (s, c) for pk, s, c in feed.values_list(
+        "pk", "directory_schools", "directory_classes")}  # fmt: skip
+    feed.update(directory_digest=None, directory_schools=[], directory_classes=[])
+    before, updated = stamps(), user_rows_updated()
+    assert sorted(directory_refresh()) == expected
+    assert user_rows_updated() - updated == len(expected)
+    assert moved(before) == set(expected)
+    assert {pk: (s, c) for pk, s, c in feed.values_list(
+        "pk", "directory_schools", "directory_classes")} == groups  # fmt: skip
+
+
+def test_groups_that_lag_are_written_without_moving_the_stamp(two_schools):
+    account_sync()
+    feed = User.objects.exclude(kind=User.Kind.CITY)
+    lagging = sorted(feed.values_list("pk", flat=True))[:3]
+    User.objects.filter(pk__in=lagging).update(directory_schools=[], directory_classes=[])
+    before, updated = stamps(), user_rows_updated()
+    assert directory_refresh() == []
+    assert user_rows_updated() - updated == 3
+    assert stamps() == before
+    assert not feed.filter(directory_schools=[]).exists()
+
+
+def test_the_refresh_written_in_small_batches_writes_the_same(two_schools, monkeypatch):
+    """Streamed: batches of WRITE_BATCH accounts (2 here) give what one batch gives."""
+    from accounts import directory
+
+    account_sync()
+    feed = User.objects.exclude(kind=User.Kind.CITY)
+    digests = dict(feed.values_list("pk", "directory_digest"))
+    groups = {pk: (s, c) for pk, s, c in feed.values_list(
+        "pk", "directory_schools", "directory_classes")}  # fmt: skip
+    feed.update(directory_digest=None, directory_schools=[], directory_classes=[])
+    monkeypatch.setattr(directory, "WRITE_BATCH", 2)
+    before = stamps()
+    assert sorted(directory_refresh()) == sorted(digests)
+    assert moved(before) == set(digests)
+    assert dict(feed.values_list("pk", "directory_digest")) == digests
+    assert {pk: (s, c) for pk, s, c in feed.values_list(
+        "pk", "directory_schools", "directory_classes")} == groups  # fmt: skip

@@ -466,3 +466,98 @@ def test_the_first_import_skips_the_age_guard_as_the_readme_says(tmp_path):
     assert "the\nage guard is skipped too, so a first feed older than `IMPORT_MAX_AGE_DAYS` is" in (
         readme
     )
+
+
+def _plan_hash_by_definition(run_id: int) -> str:
+    """The stored hash's definition (as migration 0007 froze it): each item's kind, action,
+    key, school, data as the database renders it and digest, str()-ed, joined by \\x1f, in
+    order. Held runs planned before a change of implementation must still apply."""
+    import hashlib
+
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    digest = hashlib.sha256()
+    rows = (
+        ImportPlanItem.objects.filter(run_id=run_id)
+        .order_by("seq")
+        .annotate(text=Cast("data", TextField()))
+        .values_list("kind", "action", "key", "school_key", "text", "digest")
+    )
+    for row in rows:
+        digest.update("\x1f".join(map(str, row)).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def test_plan_hash_is_unchanged_by_its_implementation(imported, tmp_path, monkeypatch):
+    """Creates, updates, leaves (NULL digest), several pages, text with tabs and accents."""
+    monkeypatch.setattr(
+        services, "HASH_PAGE", 3
+    )  # pages of 3 items: the keyset paging is exercised
+    run = run_import(copy_set("header_only_20260903", tmp_path / "h", days_ago=1))
+    ImportPlanItem.objects.create(
+        run=run, seq=100, kind="pupil", action="update", key="k\t2", school_key="",
+        data={"first_name": "Zoé\tÉ\n\\", "birth_date": None, "n": [1, 2.5]}, digest=-42,
+    )  # fmt: skip
+    items = ImportPlanItem.objects.filter(run=run)
+    assert items.filter(digest__isnull=True).exists()
+    assert items.count() > 3 * 2
+    expected = _plan_hash_by_definition(run.pk)
+    assert services.plan_hash(run_id=run.pk) == expected
+    assert run.plan_hash != expected  # the item added above changed it
+
+
+def test_apply_analyzes_a_table_again_only_if_written_since(tmp_path, monkeypatch):
+    from imports import apply
+
+    monkeypatch.setattr(apply, "ANALYZE_ABOVE", 1)  # the fixture is small
+    run_import(copy_set("complet_20260901", tmp_path / "complet", days_ago=2))
+    with CaptureQueriesContext(connection) as queries:
+        services.school_open_reconcile(
+            uais=["0131234A", "0135678B"], opened_on=timezone.localdate()
+        )
+    analyzed = [
+        q["sql"].split('"')[1] for q in queries.captured_queries if q["sql"].startswith('ANALYZE "')
+    ]
+    # Before the links: the persons they look up and the links; after: every table but the
+    # persons, not written since (the links are).
+    assert analyzed == [
+        "schools_pupil", "schools_guardian", "schools_guardianlink",
+        "schools_school", "schools_schoolclass", "schools_pupilclass", "schools_guardianlink",
+        "schools_staff", "schools_staffassignment", "schools_staffclass",
+    ]  # fmt: skip
+
+
+def test_plan_items_have_no_index_of_their_run_alone():
+    """The unique (run, seq) index serves lookups by run: an index of run alone was one more
+    write per item stored and per item whose values are dropped."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "imports_importplanitem")
+    indexed = sorted(
+        tuple(c["columns"])
+        for c in constraints.values()
+        if c["index"] or c["unique"] or c["primary_key"]
+    )
+    assert indexed == [("id",), ("run_id", "school_key"), ("run_id", "seq")]
+
+
+def test_stored_items_of_a_kind_come_in_order_across_windows_and_gaps(monkeypatch):
+    monkeypatch.setattr(services, "ITEM_PAGE", 2)  # windows of two seqs
+    run = ImportRun.objects.create(status=Status.PLANNED, trigger=COMMAND)
+    other = ImportRun.objects.create(status=Status.PLANNED, trigger=COMMAND)
+    kinds = {1: "pupil", 2: "guardian", 3: "pupil", 4: "pupil", 8: "guardian", 9: "pupil",
+             14: "pupil"}  # fmt: skip
+    for seq, kind in kinds.items():
+        ImportPlanItem.objects.create(
+            run=run, seq=seq, kind=kind, action="create", key=f"k{seq}", data={"n": seq},
+            digest=seq,
+        )  # fmt: skip
+    ImportPlanItem.objects.create(run=other, seq=5, kind="pupil", action="create", key="x")
+
+    items = list(services._stored_items(run, kind="pupil"))
+
+    assert [(i.key, i.data, i.digest) for i in items] == [
+        (f"k{seq}", {"n": seq}, seq) for seq, kind in kinds.items() if kind == "pupil"
+    ]
+    assert list(services._stored_items(run, kind="link")) == []
