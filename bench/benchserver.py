@@ -122,6 +122,27 @@ def gunicorn(db_url: str, *, workers: int = 1, timeout: int = 60, **extra_env: s
         shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def counting_queries():
+    """[queries, SQL seconds] run on the default connection inside the block, counted by an
+    execute wrapper that keeps no query text (CaptureQueriesContext would, and its memory would
+    be measured with the page's)."""
+    from django.db import connection
+
+    counted = [0, 0.0]
+
+    def count(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            counted[0] += 1
+            counted[1] += time.perf_counter() - started
+
+    with connection.execute_wrapper(count):
+        yield counted
+
+
 class QueryCountMiddleware:
     """Bench only (`bench_settings`): the queries of each request, counted on the worker."""
 
@@ -134,19 +155,7 @@ class QueryCountMiddleware:
             tracemalloc.start(int(os.environ.get("BENCH_TRACEMALLOC_FRAMES", "1")))
 
     def __call__(self, request):
-        from django.db import connection
-
-        counted = [0, 0.0]
-
-        def count(execute, sql, params, many, context):
-            started = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                counted[0] += 1
-                counted[1] += time.perf_counter() - started
-
-        with connection.execute_wrapper(count):
+        with counting_queries() as counted:
             response = self.get_response(request)
         response["X-Bench-Queries"] = str(counted[0])
         response["X-Bench-Sql-Ms"] = f"{counted[1] * 1000:.1f}"

@@ -53,7 +53,7 @@ import tracemalloc
 from pathlib import Path
 
 from benchdb import recreate_database  # bench/ is the script's folder
-from benchserver import PROXY, gunicorn
+from benchserver import PROXY, counting_queries, gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/entaix_scimbench"
@@ -186,20 +186,9 @@ class InProcessPages:
 
     def get(self, params: dict, snapshot: str | None = None) -> dict:
         import psutil
-        from django.db import connection
-
-        counted = [0, 0.0]
-
-        def count(execute, sql, params_, many, context):
-            started = time.perf_counter()
-            try:
-                return execute(sql, params_, many, context)
-            finally:
-                counted[0] += 1
-                counted[1] += time.perf_counter() - started
 
         t0, c0 = time.perf_counter(), time.process_time()
-        with connection.execute_wrapper(count):
+        with counting_queries() as counted:
             response = self.client.get("/scim/v2/Users", params,
                                        HTTP_AUTHORIZATION=f"Bearer {self.token}")  # fmt: skip
         cpu, wall = time.process_time() - c0, time.perf_counter() - t0
