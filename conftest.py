@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import pytest
@@ -5,6 +6,7 @@ from django.db.backends.postgresql.operations import DatabaseOperations
 
 from accounts.models import User
 from entaix.tests import factories
+from entaix.tests.sqlite import sqlite_manage
 
 # The real OpenSSH sshd fixture for the SFTP tests.
 pytest_plugins = ["imports.tests.sshd"]
@@ -133,3 +135,18 @@ def small_disk(tmp_path):
     yield mount
     for path in mounted:
         subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory) -> Path:
+    database = tmp_path_factory.mktemp("sqlite") / "migrated.sqlite3"
+    sqlite_manage(database, "migrate", "-v", "0")
+    return database
+
+
+@pytest.fixture
+def sqlite_database(_migrated_sqlite, tmp_path) -> Path:
+    """A migrated SQLite database of the demo's, this test's own copy (entaix/tests/sqlite.py)."""
+    database = tmp_path / "demo.sqlite3"
+    shutil.copyfile(_migrated_sqlite, database)
+    return database

@@ -2,15 +2,9 @@
 members of that school and no one else, with their groups, read from the directory columns that
 the import's `directory_refresh` filled (they start empty there: no fill migration)."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from entaix.tests.sqlite import sqlite_manage, sqlite_shell_json
 
 SCRIPT = """
 import json
@@ -61,15 +55,9 @@ print(json.dumps({
 
 
 @pytest.mark.slow
-def test_a_scoped_client_lists_its_school_on_sqlite(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "entaix.settings.dev",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}  # fmt: skip
-    run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "timeout": 300}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], check=True, **run)
-    subprocess.run([sys.executable, "manage.py", "demo_seed"], check=True, **run)
-    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", SCRIPT], **run)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+def test_a_scoped_client_lists_its_school_on_sqlite(sqlite_database):
+    sqlite_manage(sqlite_database, "demo_seed")
+    result = sqlite_shell_json(sqlite_database, SCRIPT)
     assert result["filled"] == result["feed"] > 0  # the import's refresh filled every account
     assert result["changed"] == []
     assert result["refilled"] is True

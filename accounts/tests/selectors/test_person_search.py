@@ -3,12 +3,6 @@ same on PostgreSQL (unaccent; the words' GIN index for city staff, row by row wi
 scope; few matches sorted, many walked in name order) and on the demo's SQLite (a Python
 function)."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
@@ -16,10 +10,10 @@ from accounts import directory_selectors
 from accounts.directory_selectors import person_search
 from accounts.models import User
 from entaix.tests import factories
+from entaix.tests.sqlite import sqlite_shell_json
 from schools import search
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[3]
 # (first name, last name) of the pupils of school A; school B has another Léa Martin.
 PUPILS = [
     ("Léa", "MARTIN"),
@@ -235,14 +229,8 @@ print(json.dumps(found))
 
 
 @pytest.mark.slow
-def test_sqlite_finds_exactly_what_postgresql_finds(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "entaix.settings.dev",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}  # fmt: skip
-    run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "timeout": 300}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], check=True, **run)
+def test_sqlite_finds_exactly_what_postgresql_finds(sqlite_database):
     script = f"PUPILS = {PUPILS!r}\nQUERIES = {[q for q, _ in EXPECTED]!r}\n{SQLITE_SCRIPT}"
-    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], **run)
-    assert done.returncode == 0, done.stderr
-    sorted_, walked = json.loads(done.stdout.strip().splitlines()[-1])
+    sorted_, walked = sqlite_shell_json(sqlite_database, script)
     assert sorted_ == dict(EXPECTED)
     assert walked == dict(EXPECTED)

@@ -1,17 +1,11 @@
 """PortableArrayField: PostgreSQL's array as it was there; JSON text and json_each on SQLite."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
 from accounts.models import User
+from entaix.tests.sqlite import sqlite_shell_json
 
-ROOT = Path(__file__).resolve().parents[3]
 LISTS = [[], [1], [2], [1, 2], [2, 3, 7], [7]]
 WANTED = [[], [1], [2, 7], [1, 2], [9]]
 
@@ -71,15 +65,9 @@ def test_postgresql_keeps_the_native_array():
 
 
 @pytest.mark.slow
-def test_sqlite_stores_json_and_answers_the_lookups_as_postgresql(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "entaix.settings.dev",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}  # fmt: skip
-    run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "timeout": 300}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], check=True, **run)
+def test_sqlite_stores_json_and_answers_the_lookups_as_postgresql(sqlite_database):
     script = f"LISTS = {LISTS!r}\nWANTED = {WANTED!r}\n{SCRIPT}"
-    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], **run)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = sqlite_shell_json(sqlite_database, script)
     assert result["stored"] == "[2,3,7]"
     assert result["loaded"] == LISTS
     assert result["found"] == _expected()

@@ -2,21 +2,16 @@
 as on PostgreSQL. The same generated feed goes through both, SQLite in its own process."""
 
 import datetime
-import json
-import os
-import subprocess
-import sys
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from entaix.tests.sqlite import last_json, sqlite_manage
 from schools.models import Pupil, School
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[3]
 DUMP = """
 import json
 from schools.models import GuardianLink, Pupil, Staff
@@ -29,28 +24,13 @@ print(json.dumps({
 """
 
 
-def _sqlite(database: Path, *args: str) -> str:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "entaix.settings.dev",
-           "DATABASE_URL": f"sqlite:///{database}"}  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=300, check=True,
-    )  # fmt: skip
-    return done.stdout
-
-
-def _last_line(text: str) -> dict:
-    """The JSON a command printed last (the shell may say first what it imported)."""
-    return json.loads(text.strip().splitlines()[-1])
-
-
 def _payload(text: str) -> dict:
-    payload = _last_line(text)
+    payload = last_json(text)
     payload.pop("run")  # ids differ between the two databases
     return payload
 
 
-def test_sqlite_plans_what_postgresql_plans(tmp_path, capsys):
+def test_sqlite_plans_what_postgresql_plans(tmp_path, sqlite_database, capsys):
     today = timezone.localdate()
     complet, delta = tmp_path / "complet", tmp_path / "delta"
     call_command("aaf_generate", "--out", str(complet), "--schools", "4", "--pupils-per-school",
@@ -59,18 +39,17 @@ def test_sqlite_plans_what_postgresql_plans(tmp_path, capsys):
     call_command("aaf_generate", "--out", str(delta), "--delta-from", str(complet),
                  "--change-rate", "0.2", "--seed", "8",
                  "--date", str(today - datetime.timedelta(days=1)), stdout=StringIO())  # fmt: skip
-    database = tmp_path / "demo.sqlite3"
-    _sqlite(database, "migrate", "-v", "0")
+    database = sqlite_database
 
     out = StringIO()
     call_command("aaf_import", str(complet), "--json", stdout=out)
     first = _payload(out.getvalue())
     assert first["counts"]["school"]["created"] == 4
-    assert _payload(_sqlite(database, "aaf_import", str(complet), "--json")) == first
+    assert _payload(sqlite_manage(database, "aaf_import", str(complet), "--json")) == first
 
     uais = sorted(School.objects.values_list("uai", flat=True))[:3]
     call_command("school_open", *uais, stdout=StringIO())
-    _sqlite(database, "school_open", *uais)
+    sqlite_manage(database, "school_open", *uais)
     assert Pupil.objects.count() > 0
 
     out = StringIO()
@@ -78,9 +57,9 @@ def test_sqlite_plans_what_postgresql_plans(tmp_path, capsys):
     changes = _payload(out.getvalue())
     assert changes["status"] == "applied"
     assert sum(changes["counts"]["pupil"].values()) > 0
-    assert _payload(_sqlite(database, "aaf_import", str(delta), "--json")) == changes
+    assert _payload(sqlite_manage(database, "aaf_import", str(delta), "--json")) == changes
     capsys.readouterr()
     call_command("shell", "-c", DUMP)  # the same rows, read from PostgreSQL
-    postgres = _last_line(capsys.readouterr().out)
-    assert _last_line(_sqlite(database, "shell", "-c", DUMP)) == postgres
+    postgres = last_json(capsys.readouterr().out)
+    assert last_json(sqlite_manage(database, "shell", "-c", DUMP)) == postgres
     assert len(postgres["pupils"]) > 0
