@@ -79,10 +79,17 @@ def school_close(*, uais: Iterable[str], left_at: datetime.datetime, run_id: int
         Q(assignments__school_id__in=school_ids)
         | Q(class_links__school_class__school_id__in=school_ids)
     ).update(feed_digest=None)
+    # Only the staff of these schools may leave: a city person waiting for a school that is not
+    # open yet has no open school either, and stays.
+    affected = list(
+        StaffAssignment.objects.filter(school_id__in=school_ids).values_list("staff_id", flat=True)
+    )
     StaffClass.objects.filter(school_class__school_id__in=school_ids).delete()
     StaffAssignment.objects.filter(school_id__in=school_ids).delete()
     counts[RecordKind.STAFF] = (
-        Staff.objects.filter(present).exclude(assignments__school__ent_open=True).update(**stamp)
+        Staff.objects.filter(present, pk__in=affected)
+        .exclude(assignments__school__ent_open=True)
+        .update(**stamp)
     )
     counts[RecordKind.CLASS] = SchoolClass.objects.filter(
         school_id__in=school_ids, left_at__isnull=True

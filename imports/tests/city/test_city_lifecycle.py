@@ -159,3 +159,21 @@ def test_a_complet_without_them_neither_ends_nor_counts_them(imported, tmp_path,
     assert run.plan_items.filter(key__startswith="ville:").count() == 0
     feed = Staff.objects.get(join_key="2001")
     assert (feed.source, feed.left_at) == ("aaf", None)
+
+
+def test_closing_a_school_leaves_its_people_and_nobody_at_another_school(
+    city_schools, school_service
+):
+    """A city person waiting for school C to open is not ended by the closing of school A;
+    one assigned to A alone is, as the feed's staff of A are."""
+    waiting = person(city_schools, last="Blanc", uais=("0130003C",), actor=school_service)
+    at_a = person(city_schools, last="Noir", uais=("0130001A",), actor=school_service)
+    both = person(city_schools, last="Gris", uais=("0130001A", "0130002B"), actor=school_service)
+    run = import_services.school_close_reconcile(uais=["0130001A"], actor=school_service)
+    left = dict(Staff.objects.values_list("last_name", "left_at"))
+    assert left == {"Blanc": None, "Noir": run.applied_at, "Gris": None, "DURAND": run.applied_at}
+    assert sorted(both.assignments.values_list("school__uai", flat=True)) == ["0130002B"]
+    assert sorted(waiting.assignments.values_list("school__uai", flat=True)) == ["0130003C"]
+    assert run.counts["staff"] == {"left": 2}
+    at_a.refresh_from_db()
+    assert at_a.account.is_active is False
