@@ -1,20 +1,19 @@
 """Reads for the people outside the feed: the list, the imports, and what the checks compare
 rows with (schools by UAI, present staff by school and name)."""
 
-import unicodedata
 from collections.abc import Iterable
 
 from django.db.models import Prefetch, QuerySet
 
+from entaix.common.text import fold
 from imports.models import CityPersonImport
 from schools.models import School, Staff, StaffAssignment
 
 
 def name_key(last_name: str, first_name: str) -> str:
-    """A name as compared for duplicates: no accents, case, hyphens or doubled spaces."""
-    text = f"{last_name}\x1f{first_name}"
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    """A name as compared for duplicates: folded as everywhere (entaix.common.text.fold: no
+    accents, case or ligatures), hyphens, apostrophes and doubled spaces as one space."""
+    text = fold(f"{last_name}\x1f{first_name}")
     for char in "-'\u2019.":
         text = text.replace(char, " ")
     return "\x1f".join(" ".join(part.split()) for part in text.split("\x1f"))
