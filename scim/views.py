@@ -237,8 +237,9 @@ class UserDetailView(ScimView):
         except ValueError:
             raise NotFoundException(detail="No such user.") from None
         school_ids = selectors.served_school_ids(self.client)
+        # By key (after=0): the page of one needs no count of the whole directory.
         rows = selectors.scim_user_page(self.client, school_ids=school_ids,
-                                        where=Q(public_id=public_id), limit=1)  # fmt: skip
+                                        where=Q(public_id=public_id), after=0, limit=1)  # fmt: skip
         if not rows:
             raise NotFoundException(detail="No such user.")
         row = rows[0]

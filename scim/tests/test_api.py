@@ -143,6 +143,16 @@ def test_pages_have_a_constant_number_of_queries(client, client_a, synced):
     assert get(client, token, "/scim/v2/Users?count=x").status_code == 400
 
 
+def test_one_user_is_read_by_key_without_counting_the_directory(client, client_a, synced):
+    _c, token = client_a
+    pupil = synced["a"]["pupils"][0]
+    url = f"/scim/v2/Users/{account(pupil).public_id}"
+    with CaptureQueriesContext(connection) as queries:
+        response = get(client, token, url)
+    assert response.json()["id"] == str(account(pupil).public_id)
+    assert [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]] == []
+
+
 def test_etag_and_if_none_match(client, client_a, synced):
     _c, token = client_a
     pupil = synced["a"]["pupils"][0]
