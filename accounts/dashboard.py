@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.directory_selectors import open_schools_for_user
 from accounts.models import User
 from accounts.scope import classes_for_user, scope_for_user
+from schools.kinds import PersonKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -212,7 +213,7 @@ def activation_trend(
     this_monday = today - datetime.timedelta(days=today.weekday())
     mondays = [this_monday - datetime.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     counts = User.objects.filter(
-        kind__in=[User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF],
+        kind__in=PersonKind.values,
         activated_at__isnull=False,
     ).aggregate(
         **{

@@ -25,9 +25,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from schools.kinds import PersonKind
 from schools.models import GuardianLink, Pupil, PupilClass, StaffAssignment, StaffClass
 
-FEED_KINDS = (User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF)
+FEED_KINDS = tuple(PersonKind.values)  # the directory's people: every account but the city's
 
 # Apps above (scim) that keep state derived from the directory (its groups' versions) register
 # here from their `ready()`: `callback(account_ids=…)` runs after each refresh, in its

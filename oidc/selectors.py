@@ -5,6 +5,7 @@ from django.db.models import Count, Max, Min, Prefetch, QuerySet
 
 from accounts.models import User
 from oidc.models import Client, SignIn
+from schools.kinds import PersonKind
 from schools.models import (
     Guardian,
     GuardianLink,
@@ -15,7 +16,6 @@ from schools.models import (
     StaffClass,
 )
 
-PERSON_KINDS = (User.Kind.PUPIL, User.Kind.GUARDIAN, User.Kind.STAFF)
 # Claims are built at every code exchange, refresh and userinfo call: only the columns they use.
 _CLASS_COLUMNS = ("school_class__code", "school_class__name", "school_class__kind")
 
@@ -30,7 +30,7 @@ def account_may_sign_in(account) -> bool:
         and getattr(account, "is_authenticated", False)
         and account.is_active
         and account.locked_at is None
-        and account.kind in PERSON_KINDS
+        and account.kind in PersonKind.values
     )
 
 
