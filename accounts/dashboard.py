@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.directory_selectors import open_schools_for_user
 from accounts.models import User
-from accounts.scope import classes_for_user, scope_for_user
+from accounts.scope import authority_links, classes_for_user, scope_for_user
 from schools.kinds import PersonKind
 from schools.models import (
     Guardian,
@@ -97,12 +97,8 @@ def _account_counts(prefix: str) -> dict:
 
 
 def _authority_links() -> QuerySet[GuardianLink]:
-    return GuardianLink.objects.filter(
-        left_at__isnull=True,
-        legal__gt=0,
-        pupil__left_at__isnull=True,
-        guardian__left_at__isnull=True,
-    )
+    """`accounts.scope.authority_links` of guardians still present (the figures count people)."""
+    return authority_links().filter(guardian__left_at__isnull=True)
 
 
 def _grouped(queryset: QuerySet, key: str, counts: dict) -> dict[int, dict]:
@@ -248,7 +244,7 @@ def city_only_credential_counts() -> dict[str, int]:
     Two grouped queries."""
     guardians = (
         _authority_links()
-        .filter(guardian__left_at__isnull=True, guardian__account__is_active=True)
+        .filter(guardian__account__is_active=True)
         .values("guardian_id")
         .annotate(schools=Count("pupil__school_id", distinct=True))
         .filter(schools__gt=1)

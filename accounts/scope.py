@@ -200,7 +200,7 @@ def system_actor() -> User:
     )
 
 
-def _authority_links() -> QuerySet[GuardianLink]:
+def authority_links() -> QuerySet[GuardianLink]:
     """Present links carrying parental authority (legal 1 or 2) to a present pupil."""
     return GuardianLink.objects.filter(
         left_at__isnull=True, legal__gt=0, pupil__left_at__isnull=True
@@ -226,7 +226,7 @@ def credential_accounts_for_user(user: User) -> QuerySet[User]:
     scope = scope_for_user(user)
     if scope.is_empty:
         return User.objects.none()
-    links = _authority_links()
+    links = authority_links()
     if scope.is_city:
         condition = (
             Q(pupil__left_at__isnull=True, pupil__isnull=False)

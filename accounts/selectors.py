@@ -15,6 +15,7 @@ from accounts.letters import school_contact_lines
 from accounts.models import ActivationCode, RenewalRequest, User, UserManager
 from accounts.scope import (
     Role,
+    authority_links,
     credential_accounts_for_user,
     guardians_for_user,
     pupils_for_user,
@@ -24,7 +25,6 @@ from accounts.scope import (
 )
 from schools.kinds import PersonKind
 from schools.models import (
-    GuardianLink,
     Pupil,
     PupilClass,
     School,
@@ -33,13 +33,6 @@ from schools.models import (
     StaffAssignment,
     StaffClass,
 )
-
-
-def _authority_links() -> QuerySet[GuardianLink]:
-    """Present links that carry parental authority (legal 1 or 2) to a present pupil."""
-    return GuardianLink.objects.filter(
-        left_at__isnull=True, legal__gt=0, pupil__left_at__isnull=True
-    )
 
 
 def accounts_for_user(*, user: User) -> QuerySet[User]:
@@ -56,7 +49,7 @@ def accounts_for_user(*, user: User) -> QuerySet[User]:
     pupils = pupils_for_user(user).filter(left_at__isnull=True)
     guardians = guardians_for_user(user).filter(
         left_at__isnull=True,
-        id__in=_authority_links().filter(pupil__in=pupils).values("guardian_id"),
+        id__in=authority_links().filter(pupil__in=pupils).values("guardian_id"),
     )
     condition = Q(pupil__in=pupils) | Q(guardian__in=guardians)
     if scope.is_city or Role.DIRECTOR in scope.roles:
@@ -77,7 +70,7 @@ def class_letters_to_print(*, user: User, classes) -> dict[int, tuple[int, int]]
     )
     counts: dict[int, list[int]] = {}
     for class_id, n in (
-        _authority_links()
+        authority_links()
         .filter(
             pupil__class_links__school_class__in=classes,
             guardian__left_at__isnull=True,
@@ -102,7 +95,7 @@ def class_letters_to_print(*, user: User, classes) -> dict[int, tuple[int, int]]
 
 def class_pupils_for_user(*, user: User, school_class: SchoolClass) -> list[Pupil]:
     """The class's present pupils with their accounts and guardians with authority (3 queries)."""
-    links = _authority_links().select_related("guardian__account__activation_code")
+    links = authority_links().select_related("guardian__account__activation_code")
     return list(
         pupils_for_user(user)
         .filter(left_at__isnull=True, class_links__school_class=school_class)
@@ -130,7 +123,7 @@ def _class_accounts(*, user: User, school_class: SchoolClass, audience: str) -> 
     if audience == PersonKind.GUARDIAN:
         return User.objects.filter(
             guardian__left_at__isnull=True,
-            guardian__in=_authority_links().filter(pupil__in=pupils).values("guardian_id"),
+            guardian__in=authority_links().filter(pupil__in=pupils).values("guardian_id"),
         )
     return User.objects.filter(pupil__in=pupils)
 
@@ -222,7 +215,7 @@ def login_reminder_lines(*, accounts: list[User]) -> list[dict]:
     names: dict[int, list[str]] = {account.pk: [] for account in accounts}
     guardians = [a.pk for a in accounts if a.kind == User.Kind.GUARDIAN]
     for account_id, first_name in (
-        _authority_links()
+        authority_links()
         .filter(guardian__account_id__in=guardians, pupil__left_at__isnull=True)
         .order_by("pupil__first_name", "pupil_id")
         .values_list("guardian__account_id", "pupil__first_name")
@@ -258,7 +251,7 @@ def renewal_recipients(*, account: User) -> list[tuple[int, str]]:
             pupils = Pupil.objects.filter(account=account, left_at__isnull=True)
         else:
             pupils = Pupil.objects.filter(
-                id__in=_authority_links().filter(guardian__account=account).values("pupil_id")
+                id__in=authority_links().filter(guardian__account=account).values("pupil_id")
             )
         classes = PupilClass.objects.filter(
             pupil__in=pupils, school_class__left_at__isnull=True
@@ -319,7 +312,7 @@ def guardian_children(*, account: User) -> list[Pupil]:
         return []
     return list(
         Pupil.objects.filter(
-            id__in=_authority_links().filter(guardian__account=account).values("pupil_id")
+            id__in=authority_links().filter(guardian__account=account).values("pupil_id")
         )
         .select_related("school")
         .prefetch_related(
@@ -384,7 +377,7 @@ def letter_subjects(
     staff_ids = [a.staff.pk for a in accounts.values() if hasattr(a, "staff")]
     children: dict[int, list[Pupil]] = {}
     for link in (
-        _authority_links()
+        authority_links()
         .filter(guardian_id__in=guardian_ids, pupil__in=visible_pupils)
         .select_related("pupil__school")
         .order_by("pupil__first_name", "pupil_id")
