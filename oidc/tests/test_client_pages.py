@@ -97,8 +97,12 @@ def test_deactivating_a_client_deletes_its_tokens(client, world, oidc_keys, make
     from oauth2_provider.models import AccessToken
 
     oidc_client = make_client()
-    AccessToken.objects.create(user=world.guardian, application=oidc_client, token="t1",
-                               expires=timezone.now() + datetime.timedelta(minutes=5))  # fmt: skip
+    other = make_client(name="Médiathèque")
+    for application, token in ((oidc_client, "t1"), (other, "t2")):
+        expires = timezone.now() + datetime.timedelta(minutes=5)
+        AccessToken.objects.create(
+            user=world.guardian, application=application, token=token, expires=expires
+        )
     client.force_login(world.it_admin)
     form = {**FORM, "redirect_uris": oidc_client.redirect_uris}
     del form["is_active"]
@@ -106,7 +110,7 @@ def test_deactivating_a_client_deletes_its_tokens(client, world, oidc_keys, make
     assert response.status_code == 302
     oidc_client.refresh_from_db()
     assert not oidc_client.is_active
-    assert AccessToken.objects.count() == 0
+    assert list(AccessToken.objects.values_list("token", flat=True)) == ["t2"]  # the other's
 
 
 def test_the_purge_deletes_old_sign_ins_and_expired_tokens(world, oidc_keys, make_client):
