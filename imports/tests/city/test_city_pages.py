@@ -148,6 +148,38 @@ def test_other_city_roles_are_refused(client, city_schools, role):
         assert client.get(reverse(name)).status_code == 403
 
 
+@pytest.mark.parametrize("role", ["director", "teacher"])
+def test_directors_and_teachers_reach_no_person_and_no_import(
+    client, city_schools, school_service, role
+):
+    client.force_login(school_service)
+    client.post(reverse("imports:city-person-create"), form_data(city_schools))
+    data = (b"nom;prenom;role;uai;date_debut;date_fin\n"
+            b"Michel;Nina;ATSEM;0130001A;01/09/2026;03/07/2030\n")  # fmt: skip
+    client.post(
+        reverse("imports:city-import-upload"),
+        {"file": SimpleUploadedFile("agents.csv", data, content_type="text/csv")},
+    )
+    sophie, run = Staff.objects.get(source=Staff.Source.CITY), CityPersonImport.objects.get()
+    if role == "director":
+        user = factories.make_director(city_schools["A"]).account
+    else:
+        school_class = factories.SchoolClassFactory(school=city_schools["A"])
+        user = factories.make_teacher(school_class).account
+    before = (snapshot(), city_people(), list(CityPersonImport.objects.values_list("status")))
+    client.force_login(user)
+    for name in ("imports:city-person-list", "imports:city-import-upload"):
+        assert client.get(reverse(name)).status_code == 403, name
+    for name in ("imports:city-import", "imports:city-import-findings-csv"):
+        assert client.get(reverse(name, args=[run.pk])).status_code == 403, name
+    for name in ("imports:city-import-apply", "imports:city-import-discard"):
+        assert client.post(reverse(name, args=[run.pk])).status_code == 403, name
+    edit = reverse("imports:city-person-edit", args=[sophie.pk])
+    assert client.post(edit, form_data(city_schools, last_name="Autre")).status_code == 403
+    after = (snapshot(), city_people(), list(CityPersonImport.objects.values_list("status")))
+    assert after == before
+
+
 def test_the_list_shows_the_present_or_those_who_left(client, city_schools, school_service):
     from django.utils import timezone
 
